@@ -1,0 +1,49 @@
+"""Tell people, on every response, when a public digital service involves AI."""
+
+from ._headers import (
+    AIDisclosureHeader,
+    HeaderError,
+    header_for,
+    parse_header,
+    serialize_header,
+)
+from ._manifest import ManifestError, Problem, load_manifest
+from ._model import (
+    BiasAudit,
+    EthicsReview,
+    HumanReview,
+    Interaction,
+    Involvement,
+    Manifest,
+    Origin,
+    Route,
+    Service,
+    System,
+    involvement,
+)
+from ._schemas import load_schema
+from ._version import __version__
+
+__all__ = [
+    "AIDisclosureHeader",
+    "BiasAudit",
+    "EthicsReview",
+    "HeaderError",
+    "HumanReview",
+    "Interaction",
+    "Involvement",
+    "Manifest",
+    "ManifestError",
+    "Origin",
+    "Problem",
+    "Route",
+    "Service",
+    "System",
+    "__version__",
+    "header_for",
+    "involvement",
+    "load_manifest",
+    "load_schema",
+    "parse_header",
+    "serialize_header",
+]

@@ -1,0 +1,292 @@
+"""The disclosure model: a service, its AI systems and the routes they serve.
+
+Each system states three independent facts: how people meet it (*interaction*),
+where what they see comes from (*origin*) and whether a human checked it
+(*human review*). Every vocabulary published to the outside world - the IETF
+``AI-Disclosure`` mode, the W3C ``ai-disclosure`` meta value, the IPTC digital
+source type, the EU Code of Practice icon - is derived from these facts here,
+in one table each, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+__all__ = [
+    "BiasAudit",
+    "EthicsReview",
+    "HumanReview",
+    "Interaction",
+    "Involvement",
+    "Manifest",
+    "Origin",
+    "Route",
+    "Service",
+    "System",
+    "Text",
+    "involvement",
+]
+
+#: Localised text: language tag -> text. Always holds the service's default language.
+Text = Mapping[str, str]
+
+IPTC_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+class Interaction(StrEnum):
+    """How a person meets the AI system."""
+
+    CHATBOT = "chatbot"
+    CONTENT_GENERATION = "content-generation"
+    DECISION_SUPPORT = "decision-support"
+    AUTOMATED_DECISION = "automated-decision"
+    TRANSLATION = "translation"
+    OTHER = "other"
+
+
+class Origin(StrEnum):
+    """Where what the person sees comes from (the IETF draft's modes)."""
+
+    NONE = "none"
+    MACHINE_GENERATED = "machine-generated"
+    AI_MODIFIED = "ai-modified"
+    AI_ORIGINATED = "ai-originated"
+
+
+class W3CValue(StrEnum):
+    """Values of the W3C AI Content Disclosure ``ai-disclosure`` meta/attribute."""
+
+    HUMAN_ONLY = "human-only"
+    AI_ASSISTED = "ai-assisted"
+    AI_AUTONOMOUS = "ai-autonomous"
+
+
+class EUIcon(StrEnum):
+    """Variants of the EU Code of Practice AI label."""
+
+    AI = "ai"
+    AI_GENERATED = "ai-generated"
+    AI_MODIFIED = "ai-modified"
+
+
+# --- The derivation tables. Tests walk every row of each. -------------------
+
+#: Strength of an origin when several systems shape one response: the strongest
+#: claim wins, so a page is never described as less AI-made than it is.
+ORIGIN_RANK: Mapping[Origin, int] = MappingProxyType(
+    {
+        Origin.NONE: 0,
+        Origin.MACHINE_GENERATED: 1,
+        Origin.AI_MODIFIED: 2,
+        Origin.AI_ORIGINATED: 3,
+    }
+)
+
+#: IPTC NewsCodes digital source type for each origin.
+IPTC_BY_ORIGIN: Mapping[Origin, str] = MappingProxyType(
+    {
+        Origin.NONE: IPTC_BASE + "digitalCreation",
+        Origin.MACHINE_GENERATED: IPTC_BASE + "algorithmicMedia",
+        Origin.AI_MODIFIED: IPTC_BASE + "compositeWithTrainedAlgorithmicMedia",
+        Origin.AI_ORIGINATED: IPTC_BASE + "trainedAlgorithmicMedia",
+    }
+)
+
+#: EU Code of Practice icon for each origin. Systems whose output is not itself
+#: AI-made (decision support, rule-based output) still involve AI: generic icon.
+EU_ICON_BY_ORIGIN: Mapping[Origin, EUIcon] = MappingProxyType(
+    {
+        Origin.NONE: EUIcon.AI,
+        Origin.MACHINE_GENERATED: EUIcon.AI,
+        Origin.AI_MODIFIED: EUIcon.AI_MODIFIED,
+        Origin.AI_ORIGINATED: EUIcon.AI_GENERATED,
+    }
+)
+
+
+def w3c_value(origin: Origin, reviewed: bool) -> W3CValue:
+    """W3C value: human-only unless AI shaped the content; then reviewed or not."""
+    if origin is Origin.NONE:
+        return W3CValue.HUMAN_ONLY
+    return W3CValue.AI_ASSISTED if reviewed else W3CValue.AI_AUTONOMOUS
+
+
+@dataclass(frozen=True, slots=True)
+class HumanReview:
+    """Whether a human checks the system's output before it reaches people."""
+
+    reviewed: bool
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EthicsReview:
+    """Opinion of an ethics committee on the system."""
+
+    status: str  # "approved", "approved-with-conditions", "pending", "rejected", "not-reviewed"
+    date: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BiasAudit:
+    """The latest audit of the system for bias or discrimination."""
+
+    date: str
+    reference: str | None = None
+    summary: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """One AI system used by a service, with everything the public may know of it."""
+
+    id: str
+    name: Text
+    interaction: Interaction
+    origin: Origin
+    human_review: HumanReview
+    purpose: Text
+    provider: str | None = None
+    model: str | None = None
+    human_oversight: Text | None = None
+    legal_basis: Text | None = None
+    data_sources: tuple[Text, ...] = ()
+    recourse: Text | None = None
+    register_url: str | None = None
+    ethics_review: EthicsReview | None = None
+    bias_audit: BiasAudit | None = None
+    status: str = "in-use"  # "in-use", "in-development", "retired"
+    audience: str = "public"  # "public" or "internal" (used by staff only)
+
+    @property
+    def ietf_mode(self) -> str:
+        """The ``mode`` token of the IETF ``AI-Disclosure`` header."""
+        return self.origin.value
+
+    @property
+    def w3c_value(self) -> W3CValue:
+        return w3c_value(self.origin, self.human_review.reviewed)
+
+    @property
+    def iptc_digital_source_type(self) -> str:
+        return IPTC_BY_ORIGIN[self.origin]
+
+    @property
+    def eu_icon(self) -> EUIcon:
+        return EU_ICON_BY_ORIGIN[self.origin]
+
+    @property
+    def is_chatbot(self) -> bool:
+        """People talk to it: its notice is never dismissible (AI Act Art. 50(1))."""
+        return self.interaction is Interaction.CHATBOT
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A path pattern and the systems involved in responses to it.
+
+    ``*`` in ``path`` matches any run of characters, ``/`` included.
+    """
+
+    path: str
+    systems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """The digital service that publishes the manifest."""
+
+    id: str
+    name: str
+    operator: str
+    contact: str
+    default_language: str
+    languages: tuple[str, ...] = ()
+    register_url: str | None = None
+    description: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A service's declaration of the AI systems it uses and where."""
+
+    service: Service
+    systems: tuple[System, ...]
+    routes: tuple[Route, ...] = ()
+    source: str = "<manifest>"  # where it was read from, for messages
+    raw: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def system(self, system_id: str) -> System:
+        """The system with this id; ``KeyError`` naming the known ids otherwise."""
+        for system in self.systems:
+            if system.id == system_id:
+                return system
+        known = ", ".join(s.id for s in self.systems) or "none"
+        raise KeyError(f"no AI system {system_id!r} in {self.source} (known: {known})")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the manifest has text in, default language first."""
+        return self.service.languages
+
+    def text(self, text: Text | None, language: str) -> str | None:
+        """``text`` in ``language``, else in the service's default language."""
+        if text is None:
+            return None
+        return text.get(language) or text.get(self.service.default_language)
+
+    def register_url_for(self, system: System) -> str:
+        """Where people learn more about ``system``: its register entry.
+
+        The system's own ``register_url`` wins; else the service's register base
+        URL followed by ``/systems/{service}/{system}``; else the service's
+        well-known manifest.
+        """
+        if system.register_url:
+            return system.register_url
+        if self.service.register_url:
+            base = self.service.register_url.rstrip("/")
+            return f"{base}/systems/{self.service.id}/{system.id}"
+        return "/.well-known/ai-disclosure"
+
+
+@dataclass(frozen=True, slots=True)
+class Involvement:
+    """What a response says about AI, combined over all the systems it involves."""
+
+    systems: tuple[System, ...]
+    origin: Origin
+    reviewed: bool
+
+    @property
+    def involves_ai(self) -> bool:
+        return bool(self.systems)
+
+    @property
+    def ietf_mode(self) -> str:
+        return self.origin.value
+
+    @property
+    def w3c_value(self) -> W3CValue:
+        return w3c_value(self.origin, self.reviewed)
+
+    @property
+    def iptc_digital_source_type(self) -> str:
+        return IPTC_BY_ORIGIN[self.origin]
+
+
+def involvement(systems: Iterable[System]) -> Involvement:
+    """Combine systems: the strongest origin wins; reviewed only if all AI content is.
+
+    Systems whose origin is ``none`` (their output is not what people see) do not
+    weaken the review claim of those whose output is.
+    """
+    chosen = tuple({s.id: s for s in systems}.values())
+    origin = max((s.origin for s in chosen), key=ORIGIN_RANK.__getitem__, default=Origin.NONE)
+    shaping = [s for s in chosen if s.origin is not Origin.NONE]
+    reviewed = all(s.human_review.reviewed for s in shaping) if shaping else False
+    return Involvement(systems=chosen, origin=origin, reviewed=reviewed)

@@ -1,0 +1,151 @@
+"""The three facts and every vocabulary derived from them, row by row."""
+
+from __future__ import annotations
+
+import pytest
+
+from ai_disclosure import HumanReview, Interaction, Origin, System, involvement
+from ai_disclosure._model import IPTC_BASE, EUIcon, W3CValue
+
+IPTC = IPTC_BASE
+
+# origin, reviewed -> IETF mode, W3C value, IPTC digital source type, EU icon
+TABLE = [
+    (Origin.NONE, False, "none", W3CValue.HUMAN_ONLY, IPTC + "digitalCreation", EUIcon.AI),
+    (Origin.NONE, True, "none", W3CValue.HUMAN_ONLY, IPTC + "digitalCreation", EUIcon.AI),
+    (
+        Origin.MACHINE_GENERATED,
+        False,
+        "machine-generated",
+        W3CValue.AI_AUTONOMOUS,
+        IPTC + "algorithmicMedia",
+        EUIcon.AI,
+    ),
+    (
+        Origin.MACHINE_GENERATED,
+        True,
+        "machine-generated",
+        W3CValue.AI_ASSISTED,
+        IPTC + "algorithmicMedia",
+        EUIcon.AI,
+    ),
+    (
+        Origin.AI_MODIFIED,
+        False,
+        "ai-modified",
+        W3CValue.AI_AUTONOMOUS,
+        IPTC + "compositeWithTrainedAlgorithmicMedia",
+        EUIcon.AI_MODIFIED,
+    ),
+    (
+        Origin.AI_MODIFIED,
+        True,
+        "ai-modified",
+        W3CValue.AI_ASSISTED,
+        IPTC + "compositeWithTrainedAlgorithmicMedia",
+        EUIcon.AI_MODIFIED,
+    ),
+    (
+        Origin.AI_ORIGINATED,
+        False,
+        "ai-originated",
+        W3CValue.AI_AUTONOMOUS,
+        IPTC + "trainedAlgorithmicMedia",
+        EUIcon.AI_GENERATED,
+    ),
+    (
+        Origin.AI_ORIGINATED,
+        True,
+        "ai-originated",
+        W3CValue.AI_ASSISTED,
+        IPTC + "trainedAlgorithmicMedia",
+        EUIcon.AI_GENERATED,
+    ),
+]
+
+
+def make(
+    system_id: str = "s",
+    origin: Origin = Origin.AI_ORIGINATED,
+    reviewed: bool = False,
+    interaction: Interaction = Interaction.CONTENT_GENERATION,
+    by: str | None = None,
+) -> System:
+    return System(
+        id=system_id,
+        name={"fr": system_id},
+        interaction=interaction,
+        origin=origin,
+        human_review=HumanReview(reviewed, by),
+        purpose={"fr": "p"},
+    )
+
+
+def test_the_table_covers_every_origin_reviewed_or_not() -> None:
+    assert {(row[0], row[1]) for row in TABLE} == {
+        (origin, reviewed) for origin in Origin for reviewed in (False, True)
+    }
+
+
+@pytest.mark.parametrize(("origin", "reviewed", "mode", "w3c", "iptc", "icon"), TABLE)
+@pytest.mark.parametrize("interaction", list(Interaction))
+def test_vocabularies_derive_from_origin_and_review_only(
+    origin: Origin,
+    reviewed: bool,
+    mode: str,
+    w3c: W3CValue,
+    iptc: str,
+    icon: EUIcon,
+    interaction: Interaction,
+) -> None:
+    system = make(origin=origin, reviewed=reviewed, interaction=interaction)
+    assert system.ietf_mode == mode
+    assert system.w3c_value is w3c
+    assert system.iptc_digital_source_type == iptc
+    assert system.eu_icon is icon
+    combined = involvement([system])
+    assert (combined.ietf_mode, combined.w3c_value, combined.iptc_digital_source_type) == (
+        mode,
+        w3c if origin is not Origin.NONE else W3CValue.HUMAN_ONLY,
+        iptc,
+    )
+
+
+def test_only_chatbots_are_chatbots() -> None:
+    assert [i for i in Interaction if make(interaction=i).is_chatbot] == [Interaction.CHATBOT]
+
+
+def test_no_system_means_no_ai() -> None:
+    combined = involvement([])
+    assert not combined.involves_ai
+    assert combined.ietf_mode == "none"
+    assert combined.w3c_value is W3CValue.HUMAN_ONLY
+
+
+@pytest.mark.parametrize(
+    ("origins", "expected"),
+    [
+        ([Origin.NONE, Origin.MACHINE_GENERATED], Origin.MACHINE_GENERATED),
+        ([Origin.MACHINE_GENERATED, Origin.AI_MODIFIED], Origin.AI_MODIFIED),
+        ([Origin.AI_MODIFIED, Origin.AI_ORIGINATED, Origin.NONE], Origin.AI_ORIGINATED),
+    ],
+)
+def test_the_strongest_origin_wins(origins: list[Origin], expected: Origin) -> None:
+    systems = [make(f"s{i}", origin) for i, origin in enumerate(origins)]
+    assert involvement(systems).origin is expected
+    assert involvement(reversed(systems)).origin is expected
+
+
+def test_reviewed_only_when_every_content_shaping_system_is() -> None:
+    reviewed = make("a", Origin.AI_ORIGINATED, reviewed=True)
+    unreviewed = make("b", Origin.AI_MODIFIED, reviewed=False)
+    internal = make("c", Origin.NONE, reviewed=False, interaction=Interaction.DECISION_SUPPORT)
+    assert involvement([reviewed]).w3c_value is W3CValue.AI_ASSISTED
+    assert involvement([reviewed, unreviewed]).w3c_value is W3CValue.AI_AUTONOMOUS
+    # A system whose output people do not see does not weaken the review claim.
+    assert involvement([reviewed, internal]).w3c_value is W3CValue.AI_ASSISTED
+
+
+def test_systems_are_counted_once() -> None:
+    system = make("a")
+    assert len(involvement([system, system]).systems) == 1

@@ -1,0 +1,78 @@
+"""Every schema is valid 2020-12 and agrees with its valid and invalid examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from ai_disclosure._schemas import SCHEMA_NAMES, load_schema, validator
+
+from .conftest import ROOT
+
+EXAMPLES = ROOT / "schemas" / "examples"
+
+
+def _examples(kind: str) -> list[tuple[str, Path]]:
+    return [
+        (name, path)
+        for name in SCHEMA_NAMES
+        for path in sorted((EXAMPLES / name / kind).glob("*.json"))
+        if path.name != "EXPECTED.json"
+    ]
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_schema_is_valid_2020_12(name: str) -> None:
+    schema = load_schema(name)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_every_schema_has_valid_and_invalid_examples(name: str) -> None:
+    assert list((EXAMPLES / name / "valid").glob("*.json"))
+    assert len(list((EXAMPLES / name / "invalid").glob("*.json"))) > 3
+
+
+@pytest.mark.parametrize(("name", "path"), _examples("valid"), ids=lambda v: getattr(v, "name", v))
+def test_valid_examples_validate(name: str, path: Path) -> None:
+    errors = list(validator(name).iter_errors(json.loads(path.read_text(encoding="utf-8"))))
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("name", "path"), _examples("invalid"), ids=lambda v: getattr(v, "name", v)
+)
+def test_invalid_examples_fail_at_the_expected_field(name: str, path: Path) -> None:
+    expected = json.loads((path.parent / "EXPECTED.json").read_text())
+    assert path.name in expected, f"add {path.name} to EXPECTED.json"
+    errors = list(validator(name).iter_errors(json.loads(path.read_text(encoding="utf-8"))))
+    assert errors, f"{path.name} should be invalid"
+    pointers = set()
+    for error in errors:
+        parts = [str(p) for p in error.absolute_path]
+        if error.validator in ("required", "additionalProperties"):
+            parts.append(str(error.message).split("'")[1])
+        pointers.add("/" + "/".join(parts))
+    assert expected[path.name] in pointers
+
+
+def test_expected_lists_only_existing_examples() -> None:
+    for name in SCHEMA_NAMES:
+        folder = EXAMPLES / name / "invalid"
+        for file in json.loads((folder / "EXPECTED.json").read_text()):
+            assert (folder / file).is_file(), file
+
+
+def test_batch_schema_refers_to_manifest_identifiers() -> None:
+    batch = json.loads((EXAMPLES / "disclosure-batch/valid/typical.json").read_text())
+    batch["counts"][0]["system"] = "Not An Id"
+    assert list(validator("disclosure-batch").iter_errors(batch))
+
+
+def test_unknown_schema_name_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown schema 'manifests'"):
+        load_schema("manifests")
