@@ -1,0 +1,246 @@
+"""The streaming HTML injector, as a specification: where fragments go, where they
+never go, and that any split of a page into chunks gives the same bytes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ai_disclosure._inject import MARKER, PLACEHOLDER, Injector, Position
+
+HEAD = b"<meta name=ai-disclosure content=ai-autonomous>"
+NOTICE = b"<aside data-ai-disclosure-notice>IA</aside>"
+
+
+def inject(
+    page: bytes, position: Position = Position.BODY_START, chunks: list[int] | None = None
+) -> tuple[bytes, Injector]:
+    injector = Injector(HEAD, NOTICE, position)
+    if chunks is None:
+        return injector.feed(page) + injector.close(), injector
+    out, start = [], 0
+    for size in chunks:
+        out.append(injector.feed(page[start : start + size]))
+        start += size
+    out.append(injector.feed(page[start:]))
+    out.append(injector.close())
+    return b"".join(out), injector
+
+
+def expect(page: bytes, head_before: bytes, notice_after: bytes) -> bytes:
+    """``page`` with HEAD right before ``head_before`` and NOTICE right after the
+    first ``notice_after`` that follows it."""
+    at = page.index(head_before)
+    page = page[:at] + HEAD + page[at:]
+    at = page.index(notice_after, at) + len(notice_after)
+    return page[:at] + NOTICE + page[at:]
+
+
+# (name, page, where HEAD goes before, where NOTICE goes after) for body-start.
+CORPUS = [
+    ("plain", b"<!DOCTYPE html><html><head><title>t</title></head><body><p>x</p></body></html>",
+     b"</head>", b"<body>"),
+    ("upper-case tags", b"<HTML><HEAD><TITLE>T</TITLE></HEAD><BODY CLASS=a><P>x</BODY></HTML>",
+     b"</HEAD>", b"<BODY CLASS=a>"),
+    ("mixed case, spaces", b"<html><head></Head ><BoDy\n  id='m'\t>x</body>", b"</Head >",
+     b"<BoDy\n  id='m'\t>"),
+    ("body in a comment", b"<html><head><!-- <body> </head> --></head><body>x</body>",
+     b"</head><body>", b"<body>"),
+    ("body in a script string",
+     b"<html><head><script>var s = '<body></head>'; if (a<b) {}</script></head><body>x",
+     b"</head><body>", b"<body>"),
+    ("body in title and textarea",
+     b"<html><head><title><body> & </head></title></head><body><textarea><body></textarea>",
+     b"</head><body>", b"<body>"),
+    ("body in style", b"<head><style>a::after{content:'<body>'}</style></head><body>x",
+     b"</head><body>", b"<body>"),
+    ("attribute containing >", b"<html><head></head><body data-x='a>b' class=\"<body>\">x",
+     b"</head>", b"class=\"<body>\">"),
+    ("attribute with <body>", b"<head><meta content=\"</head><body>\"></head><body>x",
+     b"</head><body>x", b"<body>"),
+    ("utf-8 BOM", b"\xef\xbb\xbf<!doctype html><html><head></head><body>x", b"</head>", b"<body>"),
+    ("no head", b"<!doctype html><html><body>x</body></html>", b"<body>", b"<body>"),
+    ("no html, no head", b"<body>x", b"<body>", b"<body>"),
+    ("multiple </body>", b"<head></head><body>a</body>b</body>", b"</head>", b"<body>"),
+    ("bodyx is not body", b"<head></head><bodyx><body-y><body>x", b"</head>", b"<body>"),
+    ("xhtml with cdata",
+     b"<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head>"
+     b"<script><![CDATA[ if (a < b) '<body>' ]]></script></head><body/></html>",
+     b"</head>", b"<body/>"),
+    ("cdata outside script", b"<head><![CDATA[ <body> ]]></head><body>x", b"</head><body>x",
+     b"<body>"),
+    ("empty comments close at once", b"<head><!--><!---><title>t</title></head><body>x", b"</head>", b"<body>"),
+    ("processing instruction", b"<head><?php echo '<body>'; ?></head><body>x",
+     b"</head><body>x", b"<body>"),
+    ("lone < in text", b"<head><title>1 < 2</title></head><body>3 < 4", b"</head>", b"<body>"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "page", "before", "after"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_body_start(name: str, page: bytes, before: bytes, after: bytes) -> None:
+    output, injector = inject(page)
+    assert output == expect(page, before, after)
+    assert injector.injected and not injector.gave_up
+
+
+@pytest.mark.parametrize(("name", "page", "before", "after"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_every_split_is_the_same(
+    name: str, page: bytes, before: bytes, after: bytes
+) -> None:
+    whole, _ = inject(page)
+    for size in range(1, 12):
+        assert inject(page, chunks=[size] * (len(page) // size))[0] == whole
+
+
+UNTOUCHED = [
+    ("no body", b"<html><head><title>x</title></head><p>no body tag</p></html>"),
+    ("body only in comment", b"<html><!-- <body> --><p>x</p>"),
+    ("body only in script", b"<script>document.write('<body>')</script>"),
+    ("body only in attribute", b"<div title='<body>'>x</div>"),
+    ("not html at all", b'{"answer": "<body>"}'[:0] + b"plain text, no tags"),
+    ("notice already there", b"<head><meta data-ai-disclosure-notice></head><body>x"),
+    ("marker on body", b"<head></head><body data-ai-disclosure-notice>x"),
+    ("empty", b""),
+]
+
+
+@pytest.mark.parametrize(("name", "page"), UNTOUCHED, ids=[c[0] for c in UNTOUCHED])
+def test_pages_it_cannot_change_are_untouched(name: str, page: bytes) -> None:
+    for position in Position:
+        output, injector = inject(page, position)
+        assert output == page
+        assert not injector.injected
+
+
+def test_body_end_goes_before_the_first_real_end_tag() -> None:
+    page = b"<head></head><body><script>'</body>'</script><p>x</p></body></body>"
+    output, injector = inject(page, Position.BODY_END)
+    assert output == page.replace(b"</head>", HEAD + b"</head>").replace(
+        b"<p>x</p></body>", b"<p>x</p>" + NOTICE + b"</body>"
+    )
+    assert injector.injected
+
+
+def test_body_end_without_end_tag_appends_at_the_end() -> None:
+    page = b"<html><head></head><body><p>cut short"
+    output, _ = inject(page, Position.BODY_END)
+    assert output == page.replace(b"</head>", HEAD + b"</head>") + NOTICE
+
+
+def test_placeholder_is_kept_and_followed_by_the_notice() -> None:
+    page = b"<head></head><body><header>h</header>" + PLACEHOLDER + b"<main>m</main></body>"
+    output, _ = inject(page, Position.PLACEHOLDER)
+    assert output == page.replace(b"</head>", HEAD + b"</head>").replace(
+        PLACEHOLDER, PLACEHOLDER + NOTICE
+    )
+
+
+def test_placeholder_missing_falls_back_to_the_end() -> None:
+    page = b"<head></head><body><p>x</p></body>"
+    output, _ = inject(page, Position.PLACEHOLDER)
+    assert output.endswith(b"</body>" + NOTICE)
+
+
+def test_placeholder_inside_a_script_does_not_count() -> None:
+    page = b"<head></head><body><script>'" + PLACEHOLDER + b"'</script>" + PLACEHOLDER + b"x"
+    output, _ = inject(page, Position.PLACEHOLDER)
+    assert output.endswith(PLACEHOLDER + NOTICE + b"x")
+    assert output.count(NOTICE) == 1
+
+
+def test_injects_exactly_once() -> None:
+    page = b"<head></head><body>a</body><body>b</body>"
+    for position in Position:
+        output, _ = inject(page, position)
+        assert output.count(NOTICE) == 1
+        assert output.count(HEAD) == 1
+
+
+def test_holds_back_only_a_partial_token() -> None:
+    injector = Injector(HEAD, NOTICE)
+    assert injector.feed(b"<html><he") == b"<html>"
+    # In raw text, only what could be the start of its end tag is kept.
+    assert injector.feed(b"ad><title>x</ti") == b"<head><title>"
+    assert injector.feed(b"tle></head") == b"x</title>"  # </head> is held: it may get HEAD
+    assert injector.feed(b"><body") == b""
+    assert injector.feed(b">rest") == HEAD + b"</head><body>" + NOTICE + b"rest"
+    assert injector.feed(b"and more") == b"and more"  # decided: pass-through
+
+
+def test_a_long_gap_between_head_and_body_gives_up_untouched() -> None:
+    page = b"<head></head>" + b"<p>gap</p>" * 10_000 + b"<body>x"
+    injector = Injector(HEAD, NOTICE, max_holdback=1000)
+    output = b"".join(injector.feed(page[i : i + 700]) for i in range(0, len(page), 700))
+    output += injector.close()
+    assert output == page
+    assert injector.gave_up
+    whole = Injector(HEAD, NOTICE, max_holdback=1000)
+    assert whole.feed(page) + whole.close() == page
+
+
+def test_memory_stays_bounded_on_a_huge_page() -> None:
+    # 10 MB of markup, comments, scripts and a 1 MB attribute, in 64 KB chunks;
+    # the notice goes at the end, so the injector scans all of it.
+    unit = b"<div class='a'>text &amp; more</div><!-- c --><script>x='<body>'</script>\n"
+    page = (
+        b"<html><head></head><body><img src='data:" + b"A" * 1_000_000 + b"'>"
+        + unit * (10_000_000 // len(unit)) + b"</body></html>"
+    )  # fmt: skip
+    injector = Injector(HEAD, NOTICE, Position.BODY_END)
+    largest_held = 0
+    sent = 0
+    for start in range(0, len(page), 65536):
+        chunk = page[start : start + 65536]
+        sent += len(injector.feed(chunk))
+        largest_held = max(largest_held, start + len(chunk) + len(HEAD) - sent)
+    sent += len(injector.close())
+    assert sent == len(page) + len(HEAD) + len(NOTICE)
+    assert largest_held < 5000
+
+
+# --- properties ---------------------------------------------------------------
+
+fragments = st.sampled_from(
+    [
+        b"<html>", b"<head>", b"</head>", b"<body>", b"<BODY class='a>b'>", b"</body>",
+        b"<!--", b"-->", b"<!-->", b"<script>", b"</script>", b"<style>", b"</STYLE >",
+        b"<title>", b"</title>", b"<textarea>", b"</textarea>", b"<![CDATA[", b"]]>",
+        b"<?x ", b"<!doctype html>", b"'", b'"', b"<", b">", b"/", b"=", b" ", b"text",
+        b"<p class=\"", b"<div title='<body>'>", PLACEHOLDER, MARKER, b"\xef\xbb\xbf",
+        b"<bodyx>", b"</ x>", b"<a href=x>",
+    ]
+)  # fmt: skip
+pages = st.lists(fragments, max_size=40).map(b"".join) | st.sampled_from([c[1] for c in CORPUS])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    page=pages, cuts=st.lists(st.integers(0, 400), max_size=12), position=st.sampled_from(Position)
+)
+def test_any_split_gives_the_single_chunk_output(
+    page: bytes, cuts: list[int], position: Position
+) -> None:
+    whole, reference = inject(page, position)
+    points = sorted({c % (len(page) + 1) for c in cuts})
+    sizes = [b - a for a, b in zip([0, *points], points, strict=False)]
+    split, injector = inject(page, position, chunks=sizes)
+    assert split == whole
+    assert (injector.injected, injector.gave_up) == (reference.injected, reference.gave_up)
+
+
+@settings(max_examples=300, deadline=None)
+@given(page=pages, position=st.sampled_from(Position))
+def test_removing_the_fragments_gives_back_the_page(page: bytes, position: Position) -> None:
+    output, injector = inject(page, position)
+    if injector.injected:
+        assert output.count(NOTICE) == 1 + page.count(NOTICE)
+        assert output.replace(HEAD, b"", 1).replace(NOTICE, b"", 1) == page
+    else:
+        assert output.replace(HEAD, b"", 1) == page
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(1, 50), max_size=10))
+def test_garbage_never_raises(data: bytes, sizes: list[int]) -> None:
+    output, _ = inject(data, chunks=sizes)
+    assert output.replace(HEAD, b"", 1).replace(NOTICE, b"", 1) == data
