@@ -70,7 +70,8 @@ CORPUS = [
      b"</head>", b"<body/>"),
     ("cdata outside script", b"<head><![CDATA[ <body> ]]></head><body>x", b"</head><body>x",
      b"<body>"),
-    ("empty comments close at once", b"<head><!--><!---><title>t</title></head><body>x", b"</head>", b"<body>"),
+    ("empty comments close at once", b"<head><!--><!---><title>t</title></head><body>x",
+     b"</head>", b"<body>"),
     ("processing instruction", b"<head><?php echo '<body>'; ?></head><body>x",
      b"</head><body>x", b"<body>"),
     ("lone < in text", b"<head><title>1 < 2</title></head><body>3 < 4", b"</head>", b"<body>"),
@@ -81,7 +82,8 @@ CORPUS = [
 def test_corpus_body_start(name: str, page: bytes, before: bytes, after: bytes) -> None:
     output, injector = inject(page)
     assert output == expect(page, before, after)
-    assert injector.injected and not injector.gave_up
+    assert injector.injected
+    assert not injector.gave_up
 
 
 @pytest.mark.parametrize(("name", "page", "before", "after"), CORPUS, ids=[c[0] for c in CORPUS])

@@ -1,5 +1,6 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
+from ._disclose import disclose
 from ._headers import (
     AIDisclosureHeader,
     HeaderError,
@@ -7,7 +8,9 @@ from ._headers import (
     parse_header,
     serialize_header,
 )
+from ._inject import Position
 from ._manifest import ManifestError, Problem, load_manifest
+from ._middleware import AIDisclosureMiddleware
 from ._model import (
     BiasAudit,
     EthicsReview,
@@ -26,6 +29,7 @@ from ._version import __version__
 
 __all__ = [
     "AIDisclosureHeader",
+    "AIDisclosureMiddleware",
     "BiasAudit",
     "EthicsReview",
     "HeaderError",
@@ -35,11 +39,13 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "Origin",
+    "Position",
     "Problem",
     "Route",
     "Service",
     "System",
     "__version__",
+    "disclose",
     "header_for",
     "involvement",
     "load_manifest",

@@ -24,6 +24,7 @@ and tags are skipped in C; Python sees only the few tokens that matter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum, StrEnum
 
 __all__ = ["MARKER", "PLACEHOLDER", "Injector", "Position"]
@@ -62,7 +63,7 @@ _COMMENT_HOLD = 64
 # included); stops at '<' of a token Python must look at, or of an incomplete tag.
 _SKIP = re.compile(
     rb"(?:[^<]++"
-    rb"|<(?!(?:/head|/?body|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]"
+    rb"|<(?!(?:/head|/?body|html|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]"
     rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>"
     rb"|<(?=[^a-zA-Z/!?]))*+",
     re.IGNORECASE,
@@ -72,10 +73,20 @@ _TAG_REST = re.compile(rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>")
 _QUOTE_OR_END = re.compile(rb"[\"'>]")
 _RAW_END = {name: re.compile(rb"</" + name + rb"[\s/>]", re.IGNORECASE) for name in _RAW}
 _CDATA = b"<![CDATA["
+_LANG = re.compile(
+    rb"\slang\s*=\s*[\"']?\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)", re.IGNORECASE
+)
+
+#: Renders (head, notice) once the page's own language (``<html lang>``) is known.
+Render = Callable[[str | None], tuple[bytes, bytes]]
 
 
 class Injector:
-    """Insert ``head`` and ``notice`` into one HTML page fed in chunks."""
+    """Insert ``head`` and ``notice`` into one HTML page fed in chunks.
+
+    With ``render``, the fragments are made at the first insertion, from the
+    language of the page's ``<html lang>`` (None when it has none).
+    """
 
     __slots__ = (
         "_body_seen",
@@ -91,7 +102,9 @@ class Injector:
         "injected",
         "max_holdback",
         "notice",
+        "page_language",
         "position",
+        "render",
     )
 
     def __init__(
@@ -101,9 +114,12 @@ class Injector:
         position: Position = Position.BODY_START,
         *,
         max_holdback: int = 65536,
+        render: Render | None = None,
     ) -> None:
         self.head = head
         self.notice = notice
+        self.render = render
+        self.page_language: str | None = None
         self.position = Position(position)
         self.max_holdback = max_holdback
         self.injected = False
@@ -141,6 +157,7 @@ class Injector:
             # body-end / placeholder: no </body> or placeholder came; parsers put
             # content after the end of the document in the body anyway.
             self._emit(out, tail)
+            self._render()
             out.append(self.notice)
             self.injected = True
             self._state = _State.DONE
@@ -379,6 +396,10 @@ class Injector:
         elif name == b"/head" and not self._holding and not self._body_seen:
             self._start_holding(out)
             self._emit(out, buf[start:end])
+        elif name == b"html" and self.page_language is None:
+            self._emit(out, buf[start:end])
+            found = _LANG.search(buf, start, end)
+            self.page_language = found.group(1).decode("ascii").lower() if found else ""
         elif name == b"body" and not self._body_seen:
             self._on_body(buf[start:end], out)
         elif name == b"/body" and self.position is Position.BODY_END and self._body_seen:
@@ -403,13 +424,20 @@ class Injector:
         held = bytes(self._held)
         self._held.clear()
         self._holding = False
+        self._render()
         out.append(self.head)
         out.append(held)
         out.append(tag)
         if self.position is Position.BODY_START:
             self._inject_notice(out)
 
+    def _render(self) -> None:
+        if self.render is not None:
+            self.head, self.notice = self.render(self.page_language or None)
+            self.render = None
+
     def _inject_notice(self, out: list[bytes]) -> None:
+        self._render()
         out.append(self.notice)
         self.injected = True
         self._state = _State.DONE

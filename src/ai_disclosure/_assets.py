@@ -1,0 +1,114 @@
+"""The well-known endpoints: the public manifest and the widget's static files.
+
+``GET {prefix}`` answers the manifest as JSON (valid against
+``schemas/manifest.schema.json``); ``GET {prefix}/ai-notice.css`` and friends
+answer the widget files. Everything is read once, at start-up, and served from
+memory with a strong ``ETag`` and ``Cache-Control`` - no disk I/O per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from ._headers import HEADER_NAME, AIDisclosureHeader, serialize_header
+from ._model import Manifest
+from ._resources import data_dir
+from ._types import Receive, Scope, Send
+
+__all__ = ["Assets"]
+
+_MEDIA_TYPES = {
+    ".css": b"text/css; charset=utf-8",
+    ".js": b"text/javascript; charset=utf-8",
+    ".json": b"application/json",
+    ".svg": b"image/svg+xml",
+}
+#: Assets change with each release; a day keeps traffic low without pinning old files.
+_CACHE_CONTROL = b"public, max-age=86400"
+_NOT_AI = serialize_header(AIDisclosureHeader(mode="none")).encode("latin-1")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    body: bytes
+    media_type: bytes
+    etag: bytes
+    cache_control: bytes
+
+
+def _file(body: bytes, media_type: bytes, cache_control: bytes = _CACHE_CONTROL) -> _File:
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return _File(body, media_type, f'"{digest}"'.encode("ascii"), cache_control)
+
+
+def _load_widget_files() -> dict[str, _File]:
+    root = data_dir("widgets")
+    files: dict[str, _File] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or relative.parts[0] in ("templates", "docs"):
+            continue
+        media_type = _MEDIA_TYPES.get(path.suffix)
+        if media_type is not None:
+            files["/" + relative.as_posix()] = _file(path.read_bytes(), media_type)
+    return files
+
+
+class Assets:
+    """Answers requests under ``prefix``; ``__call__`` returns False for other paths."""
+
+    def __init__(self, manifest: Manifest, prefix: str) -> None:
+        self.prefix = prefix
+        manifest_json = json.dumps(dict(manifest.raw), ensure_ascii=False, indent=2)
+        self.files = _load_widget_files()
+        # The declaration may change at the next deploy: let caches revalidate it.
+        self.files[""] = _file(
+            manifest_json.encode("utf-8"), b"application/json", b"public, max-age=300"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        found = self.files.get(scope["path"][len(self.prefix) :])
+        if found is None:
+            return False
+        method = scope.get("method", "GET")
+        if method not in ("GET", "HEAD"):
+            await _send(send, 405, b"", [(b"allow", b"GET, HEAD")])
+            return True
+        headers = [
+            (b"etag", found.etag),
+            (b"cache-control", found.cache_control),
+            (HEADER_NAME.lower().encode("latin-1"), _NOT_AI),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        if _etag_matches(scope, found.etag):
+            await _send(send, 304, b"", headers)
+            return True
+        headers.append((b"content-type", found.media_type))
+        headers.append((b"access-control-allow-origin", b"*"))
+        body = b"" if method == "HEAD" else found.body
+        await _send(send, 200, body, headers, length=len(found.body))
+        return True
+
+
+def _etag_matches(scope: Scope, etag: bytes) -> bool:
+    for key, value in scope.get("headers", ()):
+        if key == b"if-none-match":
+            tags = [tag.strip().removeprefix(b"W/") for tag in value.split(b",")]
+            return etag in tags or b"*" in tags
+    return False
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    length: int | None = None,
+) -> None:
+    if status != 304:
+        size = len(body) if length is None else length
+        headers = [*headers, (b"content-length", str(size).encode("ascii"))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

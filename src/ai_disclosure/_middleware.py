@@ -1,0 +1,429 @@
+"""The ASGI middleware: tag every response, inject the notice into HTML pages.
+
+A stateless middleware object creates one ``_Responder`` per HTTP request (the
+shape of ``starlette.middleware.gzip``). The responder holds
+``http.response.start`` back until it knows whether the body will change, then:
+
+* adds ``AI-Disclosure`` (and ``Link`` when AI is involved) to every response;
+* streams HTML pages that involve AI through the sans-I/O ``Injector``, fixing
+  ``Content-Length`` and weakening a strong ``ETag``;
+* leaves every body it cannot safely change untouched;
+* records one increment per system in the disclosure log - a dict update, no I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ._assets import Assets
+from ._headers import HEADER_NAME, header_for, link_header, serialize_header
+from ._inject import Injector, Position
+from ._language import choose_language, html_lang
+from ._manifest import load_manifest
+from ._model import Involvement, Manifest, System, involvement
+from ._notice import notice_languages, render_head, render_notice
+from ._routing import Router
+from ._types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["SCOPE_KEY", "AIDisclosureMiddleware", "DisclosureRecorder", "RequestDisclosure"]
+
+#: Where the per-request state lives in the ASGI scope (shared by scope copies).
+SCOPE_KEY = "ai_disclosure"
+
+_HEADER = HEADER_NAME.lower().encode("latin-1")
+_NONCE_SENTINEL = "aidisclosurenoncesentinel"
+_NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{8,200})'")
+_ASCII_COMPATIBLE = (
+    "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-12",
+    "cp12", "koi8", "euc-", "gb2312", "gbk", "gb18030", "big5", "shift_jis",
+)  # fmt: skip
+_NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+class DisclosureRecorder(Protocol):
+    """What the middleware needs from a disclosure logger: one cheap call per system."""
+
+    def record(
+        self, system: str, route: str, mode: str, notice_shown: bool, language: str | None
+    ) -> None: ...
+
+
+@dataclass(slots=True)
+class RequestDisclosure:
+    """Per-request state, reachable from handlers through the ASGI scope."""
+
+    manifest: Manifest
+    systems: dict[str, System] = field(default_factory=dict)
+    notice_placed: bool = False
+
+    def add(self, system_ids: Iterable[str]) -> None:
+        for system_id in system_ids:
+            self.systems[system_id] = self.manifest.system(system_id)
+
+
+class AIDisclosureMiddleware:
+    """Wrap an ASGI app so every response tells whether AI was involved.
+
+    ``manifest`` is a loaded ``Manifest``, a path to a ``.toml``/``.json`` file or
+    a mapping. ``position`` places the notice: ``"body-start"`` (right after
+    ``<body>``, before skip links), ``"body-end"`` or ``"placeholder"`` (at the
+    page's ``<!--ai-disclosure-notice-->``). ``prefix`` is where the public
+    manifest and the widget assets are served. ``logger`` receives one
+    ``record()`` call per AI system per tagged response.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        manifest: Manifest | str | os.PathLike[str] | Mapping[str, Any],
+        *,
+        position: Position | str = Position.BODY_START,
+        prefix: str = "/.well-known/ai-disclosure",
+        inject: bool = True,
+        logger: DisclosureRecorder | None = None,
+    ) -> None:
+        self.app = app
+        self.manifest = load_manifest(manifest)
+        self.position = Position(position)
+        self.prefix = prefix.rstrip("/")
+        self.inject = inject
+        self.logger = logger
+        self.router = Router(self.manifest)
+        self.assets = Assets(self.manifest, self.prefix)
+        self.languages = tuple(
+            lang for lang in self.manifest.service.languages if lang in notice_languages()
+        ) or (self.manifest.service.default_language,)
+        self._headers: dict[tuple[str, ...], list[tuple[bytes, bytes]]] = {}
+        self._fragments: dict[tuple[tuple[str, ...], str, bool], tuple[bytes, bytes, str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.logger is not None:
+                await self._lifespan(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if (path == self.prefix or path.startswith(self.prefix + "/")) and await self.assets(
+            scope, receive, send
+        ):
+            return
+        state = RequestDisclosure(self.manifest)
+        scope[SCOPE_KEY] = state
+        await _Responder(self, scope, state, send).run(receive)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start and stop the logger with the app, when it has start/aclose."""
+        logger: Any = self.logger
+
+        async def wrapped_receive() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup" and hasattr(logger, "start"):
+                await logger.start()
+            elif message["type"] == "lifespan.shutdown" and hasattr(logger, "aclose"):
+                await logger.aclose()
+            return message
+
+        await self.app(scope, wrapped_receive, send)
+
+    # --- cached per combination of systems: headers and rendered fragments ---
+
+    def headers_for(self, key: tuple[str, ...], found: Involvement) -> list[tuple[bytes, bytes]]:
+        headers = self._headers.get(key)
+        if headers is None:
+            headers = [(_HEADER, serialize_header(header_for(found)).encode("latin-1"))]
+            if found.involves_ai:
+                urls = (self.manifest.register_url_for(s) for s in found.systems)
+                headers.append((b"link", link_header(urls).encode("latin-1")))
+            self._headers[key] = headers
+        return headers
+
+    def fragments(
+        self, key: tuple[str, ...], systems: tuple[System, ...], language: str, own_lang: bool
+    ) -> tuple[bytes, bytes, str]:
+        """(head with a nonce sentinel, notice, head without nonce), rendered once."""
+        cache_key = (key, language, own_lang)
+        found = self._fragments.get(cache_key)
+        if found is None:
+            page_language = language if own_lang else None
+            notice = render_notice(
+                self.manifest,
+                systems,
+                language,
+                page_language=page_language,
+                asset_prefix=self.prefix,
+            )
+            head = render_head(
+                self.manifest, systems, language, nonce=_NONCE_SENTINEL, asset_prefix=self.prefix
+            )
+            plain = render_head(self.manifest, systems, language, asset_prefix=self.prefix)
+            found = (head.encode("utf-8"), notice.encode("utf-8"), plain)
+            self._fragments[cache_key] = found
+        return found
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _charset(content_type: bytes) -> str | None:
+    for param in content_type.split(b";")[1:]:
+        key, _, value = param.strip().partition(b"=")
+        if key.strip().lower() == b"charset":
+            return value.strip().strip(b"\"'").decode("latin-1").lower()
+    return None
+
+
+def _injectable(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the body is an HTML page this middleware may safely change."""
+    if scope.get("method") == "HEAD" or status < 200 or status in _NO_BODY_STATUSES:
+        return False
+    if status == 206:
+        return False
+    content_type = b""
+    for key, value in headers:
+        name = key.lower()
+        if name == b"content-type":
+            content_type = value.lower()
+        elif (
+            name == b"content-range"
+            or (name == b"content-encoding" and value.strip().lower() != b"identity")
+            or (name == b"content-disposition" and value.strip().lower().startswith(b"attachment"))
+            or (name == b"cache-control" and b"no-transform" in value.lower())
+        ):
+            return False
+    media = content_type.split(b";", 1)[0].strip()
+    if media not in (b"text/html", b"application/xhtml+xml"):
+        return False
+    charset = _charset(content_type)
+    return charset is None or charset.startswith(_ASCII_COMPATIBLE)
+
+
+class _Responder:
+    """Per-request state machine around ``send``."""
+
+    __slots__ = (
+        "charset",
+        "content_type",
+        "found",
+        "injector",
+        "key",
+        "language",
+        "logged",
+        "middleware",
+        "route",
+        "scope",
+        "send",
+        "start",
+        "state",
+    )
+
+    def __init__(
+        self, middleware: AIDisclosureMiddleware, scope: Scope, state: RequestDisclosure, send: Send
+    ) -> None:
+        self.middleware = middleware
+        self.scope = scope
+        self.state = state
+        self.send = send
+        self.start: Message | None = None
+        self.injector: Injector | None = None
+        self.found: Involvement | None = None
+        self.key: tuple[str, ...] = ()
+        self.route = "/*"
+        self.language: str | None = None
+        self.content_type = b""
+        self.logged = False
+
+    async def run(self, receive: Receive) -> None:
+        await self.middleware.app(self.scope, receive, self.send_with_disclosure)
+
+    def _involvement(self) -> Involvement:
+        match = self.middleware.router.match(self.scope["path"])
+        systems: dict[str, System] = {}
+        if match is not None:
+            self.route = match.template
+            systems.update((s.id, s) for s in match.systems)
+        else:
+            route = self.scope.get("route")
+            template = getattr(route, "path", None)
+            if isinstance(template, str) and template.startswith("/"):
+                self.route = template
+        systems.update(self.state.systems)
+        self.key = tuple(sorted(systems))
+        return involvement(systems.values())
+
+    async def send_with_disclosure(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            await self._on_start(message)
+        elif kind == "http.response.body" and self.start is not None:
+            await self._on_first_body(message)
+        elif kind == "http.response.body" and self.injector is not None:
+            await self._on_body(message)
+        else:
+            if self.start is not None:  # e.g. http.response.pathsend: nothing to change
+                start, self.start = self.start, None
+                await self.send(start)
+                self._log(notice_shown=False)
+            await self.send(message)
+
+    async def _on_start(self, message: Message) -> None:
+        found = self.found = self._involvement()
+        middleware = self.middleware
+        headers = list(message.get("headers", ()))
+        names = {key.lower() for key, _ in headers}
+        for name, value in middleware.headers_for(self.key, found):
+            # A header the app already set wins.
+            if name not in names:
+                headers.append((name, value))
+        message["headers"] = headers
+        if (
+            middleware.inject
+            and found.involves_ai
+            and not self.state.notice_placed
+            and _injectable(self.scope, message["status"], headers)
+        ):
+            self.start = message  # held until the first body message decides
+            self.content_type = _header(headers, b"content-type") or b""
+            return
+        await self.send(message)
+        self._log(notice_shown=False)
+
+    async def _on_first_body(self, message: Message) -> None:
+        start = self.start
+        assert start is not None
+        assert self.found is not None
+        self.start = None
+        body: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        headers: list[tuple[bytes, bytes]] = start["headers"]
+        if body[:2] in (b"\xff\xfe", b"\xfe\xff") or self.state.notice_placed:
+            # A UTF-16 page (BOM) or a notice the app placed itself: leave it alone.
+            await self.send(start)
+            await self.send(message)
+            self._log(notice_shown=self.state.notice_placed)
+            return
+        self.injector = self._make_injector(body, headers)
+        output = self.injector.feed(body)
+        if not more:
+            output += self.injector.close()
+            _set_content_length(headers, len(output))
+            if output != body:
+                _weaken_etag(headers)
+            message["body"] = output
+            await self.send(start)
+            await self.send(message)
+            self._log(notice_shown=self.injector.injected)
+            self.injector = None
+            return
+        # Streaming: the final length is unknown, so the declared one must go.
+        _drop_header(headers, b"content-length")
+        _weaken_etag(headers)
+        await self.send(start)
+        message["body"] = output
+        await self.send(message)
+
+    async def _on_body(self, message: Message) -> None:
+        injector = self.injector
+        assert injector is not None
+        output = injector.feed(message.get("body", b""))
+        if not message.get("more_body", False):
+            output += injector.close()
+            self.injector = None
+            self._log(notice_shown=injector.injected)
+        message["body"] = output
+        await self.send(message)
+
+    def _make_injector(self, first: bytes, headers: list[tuple[bytes, bytes]]) -> Injector:
+        middleware = self.middleware
+        found = self.found
+        assert found is not None
+        manifest = middleware.manifest
+        accept = None
+        for key, value in self.scope.get("headers", ()):
+            if key == b"accept-language":
+                accept = value.decode("latin-1")
+                break
+        nonce = _csp_nonce(headers)
+        charset = _charset(self.content_type)
+        legacy = charset is None or not charset.startswith(("utf-8", "utf8"))
+
+        def choose(page_lang: str | None) -> tuple[str, bool]:
+            return choose_language(
+                middleware.languages, manifest.service.default_language, page_lang, accept
+            )
+
+        def render(page_lang: str | None) -> tuple[bytes, bytes]:
+            language, _ = choose(page_lang)
+            self.language = language
+            own_lang = page_lang is not None and page_lang.split("-")[0] == language
+            head, notice, _plain = middleware.fragments(self.key, found.systems, language, own_lang)
+            head = _with_nonce(head, nonce)
+            if legacy:
+                # Undeclared or legacy charset: character references read right in any.
+                head = head.decode("utf-8").encode("ascii", "xmlcharrefreplace")
+                notice = notice.decode("utf-8").encode("ascii", "xmlcharrefreplace")
+            return head, notice
+
+        # Headers go out before the page's <html lang> may have arrived: decide Vary
+        # on the first chunk, and say Vary whenever the answer could depend on it.
+        if choose(html_lang(first[:4096]))[1]:
+            _add_vary(headers, b"Accept-Language")
+        return Injector(b"", b"", middleware.position, render=render)
+
+    def _log(self, notice_shown: bool) -> None:
+        logger = self.middleware.logger
+        if logger is None or self.logged or self.found is None or not self.found.involves_ai:
+            return
+        self.logged = True
+        mode = self.found.ietf_mode
+        for system in self.found.systems:
+            logger.record(system.id, self.route, mode, notice_shown, self.language)
+
+
+def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for key, value in headers:
+        if key.lower() == b"content-security-policy":
+            found = _NONCE.search(value)
+            if found:
+                return found.group(1).decode("ascii")
+    return None
+
+
+def _with_nonce(head: bytes, nonce: str | None) -> bytes:
+    sentinel = _NONCE_SENTINEL.encode("ascii")
+    if nonce is None:
+        return head.replace(b' nonce="' + sentinel + b'"', b"")
+    return head.replace(sentinel, nonce.encode("ascii"))
+
+
+def _drop_header(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
+    headers[:] = [(k, v) for k, v in headers if k.lower() != name]
+
+
+def _set_content_length(headers: list[tuple[bytes, bytes]], length: int) -> None:
+    _drop_header(headers, b"content-length")
+    headers.append((b"content-length", str(length).encode("ascii")))
+
+
+def _weaken_etag(headers: list[tuple[bytes, bytes]]) -> None:
+    """A changed body is no longer byte-identical to what the app tagged."""
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == b"etag" and not value.startswith(b"W/"):
+            headers[index] = (key, b"W/" + value)
+
+
+def _add_vary(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == b"vary":
+            if name.lower() not in value.lower() and value.strip() != b"*":
+                headers[index] = (key, value + b", " + name)
+            return
+    headers.append((b"vary", name))

@@ -1,0 +1,516 @@
+"""The ASGI middleware: every response tagged, HTML pages told, nothing broken."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi import Request as FastAPIRequest
+from fastapi.responses import HTMLResponse as FastAPIHTML
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from ai_disclosure import AIDisclosureMiddleware, Position, disclose, load_manifest, parse_header
+from ai_disclosure._disclose import request_disclosure
+from ai_disclosure._inject import MARKER
+from ai_disclosure._schemas import validator
+
+from .conftest import EXAMPLE_MANIFEST
+
+PAGE = (
+    "<!doctype html><html lang=fr><head><meta charset=utf-8><title>Tri</title></head>"
+    "<body><a href=#main>Aller au contenu</a><main id=main><h1>Déchets</h1></main></body></html>"
+)
+MANIFEST = load_manifest(EXAMPLE_MANIFEST)
+
+
+def page_app(
+    body: str | bytes = PAGE, status: int = 200, headers: dict[str, str] | None = None
+) -> Starlette:
+    async def endpoint(request: Request) -> Response:
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "HEAD", "POST"])])
+
+
+def client(app: Any, **options: Any) -> httpx.AsyncClient:
+    wrapped = AIDisclosureMiddleware(app, MANIFEST, **options)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://portail")
+
+
+async def get(app: Any, path: str, method: str = "GET", **options: Any) -> httpx.Response:
+    headers = options.pop("headers", {})
+    async with client(app, **options) as http:
+        return await http.request(method, path, headers=headers)
+
+
+def notices(text: str) -> int:
+    return text.count(MARKER.decode())
+
+
+# --- headers on every response ------------------------------------------------
+
+
+async def test_a_page_without_ai_says_mode_none_and_is_untouched() -> None:
+    response = await get(page_app(), "/actualites")
+    assert response.headers["ai-disclosure"] == "mode=none"
+    assert "link" not in response.headers
+    assert response.text == PAGE
+
+
+@pytest.mark.parametrize("status", [200, 201, 301, 404, 500, 503])
+async def test_every_status_is_tagged(status: int) -> None:
+    response = await get(page_app(status=status), "/dechets/assistant")
+    header = parse_header(response.headers["ai-disclosure"])
+    assert header.mode == "ai-originated"
+    assert (header.model, header.provider) == ("mistral-small", "Mistral AI")
+    assert response.headers["link"] == (
+        "<https://registre-ia.montpellier3m.example/systems/demarches/assistant-dechets>;"
+        ' rel="ai-disclosure"'
+    )
+
+
+async def test_a_header_the_app_set_wins() -> None:
+    app = page_app(headers={"AI-Disclosure": "mode=ai-modified", "Link": "</x>; rel=next"})
+    response = await get(app, "/dechets/assistant")
+    assert response.headers.get_list("ai-disclosure") == ["mode=ai-modified"]
+    assert response.headers.get_list("link") == ["</x>; rel=next"]
+
+
+async def test_disclose_marks_a_response_at_run_time() -> None:
+    async def answer(request: Request) -> Response:
+        disclose(request, "assistant-dechets")
+        return JSONResponse({"answer": "Le verre va dans le conteneur vert."})
+
+    async def plain(request: Request) -> Response:
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/api/answer", answer), Route("/api/plain", plain)])
+    assert (await get(app, "/api/answer")).headers["ai-disclosure"].startswith("mode=ai-originated")
+    assert (await get(app, "/api/plain")).headers["ai-disclosure"] == "mode=none"
+
+
+async def test_disclose_accepts_the_raw_scope_and_combines_with_routes() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        disclose(scope, "detection-fuites")
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    response = await get(app, "/dechets/assistant")
+    assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
+    assert len(response.headers["link"].split(", <")) == 2
+
+
+async def test_disclose_rejects_unknown_ids_and_unwrapped_apps() -> None:
+    async def typo(request: Request) -> Response:
+        disclose(request, "assistant-dechet")
+        return PlainTextResponse("never")
+
+    app = Starlette(routes=[Route("/", typo)])
+    with pytest.raises(KeyError, match="known: assistant-dechets"):
+        await get(app, "/")
+    with pytest.raises(RuntimeError, match="wrap the app with AIDisclosureMiddleware"):
+        disclose({"type": "http"}, "assistant-dechets")
+
+
+# --- HTML injection -----------------------------------------------------------
+
+
+async def test_ai_page_gets_meta_json_ld_stylesheet_and_notice() -> None:
+    response = await get(page_app(), "/dechets/assistant")
+    text = response.text
+    head, body = text.split("</head>")
+    assert '<meta name="ai-disclosure" content="ai-autonomous">' in head
+    json_ld = head.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    assert json.loads(json_ld)["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    assert 'href="/.well-known/ai-disclosure/ai-notice.css"' in head
+    # Right after <body>, before the skip link (as GOV.UK places its cookie banner).
+    assert body.startswith("<body><ai-notice")
+    assert body.index(MARKER.decode()) < body.index("Aller au contenu")
+    assert notices(text) == 1
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.content.replace(b"\n", b"")  # decodes, is complete
+    assert text.endswith("</body></html>")
+
+
+@pytest.mark.parametrize(
+    ("position", "before"),
+    [
+        (Position.BODY_START, "<a href=#main>"),
+        (Position.BODY_END, "</body>"),
+        (Position.PLACEHOLDER, "<main"),
+    ],
+)
+async def test_position_is_configurable(position: Position, before: str) -> None:
+    page = PAGE.replace("<main", "<!--ai-disclosure-notice--><main")
+    response = await get(page_app(page), "/dechets/assistant", position=position)
+    text = response.text
+    notice_end = text.index("</ai-notice>") + len("</ai-notice>")
+    assert text[notice_end:].startswith(before)
+
+
+async def test_strong_etag_becomes_weak_and_length_is_exact() -> None:
+    app = page_app(headers={"ETag": '"v1"'})
+    response = await get(app, "/dechets/assistant")
+    assert response.headers["etag"] == 'W/"v1"'
+    assert int(response.headers["content-length"]) == len(response.content)
+    untouched = await get(app, "/actualites")
+    assert untouched.headers["etag"] == '"v1"'
+
+
+async def test_notice_speaks_the_pages_language() -> None:
+    english = PAGE.replace("lang=fr", "lang=en")
+    response = await get(page_app(english), "/dechets/assistant")
+    assert "You are talking to an AI" in response.text
+    assert "vary" not in response.headers
+
+
+async def test_accept_language_is_negotiated_and_varies() -> None:
+    page = PAGE.replace(" lang=fr", "")
+    response = await get(
+        page_app(page), "/dechets/assistant", headers={"Accept-Language": "ar, en;q=0.5"}
+    )
+    assert 'lang="ar" dir="rtl"' in response.text
+    assert response.headers["vary"] == "Accept-Language"
+    default = await get(page_app(page), "/dechets/assistant")
+    assert "Vous échangez avec une IA" in default.text
+
+
+async def test_csp_nonce_is_reused_and_no_inline_code_is_added() -> None:
+    csp = "default-src 'self'; script-src 'self' 'nonce-r4nd0mN0nce=='"
+    response = await get(page_app(headers={"Content-Security-Policy": csp}), "/dechets/assistant")
+    assert 'nonce="r4nd0mN0nce=="' in response.text
+    assert " style=" not in response.text
+    assert "<style" not in response.text
+    without = await get(page_app(), "/dechets/assistant")
+    assert "nonce=" not in without.text
+
+
+async def test_manifest_strings_cannot_break_out() -> None:
+    data = json.loads(json.dumps(dict(MANIFEST.raw)))
+    data["service"]["name"] = "</script><script>alert(1)</script>"
+    data["systems"][0]["purpose"]["fr"] = "<img src=x onerror=alert(1)>"
+    wrapped = AIDisclosureMiddleware(page_app(), data)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://t") as c:
+        text = (await c.get("/dechets/assistant")).text
+    assert "<script>alert(1)" not in text
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+async def test_a_page_that_already_has_the_notice_gets_no_second_one() -> None:
+    page = PAGE.replace("<main", "<aside data-ai-disclosure-notice>déjà là</aside><main")
+    # body-start decides at <body>, before it could see the page's own notice: pages
+    # that place it themselves say so with request_disclosure(...).notice_placed.
+    for position in (Position.BODY_END, Position.PLACEHOLDER):
+        response = await get(page_app(page), "/dechets/assistant", position=position)
+        assert notices(response.text) == 1
+        assert "déjà là" in response.text
+        assert response.headers["ai-disclosure"].startswith("mode=ai-originated")
+
+
+async def test_legacy_charset_pages_get_character_references() -> None:
+    page = PAGE.replace("Déchets", "D\xe9chets").encode("latin-1")
+    app = page_app(headers={"Content-Type": "text/html; charset=iso-8859-1"})
+
+    async def endpoint(request: Request) -> Response:
+        return Response(page, media_type="text/html; charset=iso-8859-1")
+
+    app = Starlette(routes=[Route("/{p:path}", endpoint)])
+    response = await get(app, "/dechets/assistant")
+    assert response.content.isascii() is False  # the page's own é is kept as it was
+    assert b"&#233;" in response.content  # the notice's é works in any charset
+    assert response.content.count(b"\xe9") == page.count(b"\xe9")
+
+
+async def test_a_notice_placed_by_the_app_is_not_injected_again() -> None:
+    async def endpoint(request: Request) -> Response:
+        request_disclosure(request).notice_placed = True
+        return HTMLResponse(PAGE)
+
+    response = await get(Starlette(routes=[Route("/{p:path}", endpoint)]), "/dechets/assistant")
+    assert response.text == PAGE
+    assert response.headers["ai-disclosure"].startswith("mode=ai-originated")
+
+
+# --- never break a response ----------------------------------------------------
+
+
+def raw_app(body: bytes, headers: list[tuple[bytes, bytes]], status: int = 200) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+HTML = [(b"content-type", b"text/html; charset=utf-8")]
+
+
+@pytest.mark.parametrize(
+    ("reason", "headers", "status", "method"),
+    [
+        ("HEAD request", HTML, 200, "HEAD"),
+        ("204", HTML, 204, "GET"),
+        ("304", HTML, 304, "GET"),
+        ("206", HTML, 206, "GET"),
+        ("Content-Range", [*HTML, (b"content-range", b"bytes 0-10/100")], 200, "GET"),
+        ("gzip", [*HTML, (b"content-encoding", b"gzip")], 200, "GET"),
+        ("br", [*HTML, (b"content-encoding", b"br")], 200, "GET"),
+        ("event stream", [(b"content-type", b"text/event-stream")], 200, "GET"),
+        ("attachment", [*HTML, (b"content-disposition", b"attachment; filename=a")], 200, "GET"),
+        ("no-transform", [*HTML, (b"cache-control", b"public, no-transform")], 200, "GET"),
+        ("utf-16", [(b"content-type", b"text/html; charset=UTF-16LE")], 200, "GET"),
+        ("json", [(b"content-type", b"application/json")], 200, "GET"),
+        ("no content type", [], 200, "GET"),
+    ],
+)  # fmt: skip
+async def test_bodies_it_cannot_safely_change_pass_untouched(
+    reason: str, headers: list[tuple[bytes, bytes]], status: int, method: str
+) -> None:
+    body = b"" if status in (204, 304) else PAGE.encode()
+    headers = [*headers, (b"content-length", str(len(body)).encode()), (b"etag", b'"e"')]
+    start, message = await run_asgi(raw_app(body, headers, status), method=method)
+    assert message["body"] == body
+    sent = dict(start["headers"])
+    assert sent[b"etag"] == b'"e"'
+    assert sent[b"content-length"] == str(len(body)).encode()
+    assert sent[b"ai-disclosure"].startswith(b"mode=ai-originated")
+
+
+async def test_utf16_bom_without_charset_passes_untouched() -> None:
+    body = PAGE.encode("utf-16")
+    response = await get(raw_app(body, HTML[:1]), "/dechets/assistant")
+    assert response.content == body
+
+
+async def test_page_without_body_tag_is_untouched() -> None:
+    page = b"<html><head><title>t</title></head><p>fragment</p>"
+    response = await get(raw_app(page, HTML), "/dechets/assistant")
+    assert response.content == page
+    assert response.headers["content-length"] == str(len(page))
+
+
+# --- streaming -------------------------------------------------------------------
+
+
+def streaming_app(chunks: list[bytes], log: list[str] | None = None) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [*HTML, (b"etag", b'"s"')]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for chunk in chunks:
+            if log is not None:
+                log.append(f"app sent {len(chunk)}")
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return app
+
+
+async def run_asgi(
+    app: Any, path: str = "/dechets/assistant", method: str = "GET"
+) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "headers": [], "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000),
+    }  # fmt: skip
+    await AIDisclosureMiddleware(app, MANIFEST)(scope, receive, send)
+    return sent
+
+
+async def test_a_stream_is_not_buffered() -> None:
+    page = PAGE.encode()
+    chunks = [page[i : i + 16] for i in range(0, len(page), 16)] + [b"<p>more</p>" * 100] * 50
+    sent = await run_asgi(streaming_app(chunks))
+    start, *bodies = sent
+    headers = dict(start["headers"])
+    assert b"content-length" not in headers  # length unknown: chunked
+    assert headers[b"etag"] == b'W/"s"'
+    assert len(bodies) == len(chunks) + 1  # one message out for each message in
+    # After the notice, every chunk goes out as it came.
+    assert [b["body"] for b in bodies[-51:-1]] == chunks[-50:]
+    whole = b"".join(b["body"] for b in bodies)
+    assert whole.count(MARKER) == 1
+
+
+async def test_streamed_and_single_message_pages_are_identical() -> None:
+    page = PAGE.encode()
+    single = await run_asgi(raw_app(page, HTML))
+    for size in (1, 7, 64):
+        chunks = [page[i : i + size] for i in range(0, len(page), size)]
+        streamed = await run_asgi(streaming_app(chunks))
+        assert b"".join(m["body"] for m in streamed[1:]) == single[1]["body"]
+
+
+async def test_unknown_messages_and_pathsend_pass_through() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": HTML})
+        await send({"type": "http.response.pathsend", "path": "/srv/page.html"})
+        await send({"type": "http.response.debug", "info": {}})
+
+    sent = await run_asgi(app)
+    assert [m["type"] for m in sent] == [
+        "http.response.start",
+        "http.response.pathsend",
+        "http.response.debug",
+    ]
+    assert dict(sent[0]["headers"])[b"ai-disclosure"].startswith(b"mode=ai-originated")
+
+
+async def test_lifespan_and_websockets_pass_through() -> None:
+    events: list[str] = []
+
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("bonjour")
+        await websocket.close()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    app = Starlette(routes=[WebSocketRoute("/dechets/assistant/ws", ws)], lifespan=lifespan)
+    wrapped = AIDisclosureMiddleware(app, MANIFEST)
+
+    async def talk(scope: dict[str, Any], inbound: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return inbound.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await wrapped(scope, receive, send)
+        return sent
+
+    lifespan_scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    said = await talk(lifespan_scope, [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    assert [m["type"] for m in said] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert events == ["startup", "shutdown"]
+    ws_scope = {
+        "type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path":
+        "/dechets/assistant/ws", "raw_path": b"/dechets/assistant/ws", "query_string": b"",
+        "headers": [], "subprotocols": [], "client": ("127.0.0.1", 1), "server": ("t", 80),
+    }  # fmt: skip
+    said = await talk(ws_scope, [{"type": "websocket.connect"}])
+    assert [m["type"] for m in said] == ["websocket.accept", "websocket.send", "websocket.close"]
+    assert said[1]["text"] == "bonjour"
+
+
+# --- well-known endpoints ----------------------------------------------------------
+
+
+async def test_well_known_manifest_is_valid_json() -> None:
+    response = await get(page_app(), "/.well-known/ai-disclosure")
+    assert response.headers["content-type"] == "application/json"
+    data = response.json()
+    assert list(validator("manifest").iter_errors(data)) == []
+    assert data["service"]["id"] == "demarches"
+    assert response.headers["ai-disclosure"] == "mode=none"
+
+
+@pytest.mark.parametrize(
+    ("name", "media"), [("ai-notice.css", "text/css"), ("ai-notice.js", "text/javascript")]
+)
+async def test_widget_assets_are_cached_with_etags(name: str, media: str) -> None:
+    async with client(page_app()) as http:
+        first = await http.get(f"/.well-known/ai-disclosure/{name}")
+        assert first.status_code == 200
+        assert first.headers["content-type"].startswith(media)
+        assert "max-age" in first.headers["cache-control"]
+        etag = first.headers["etag"]
+        again = await http.get(
+            f"/.well-known/ai-disclosure/{name}", headers={"If-None-Match": etag}
+        )
+        assert again.status_code == 304
+        assert again.content == b""
+        head = await http.head(f"/.well-known/ai-disclosure/{name}")
+        assert head.headers["content-length"] == str(len(first.content))
+
+
+async def test_prefix_is_configurable_and_unknown_assets_reach_the_app() -> None:
+    async with client(page_app(), prefix="/ia") as http:
+        assert (await http.get("/ia/ai-notice.css")).status_code == 200
+        assert (await http.get("/ia")).json()["service"]["id"] == "demarches"
+        missing = await http.get("/ia/templates/notice.html")
+        assert "<main" in missing.text  # not an asset: the app answered
+        assert (await http.post("/ia/ai-notice.css")).status_code == 405
+
+
+# --- logging hook ------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str, bool, str | None]] = []
+
+    def record(
+        self, system: str, route: str, mode: str, notice_shown: bool, language: str | None
+    ) -> None:
+        self.calls.append((system, route, mode, notice_shown, language))
+
+
+async def test_each_tagged_response_is_recorded_with_a_route_template() -> None:
+    recorder = Recorder()
+
+    async def answer(request: Request) -> Response:
+        disclose(request, "detection-fuites")
+        return JSONResponse({})
+
+    app = Starlette(
+        routes=[
+            Route("/api/compteurs/{meter}/alerte", answer),
+            Route("/{path:path}", lambda r: HTMLResponse(PAGE)),
+        ]
+    )
+    async with client(app, logger=recorder) as http:
+        await http.get("/dechets/assistant/question?texte=ou+va+le+verre")
+        await http.get("/api/compteurs/0042-secret/alerte")
+        await http.get("/actualites")  # no AI: nothing recorded
+    assert recorder.calls == [
+        ("assistant-dechets", "/dechets/assistant*", "ai-originated", True, "fr"),
+        ("detection-fuites", "/api/compteurs/{meter}/alerte", "machine-generated", False, None),
+    ]
+    assert not any("0042" in str(call) or "verre" in str(call) for call in recorder.calls)
+
+
+# --- frameworks ----------------------------------------------------------------------
+
+
+async def test_fastapi_app() -> None:
+    api = FastAPI()
+
+    @api.get("/dechets/assistant", response_class=FastAPIHTML)
+    async def assistant() -> str:
+        return PAGE
+
+    @api.post("/api/answer")
+    async def answer(request: FastAPIRequest) -> dict[str, str]:
+        disclose(request, "assistant-dechets")
+        return {"answer": "bac jaune"}
+
+    async with client(api) as http:
+        page = await http.get("/dechets/assistant")
+        assert notices(page.text) == 1
+        answered = await http.post("/api/answer")
+        assert answered.json() == {"answer": "bac jaune"}
+        assert answered.headers["ai-disclosure"].startswith("mode=ai-originated")
