@@ -79,10 +79,21 @@ async def test_every_status_is_tagged(status: int) -> None:
 
 
 async def test_a_header_the_app_set_wins() -> None:
-    app = page_app(headers={"AI-Disclosure": "mode=ai-modified", "Link": "</x>; rel=next"})
+    app = page_app(
+        headers={"AI-Disclosure": "mode=ai-modified", "Link": '</x>; rel="ai-disclosure"'}
+    )
     response = await get(app, "/dechets/assistant")
     assert response.headers.get_list("ai-disclosure") == ["mode=ai-modified"]
-    assert response.headers.get_list("link") == ["</x>; rel=next"]
+    assert response.headers.get_list("link") == ['</x>; rel="ai-disclosure"']
+
+
+async def test_other_links_of_the_app_are_kept_beside_ours() -> None:
+    response = await get(
+        page_app(headers={"Link": "</style.css>; rel=preload"}), "/dechets/assistant"
+    )
+    links = response.headers.get_list("link")
+    assert links[0] == "</style.css>; rel=preload"
+    assert links[1].endswith('rel="ai-disclosure"')
 
 
 async def test_disclose_marks_a_response_at_run_time() -> None:

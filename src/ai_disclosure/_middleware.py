@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._assets import Assets
@@ -52,17 +52,30 @@ class DisclosureRecorder(Protocol):
     ) -> None: ...
 
 
-@dataclass(slots=True)
 class RequestDisclosure:
     """Per-request state, reachable from handlers through the ASGI scope."""
 
-    manifest: Manifest
-    systems: dict[str, System] = field(default_factory=dict)
-    notice_placed: bool = False
+    __slots__ = ("manifest", "notice_placed", "systems")
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.systems: dict[str, System] | None = None  # set by disclose()
+        self.notice_placed = False
 
     def add(self, system_ids: Iterable[str]) -> None:
+        if self.systems is None:
+            self.systems = {}
         for system_id in system_ids:
             self.systems[system_id] = self.manifest.system(system_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What to say for one combination of systems, computed once."""
+
+    key: tuple[str, ...]
+    found: Involvement
+    headers: tuple[tuple[bytes, bytes], ...]
 
 
 class AIDisclosureMiddleware:
@@ -97,8 +110,13 @@ class AIDisclosureMiddleware:
         self.languages = tuple(
             lang for lang in self.manifest.service.languages if lang in notice_languages()
         ) or (self.manifest.service.default_language,)
-        self._headers: dict[tuple[str, ...], list[tuple[bytes, bytes]]] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._fragments: dict[tuple[tuple[str, ...], str, bool], tuple[bytes, bytes, str]] = {}
+        self.no_ai = self.plan({})
+        self._route_plans = {
+            route.path: self.plan({sid: self.manifest.system(sid) for sid in route.systems})
+            for route in self.manifest.routes
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,14 +125,10 @@ class AIDisclosureMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if (path == self.prefix or path.startswith(self.prefix + "/")) and await self.assets(
-            scope, receive, send
-        ):
+        if scope["path"].startswith(self.prefix) and await self.assets(scope, receive, send):
             return
-        state = RequestDisclosure(self.manifest)
-        scope[SCOPE_KEY] = state
-        await _Responder(self, scope, state, send).run(receive)
+        state = scope[SCOPE_KEY] = RequestDisclosure(self.manifest)
+        await self.app(scope, receive, _Responder(self, scope, state, send).send_with_disclosure)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Start and stop the logger with the app, when it has start/aclose."""
@@ -132,15 +146,18 @@ class AIDisclosureMiddleware:
 
     # --- cached per combination of systems: headers and rendered fragments ---
 
-    def headers_for(self, key: tuple[str, ...], found: Involvement) -> list[tuple[bytes, bytes]]:
-        headers = self._headers.get(key)
-        if headers is None:
-            headers = [(_HEADER, serialize_header(header_for(found)).encode("latin-1"))]
-            if found.involves_ai:
-                urls = (self.manifest.register_url_for(s) for s in found.systems)
+    def plan(self, systems: Mapping[str, System]) -> _Plan:
+        """The plan for a set of systems (cached: a manifest has few combinations)."""
+        key = tuple(sorted(systems))
+        found = self._plans.get(key)
+        if found is None:
+            combined = involvement(systems.values())
+            headers = [(_HEADER, serialize_header(header_for(combined)).encode("latin-1"))]
+            if combined.involves_ai:
+                urls = (self.manifest.register_url_for(s) for s in combined.systems)
                 headers.append((b"link", link_header(urls).encode("latin-1")))
-            self._headers[key] = headers
-        return headers
+            found = self._plans[key] = _Plan(key, combined, tuple(headers))
+        return found
 
     def fragments(
         self, key: tuple[str, ...], systems: tuple[System, ...], language: str, own_lang: bool
@@ -210,14 +227,12 @@ class _Responder:
     """Per-request state machine around ``send``."""
 
     __slots__ = (
-        "charset",
         "content_type",
-        "found",
         "injector",
-        "key",
         "language",
         "logged",
         "middleware",
+        "plan",
         "route",
         "scope",
         "send",
@@ -234,30 +249,28 @@ class _Responder:
         self.send = send
         self.start: Message | None = None
         self.injector: Injector | None = None
-        self.found: Involvement | None = None
-        self.key: tuple[str, ...] = ()
+        self.plan = middleware.no_ai
         self.route = "/*"
         self.language: str | None = None
         self.content_type = b""
         self.logged = False
 
-    async def run(self, receive: Receive) -> None:
-        await self.middleware.app(self.scope, receive, self.send_with_disclosure)
-
-    def _involvement(self) -> Involvement:
-        match = self.middleware.router.match(self.scope["path"])
-        systems: dict[str, System] = {}
+    def _plan(self) -> _Plan:
+        """Systems from the route rule and from ``disclose()`` calls, combined."""
+        middleware = self.middleware
+        match = middleware.router.match(self.scope["path"])
+        extra = self.state.systems
         if match is not None:
             self.route = match.template
-            systems.update((s.id, s) for s in match.systems)
-        else:
-            route = self.scope.get("route")
-            template = getattr(route, "path", None)
-            if isinstance(template, str) and template.startswith("/"):
-                self.route = template
-        systems.update(self.state.systems)
-        self.key = tuple(sorted(systems))
-        return involvement(systems.values())
+            if not extra:
+                return middleware._route_plans[match.template]
+            return middleware.plan({**{s.id: s for s in match.systems}, **extra})
+        if not extra:
+            return middleware.no_ai
+        template = getattr(self.scope.get("route"), "path", None)
+        if isinstance(template, str) and template.startswith("/"):
+            self.route = template  # the framework's route path, never the raw URL
+        return middleware.plan(extra)
 
     async def send_with_disclosure(self, message: Message) -> None:
         kind = message["type"]
@@ -275,18 +288,23 @@ class _Responder:
             await self.send(message)
 
     async def _on_start(self, message: Message) -> None:
-        found = self.found = self._involvement()
-        middleware = self.middleware
+        plan = self.plan = self._plan()
         headers = list(message.get("headers", ()))
-        names = {key.lower() for key, _ in headers}
-        for name, value in middleware.headers_for(self.key, found):
-            # A header the app already set wins.
-            if name not in names:
+        has_disclosure = has_link = False
+        for key, value in headers:
+            name = key.lower()
+            if name == _HEADER:
+                has_disclosure = True
+            elif name == b"link" and b"ai-disclosure" in value:
+                has_link = True
+        # A header the app already set wins.
+        for name, value in plan.headers:
+            if not ((name == _HEADER and has_disclosure) or (name == b"link" and has_link)):
                 headers.append((name, value))
         message["headers"] = headers
         if (
-            middleware.inject
-            and found.involves_ai
+            plan.found.involves_ai
+            and self.middleware.inject
             and not self.state.notice_placed
             and _injectable(self.scope, message["status"], headers)
         ):
@@ -299,10 +317,8 @@ class _Responder:
     async def _on_first_body(self, message: Message) -> None:
         start = self.start
         assert start is not None
-        assert self.found is not None
         self.start = None
         body: bytes = message.get("body", b"")
-        more = message.get("more_body", False)
         headers: list[tuple[bytes, bytes]] = start["headers"]
         if body[:2] in (b"\xff\xfe", b"\xfe\xff") or self.state.notice_placed:
             # A UTF-16 page (BOM) or a notice the app placed itself: leave it alone.
@@ -310,17 +326,19 @@ class _Responder:
             await self.send(message)
             self._log(notice_shown=self.state.notice_placed)
             return
-        self.injector = self._make_injector(body, headers)
-        output = self.injector.feed(body)
-        if not more:
-            output += self.injector.close()
+        injector = self.injector = self._make_injector(body, headers)
+        output = injector.feed(body)
+        if not message.get("more_body", False):
+            tail = injector.close()
+            if tail:
+                output += tail
             _set_content_length(headers, len(output))
-            if output != body:
+            if injector.injected:
                 _weaken_etag(headers)
             message["body"] = output
             await self.send(start)
             await self.send(message)
-            self._log(notice_shown=self.injector.injected)
+            self._log(notice_shown=injector.injected)
             self.injector = None
             return
         # Streaming: the final length is unknown, so the declared one must go.
@@ -343,8 +361,7 @@ class _Responder:
 
     def _make_injector(self, first: bytes, headers: list[tuple[bytes, bytes]]) -> Injector:
         middleware = self.middleware
-        found = self.found
-        assert found is not None
+        found = self.plan.found
         manifest = middleware.manifest
         accept = None
         for key, value in self.scope.get("headers", ()):
@@ -364,7 +381,9 @@ class _Responder:
             language, _ = choose(page_lang)
             self.language = language
             own_lang = page_lang is not None and page_lang.split("-")[0] == language
-            head, notice, _plain = middleware.fragments(self.key, found.systems, language, own_lang)
+            head, notice, _plain = middleware.fragments(
+                self.plan.key, found.systems, language, own_lang
+            )
             head = _with_nonce(head, nonce)
             if legacy:
                 # Undeclared or legacy charset: character references read right in any.
@@ -380,11 +399,12 @@ class _Responder:
 
     def _log(self, notice_shown: bool) -> None:
         logger = self.middleware.logger
-        if logger is None or self.logged or self.found is None or not self.found.involves_ai:
+        found = self.plan.found
+        if logger is None or self.logged or not found.involves_ai:
             return
         self.logged = True
-        mode = self.found.ietf_mode
-        for system in self.found.systems:
+        mode = found.ietf_mode
+        for system in found.systems:
             logger.record(system.id, self.route, mode, notice_shown, self.language)
 
 
