@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import validate
+from . import demo, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (validate,)
+_COMMANDS = (validate, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
