@@ -59,23 +59,41 @@ _TOKEN_LIMIT = 4096
 #: Comments shorter than this are held whole, so the placeholder is always seen whole.
 _COMMENT_HOLD = 64
 
-# One C-level pass over text and uninteresting complete tags (quoted attributes
-# included); stops at '<' of a token Python must look at, or of an incomplete tag.
-_SKIP = re.compile(
-    rb"(?:[^<]++"
-    rb"|<(?!(?:/head|/?body|html|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]"
-    rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>"
-    rb"|<(?=[^a-zA-Z/!?]))*+",
-    re.IGNORECASE,
-)
+_TAG_BODY = rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>"
+#: In skipped text the marker must not hide: such constructs go the slow way.
+_NO_MARKER = rb"d(?!ata-ai-disclosure-notice)"
+
+
+def _skipper(comments: bool) -> re.Pattern[bytes]:
+    """One C-level pass over everything Python need not look at: text, uninteresting
+    complete tags (quoted attributes included), complete raw-text elements, comments
+    (unless the placeholder matters), CDATA and doctype. It stops at the '<' of a
+    token that matters (html, </head>, body) or of one cut by the end of the chunk."""
+    comment = rb"|<!--(?:>|->|(?:[^-d]++|-(?!->)|" + _NO_MARKER + rb")*+-->)" if comments else b""
+    return re.compile(
+        rb"(?:[^<]++"
+        rb"|<(?!(?:/head|/?body|html|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]" + _TAG_BODY
+        + b"".join(
+            rb"|<" + name + rb"(?=[\s/>])" + _TAG_BODY
+            + rb"(?:[^<d]++|<(?!/" + name + rb"[\s/>])|" + _NO_MARKER + rb")*+"
+            rb"(?=</" + name + rb"[\s/>])"
+            for name in _RAW  # one branch each: no backreference, no capture group
+        )
+        + comment
+        + rb"|<!\[CDATA\[(?:[^\]d]++|\](?!\]>)|" + _NO_MARKER + rb")*+\]\]>"
+        rb"|<(?:!(?!--|\[CDATA\[)|\?)(?:[^>d]++|" + _NO_MARKER + rb")*+>"
+        rb"|<(?=[^a-zA-Z/!?]))*+",
+        re.IGNORECASE,
+    )  # fmt: skip
+
+
+_SKIP = {True: _skipper(comments=True), False: _skipper(comments=False)}
 _NAME = re.compile(rb"</?([a-zA-Z][^\s/>\x00]*+)")
 _TAG_REST = re.compile(rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>")
 _QUOTE_OR_END = re.compile(rb"[\"'>]")
 _RAW_END = {name: re.compile(rb"</" + name + rb"[\s/>]", re.IGNORECASE) for name in _RAW}
 _CDATA = b"<![CDATA["
-_LANG = re.compile(
-    rb"\slang\s*=\s*[\"']?\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)", re.IGNORECASE
-)
+_LANG = re.compile(rb"\slang\s*=\s*[\"']?\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)", re.IGNORECASE)
 
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
@@ -187,13 +205,14 @@ class Injector:
     def _scan(self, buf: bytes, out: list[bytes]) -> None:
         i = 0
         n = len(buf)
+        skip = _SKIP[self.position is not Position.PLACEHOLDER].match
         while i < n:
             state = self._state
             if state is _State.DONE:
                 self._emit(out, buf[i:])
                 return
             if state is _State.DATA:
-                end = _SKIP.match(buf, i).end()  # type: ignore[union-attr]
+                end = skip(buf, i).end()  # type: ignore[union-attr]
                 if end > i:
                     if self._marker_in_tag(buf, i, end):
                         self._emit(out, buf[i:end])
@@ -245,8 +264,14 @@ class Injector:
         at = buf.find(MARKER, start, end)
         while at >= 0:
             opening = buf.rfind(b"<", start, at)
-            # Counted only within the first _TOKEN_LIMIT bytes of a tag, as for long tags.
-            if opening > buf.rfind(b">", start, at) and at + len(MARKER) - opening <= _TOKEN_LIMIT:
+            # Inside a tag: after its '<name', before any '>'; and, as for long tags,
+            # within the tag's first _TOKEN_LIMIT bytes.
+            if (
+                opening >= 0
+                and buf[opening + 1 : opening + 2].isalpha()
+                and opening > buf.rfind(b">", start, at)
+                and at + len(MARKER) - opening <= _TOKEN_LIMIT
+            ):
                 return True
             at = buf.find(MARKER, at + 1, end)
         return False
@@ -385,7 +410,7 @@ class Injector:
     # --- the tags that matter -----------------------------------------------
 
     def _on_tag(self, name: bytes, buf: bytes, start: int, end: int, out: list[bytes]) -> None:
-        if not self.injected and buf.find(MARKER, start, end) >= 0:
+        if self._marker_in_tag(buf, start, end):
             self._emit(out, buf[start:end])
             self._already_there(out)
             return
