@@ -63,3 +63,27 @@ def cli_server(args: Sequence[str], port: int, path: str = "/") -> Iterator[subp
         if process.stdout:
             process.stdout.close()
         process.output = output  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def thread_server(app: object, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise TimeoutError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

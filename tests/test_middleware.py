@@ -85,6 +85,16 @@ async def test_a_header_the_app_set_wins() -> None:
     response = await get(app, "/dechets/assistant")
     assert response.headers.get_list("ai-disclosure") == ["mode=ai-modified"]
     assert response.headers.get_list("link") == ['</x>; rel="ai-disclosure"']
+    assert response.text == PAGE  # the app speaks for itself: no notice added
+
+
+async def test_wrapping_twice_discloses_once() -> None:
+    recorder = Recorder()
+    inner = AIDisclosureMiddleware(page_app(), MANIFEST)
+    response = await get(inner, "/dechets/assistant", logger=recorder)
+    assert notices(response.text) == 1
+    assert len(response.headers.get_list("ai-disclosure")) == 1
+    assert recorder.calls == []  # the inner one speaks; the outer one does not double
 
 
 async def test_other_links_of_the_app_are_kept_beside_ours() -> None:

@@ -302,6 +302,11 @@ class _Responder:
             if not ((name == _HEADER and has_disclosure) or (name == b"link" and has_link)):
                 headers.append((name, value))
         message["headers"] = headers
+        if has_disclosure:
+            # The app speaks for itself (or an inner AIDisclosureMiddleware did):
+            # adding a notice or counting here would contradict or double it.
+            await self.send(message)
+            return
         if (
             plan.found.involves_ai
             and self.middleware.inject

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import demo, validate
+from . import demo, proxy, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (validate, demo)
+_COMMANDS = (validate, demo, proxy)
 
 
 def build_parser() -> argparse.ArgumentParser:
