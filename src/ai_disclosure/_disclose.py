@@ -10,9 +10,23 @@ from ._middleware import SCOPE_KEY, RequestDisclosure
 __all__ = ["disclose", "request_disclosure"]
 
 
+def _scope(request: Any) -> Any:
+    """The ASGI scope behind a request of any framework this project wraps."""
+    scope = getattr(request, "scope", None)  # Starlette, FastAPI, Django's ASGIRequest
+    if isinstance(scope, MutableMapping):
+        return scope
+    # Flask/Werkzeug (.environ), Django's WSGIRequest (.META) or a bare WSGI environ:
+    # a2wsgi keeps the ASGI scope in the environ.
+    environ = getattr(request, "environ", None) or getattr(request, "META", None) or request
+    if isinstance(environ, MutableMapping) and "asgi.scope" in environ:
+        return environ["asgi.scope"]
+    return request
+
+
 def request_disclosure(request_or_scope: Any) -> RequestDisclosure:
-    """The per-request disclosure state of a Starlette ``Request`` or an ASGI scope."""
-    scope = getattr(request_or_scope, "scope", request_or_scope)
+    """The per-request disclosure state of a request (Starlette, FastAPI, Flask or
+    Django behind ``a2wsgi``, Django ASGI), a WSGI environ or an ASGI scope."""
+    scope = _scope(request_or_scope)
     state = scope.get(SCOPE_KEY) if isinstance(scope, MutableMapping) else None
     if not isinstance(state, RequestDisclosure):
         raise RuntimeError(

@@ -1,0 +1,53 @@
+"""A one-file Django project, served both ways: WSGI (through a2wsgi) and ASGI.
+
+pip install 'ai-disclosure[wsgi,serve]' django
+uvicorn examples.django.site:asgi_app --port 8000     # Django's ASGI handler
+uvicorn examples.django.site:wsgi_app --port 8000     # Django's WSGI handler
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+
+from ai_disclosure import AIDisclosureMiddleware, disclose
+
+MANIFEST = Path(__file__).resolve().parents[1] / "montpellier" / "ai-disclosure.toml"
+
+if not settings.configured:
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="example-only-never-deployed",
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=[],
+        INSTALLED_APPS=[],
+        USE_TZ=True,
+    )
+    django.setup()
+
+
+def assistant(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        "<!doctype html><html lang=fr><head><title>Assistant</title></head>"
+        "<body><h1>Assistant tri des déchets</h1></body></html>"
+    )
+
+
+def question(request: HttpRequest) -> JsonResponse:
+    disclose(request, "assistant-dechets")  # works for WSGI and ASGI requests alike
+    return JsonResponse({"answer": "Le verre va dans la colonne à verre."})
+
+
+urlpatterns = [path("dechets/assistant", assistant), path("api/question", question)]
+
+from a2wsgi import WSGIMiddleware  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+asgi_app = AIDisclosureMiddleware(get_asgi_application(), MANIFEST)
+wsgi_app = AIDisclosureMiddleware(WSGIMiddleware(get_wsgi_application()), MANIFEST)  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""A FastAPI app with the disclosure middleware.
+
+pip install 'ai-disclosure[serve]' fastapi
+uvicorn examples.fastapi.app:app --port 8000
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from ai_disclosure import AIDisclosureMiddleware, disclose
+
+MANIFEST = Path(__file__).resolve().parents[1] / "montpellier" / "ai-disclosure.toml"
+
+api = FastAPI()
+
+
+@api.get("/dechets/assistant", response_class=HTMLResponse)
+async def assistant() -> str:
+    return (
+        "<!doctype html><html lang=fr><head><title>Assistant</title></head>"
+        "<body><h1>Assistant tri des déchets</h1></body></html>"
+    )
+
+
+@api.post("/api/question")
+async def question(request: Request) -> dict[str, str]:
+    disclose(request, "assistant-dechets")
+    return {"answer": "Le verre va dans la colonne à verre."}
+
+
+app = AIDisclosureMiddleware(api, MANIFEST)

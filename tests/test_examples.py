@@ -1,0 +1,39 @@
+"""The worked examples for Flask (WSGI), Django (WSGI and ASGI) and FastAPI."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import httpx
+import pytest
+
+from ai_disclosure import parse_header
+from ai_disclosure._inject import MARKER
+
+EXAMPLES = [
+    ("examples.flask.app", "app"),
+    ("examples.django.site", "wsgi_app"),
+    ("examples.django.site", "asgi_app"),
+    ("examples.fastapi.app", "app"),
+]
+
+
+def example(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize(("module", "name"), EXAMPLES)
+async def test_example_pages_and_answers_are_disclosed(module: str, name: str) -> None:
+    transport = httpx.ASGITransport(example(module, name))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/dechets/assistant")
+        assert page.status_code == 200
+        assert parse_header(page.headers["ai-disclosure"]).mode == "ai-originated"
+        assert page.text.count(MARKER.decode()) == 1
+        assert "Vous échangez avec une IA" in page.text
+        answer = await client.post("/api/question", json={"question": "verre"})
+        assert answer.status_code == 200
+        assert answer.json()["answer"].startswith("Le verre")
+        assert parse_header(answer.headers["ai-disclosure"]).mode == "ai-originated"
+        assert answer.headers["link"].endswith('rel="ai-disclosure"')
