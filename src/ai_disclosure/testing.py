@@ -1,0 +1,71 @@
+"""Helpers for an app's own tests: assert what its responses disclose.
+
+Works with any response object that has ``headers`` and ``text`` (httpx,
+Starlette's test client, requests)::
+
+    from ai_disclosure.testing import assert_disclosed, assert_not_disclosed
+
+    response = client.get("/dechets/assistant")
+    assert_disclosed(response, mode="ai-originated", notice=True)
+    assert_not_disclosed(client.get("/actualites"))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._headers import HEADER_NAME, AIDisclosureHeader, HeaderError, parse_header
+from ._inject import MARKER
+
+__all__ = ["assert_disclosed", "assert_not_disclosed", "disclosure_of"]
+
+_MARKER = MARKER.decode("ascii")
+
+
+def disclosure_of(response: Any) -> AIDisclosureHeader:
+    """The parsed ``AI-Disclosure`` header; ``AssertionError`` if missing or invalid."""
+    value = response.headers.get(HEADER_NAME)
+    if value is None:
+        raise AssertionError(f"the response has no {HEADER_NAME} header")
+    try:
+        return parse_header(value)
+    except HeaderError as exc:
+        raise AssertionError(str(exc)) from None
+
+
+def _notices(response: Any) -> int:
+    return str(getattr(response, "text", "")).count(_MARKER)
+
+
+def assert_disclosed(
+    response: Any,
+    *,
+    mode: str | None = None,
+    notice: bool | None = None,
+    model: str | None = None,
+) -> AIDisclosureHeader:
+    """Assert the response discloses AI (any mode but ``none``, or exactly ``mode``),
+    and, when ``notice`` is given, whether the page carries the notice (once)."""
+    header = disclosure_of(response)
+    if mode is None and header.mode == "none":
+        raise AssertionError(f"expected AI to be disclosed, but {HEADER_NAME} says mode=none")
+    if mode is not None and header.mode != mode:
+        raise AssertionError(f"expected mode={mode}, but {HEADER_NAME} says mode={header.mode}")
+    if model is not None and header.model != model:
+        raise AssertionError(f"expected model={model!r}, but the header says {header.model!r}")
+    if notice is not None:
+        count = _notices(response)
+        if notice and count != 1:
+            raise AssertionError(f"expected the notice once in the page, found it {count} times")
+        if not notice and count:
+            raise AssertionError("expected no notice in the page, but it carries one")
+    return header
+
+
+def assert_not_disclosed(response: Any) -> None:
+    """Assert the response says no AI was involved (``mode=none``) and shows no notice."""
+    header = disclosure_of(response)
+    if header.mode != "none":
+        raise AssertionError(f"expected mode=none, but {HEADER_NAME} says mode={header.mode}")
+    if _notices(response):
+        raise AssertionError("expected no notice in the page, but it carries one")

@@ -1,0 +1,52 @@
+"""The helpers apps use in their own tests."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ai_disclosure.testing import assert_disclosed, assert_not_disclosed, disclosure_of
+
+
+def response(header: str | None, text: str = "") -> httpx.Response:
+    headers = {"AI-Disclosure": header} if header is not None else {}
+    return httpx.Response(200, headers=headers, text=text)
+
+
+NOTICE = "<ai-notice data-ai-disclosure-notice>IA</ai-notice>"
+
+
+def test_disclosed_with_mode_model_and_notice() -> None:
+    page = response('mode=ai-originated, model="m"', NOTICE)
+    header = assert_disclosed(page, mode="ai-originated", model="m", notice=True)
+    assert header.model == "m"
+    assert_disclosed(response("mode=ai-modified"), notice=False)
+
+
+@pytest.mark.parametrize(
+    ("page", "kwargs", "words"),
+    [
+        (response(None), {}, "has no AI-Disclosure header"),
+        (response("garbage !!"), {}, "not a structured-field dictionary"),
+        (response("mode=none"), {}, "says mode=none"),
+        (response("mode=ai-modified"), {"mode": "ai-originated"}, "expected mode=ai-originated"),
+        (response("mode=ai-modified"), {"notice": True}, "found it 0 times"),
+        (response("mode=ai-modified", NOTICE * 2), {"notice": True}, "found it 2 times"),
+        (response("mode=ai-modified", NOTICE), {"notice": False}, "expected no notice"),
+        (response('mode=ai-modified, model="a"'), {"model": "b"}, "expected model='b'"),
+    ],
+)
+def test_failures_say_what_differs(
+    page: httpx.Response, kwargs: dict[str, object], words: str
+) -> None:
+    with pytest.raises(AssertionError, match=words):
+        assert_disclosed(page, **kwargs)  # type: ignore[arg-type]
+
+
+def test_not_disclosed() -> None:
+    assert_not_disclosed(response("mode=none", "<p>x</p>"))
+    with pytest.raises(AssertionError, match="says mode=ai-modified"):
+        assert_not_disclosed(response("mode=ai-modified"))
+    with pytest.raises(AssertionError, match="carries one"):
+        assert_not_disclosed(response("mode=none", NOTICE))
+    assert disclosure_of(response("mode=none")).mode == "none"
