@@ -1,0 +1,492 @@
+"""The notice people see, and the page metadata that goes with it.
+
+The notice works with no script at all: :func:`render_notice` returns complete
+HTML (a ``<details>`` panel per AI system), styled by ``ai-notice.css``. The
+optional ``ai-notice.js`` only adds what needs a script: remembering that
+someone minimised a notice, announcing AI answers fetched after the page
+loaded, and marking single elements.
+
+Three levels of information, for each system on the page:
+
+1. a short label with the EU icon variant ("Vous échangez avec une IA" for a
+   chatbot), always visible;
+2. the panel that opens from it: purpose, human review, the responsible
+   service and its contact, the data used and how to contest or reach a person;
+3. a link to the system's entry in the public register.
+
+Every piece of text comes from one catalog, ``widgets/i18n/strings.json``,
+read by the templates here and, through a JSON data block in the notice, by
+the script.
+
+Applications that render with jinja2 can place the notice themselves with
+:func:`install_jinja_globals`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+
+from ._model import EUIcon, Interaction, Manifest, System, Text, involvement
+from ._resources import data_dir
+
+__all__ = [
+    "ASSET_PREFIX",
+    "DEFAULT_LANGUAGE",
+    "SCRIPT_KEYS",
+    "catalog",
+    "choose_language",
+    "install_jinja_globals",
+    "json_for_html",
+    "notice_languages",
+    "render_head",
+    "render_notice",
+    "widgets_dir",
+]
+
+#: Language of the notice when nothing better matches.
+DEFAULT_LANGUAGE = "fr"
+
+#: Where the widget files (``ai-notice.css``, ``ai-notice.js``,
+#: ``i18n/strings.json``) are served from by default.
+ASSET_PREFIX = "/.well-known/ai-disclosure"
+
+#: Catalog entries the script needs; they travel in the notice's JSON block.
+SCRIPT_KEYS: tuple[str, ...] = (
+    "dir",
+    "title",
+    "label_ai",
+    "label_ai_generated",
+    "label_ai_modified",
+    "status_collapsed",
+    "status_expanded",
+    "mark_generated",
+    "mark_assisted",
+    "mark_machine",
+    "mark_mixed",
+)
+
+#: Catalog key of the short (level 1) label for each kind of system.
+LABEL_BY_INTERACTION: Mapping[Interaction, str] = {
+    Interaction.CHATBOT: "label_chatbot",
+    Interaction.TRANSLATION: "label_translation",
+    Interaction.AUTOMATED_DECISION: "label_decision",
+}
+LABEL_BY_ICON: Mapping[EUIcon, str] = {
+    EUIcon.AI: "label_ai",
+    EUIcon.AI_GENERATED: "label_ai_generated",
+    EUIcon.AI_MODIFIED: "label_ai_modified",
+}
+
+#: Primary language subtags written right to left.
+_RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
+
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,}")
+_EMAIL = re.compile(r"[^\s@/:]+@[^\s@/:]+\.[^\s@/:]+")
+
+
+# --- Files ------------------------------------------------------------------
+
+
+def widgets_dir() -> Path:
+    """The widget folder: ``ai_disclosure/widgets`` in an installed wheel, else
+    ``widgets/`` at the root of a source checkout."""
+    return data_dir("widgets")
+
+
+@cache
+def catalog() -> Mapping[str, Mapping[str, str]]:
+    """The string catalog: language -> key -> text (``dir`` is ``ltr``/``rtl``)."""
+    path = widgets_dir() / "i18n" / "strings.json"
+    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def notice_languages() -> tuple[str, ...]:
+    """Languages the catalog has, the default (French) first."""
+    return tuple(catalog())
+
+
+# --- Languages --------------------------------------------------------------
+
+
+def _primary(tag: str) -> str:
+    return tag.strip().lower().replace("_", "-").split("-")[0]
+
+
+def _direction(tag: str) -> str:
+    strings = catalog().get(_primary(tag))
+    if strings is not None:
+        return strings["dir"]
+    return "rtl" if _primary(tag) in _RTL else "ltr"
+
+
+def _preferences(preferred: str | Iterable[str] | None) -> list[str]:
+    """Language tags in order of preference, from a list or an Accept-Language value."""
+    if preferred is None:
+        return []
+    if not isinstance(preferred, str):
+        return [tag for tag in preferred if tag]
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(preferred.split(",")):
+        tag, _, params = part.partition(";")
+        tag = tag.strip()
+        quality = 1.0
+        match = re.search(r"q\s*=\s*([0-9.]+)", params)
+        if match:
+            try:
+                quality = float(match.group(1))
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def choose_language(preferred: str | Iterable[str] | None, manifest: Manifest | None = None) -> str:
+    """The notice language to use for someone who prefers ``preferred``.
+
+    ``preferred`` is either an ``Accept-Language`` header value or language tags
+    in order of preference. The answer is a catalog language that the manifest
+    also has text in (so labels and descriptions do not mix languages); without
+    a match, the manifest's default language, else French.
+    """
+    languages = notice_languages()
+    available = list(languages)
+    if manifest is not None and manifest.languages:
+        declared = {_primary(tag) for tag in manifest.languages}
+        available = [lang for lang in languages if lang in declared] or available
+    for tag in _preferences(preferred):
+        if _primary(tag) in available:
+            return _primary(tag)
+    if manifest is not None and _primary(manifest.service.default_language) in available:
+        return _primary(manifest.service.default_language)
+    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in available else available[0]
+
+
+def _catalog_language(language: str) -> str:
+    primary = _primary(language)
+    return primary if primary in catalog() else DEFAULT_LANGUAGE
+
+
+# --- Safe output helpers ----------------------------------------------------
+
+
+def json_for_html(data: object) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026``, so no
+    string can close the element (``</script>``) or open a comment (``<!--``);
+    U+2028 and U+2029 are escaped too. The JSON value is unchanged.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _safe_href(url: str | None) -> str | None:
+    """``url`` if a browser following it stays on the web (no ``javascript:``)."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme:
+        return url if parts.scheme.lower() in _SAFE_SCHEMES else None
+    return url if url.startswith(("/", "#", "?", "./", "../")) else None
+
+
+def _contact_link(contact: str) -> tuple[str, str | None]:
+    """How to show a contact (e-mail, phone, URL): its text and a safe link."""
+    text = contact.strip()
+    if _EMAIL.fullmatch(text):
+        return text, "mailto:" + text
+    if _PHONE.fullmatch(text):
+        return text, "tel:" + re.sub(r"[^0-9+]", "", text)
+    href = _safe_href(text)
+    if href and urlsplit(href).scheme.lower() in {"mailto", "tel"}:
+        return text.split(":", 1)[1], href
+    return text, href
+
+
+# --- The view ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Text from the manifest, with its own language when not the notice's."""
+
+    text: str
+    lang: str | None = None
+    dir: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    key: str
+    dom_id: str
+    interaction: str
+    icon: str
+    label_key: str
+    pinned: bool
+    name: _Piece
+    purpose: _Piece | None
+    reviewed: bool
+    review_by: _Piece | None
+    oversight: _Piece | None
+    operator: _Piece
+    contact_text: str
+    contact_href: str | None
+    data: tuple[_Piece, ...]
+    recourse: _Piece | None
+    register_href: str | None
+
+
+class _View:
+    """Localises one manifest's text for one notice language."""
+
+    def __init__(self, manifest: Manifest, language: str, requested: str) -> None:
+        self.manifest = manifest
+        self.language = language
+        self.requested = requested
+        self.default = manifest.service.default_language
+
+    def piece(self, value: str, lang: str) -> _Piece:
+        if _primary(lang) == self.language:
+            return _Piece(value)
+        return _Piece(value, lang, _direction(lang))
+
+    def text(self, text: Text | None) -> _Piece | None:
+        if not text:
+            return None
+        for lang in dict.fromkeys((self.requested, self.language, self.default)):
+            if text.get(lang):
+                return self.piece(text[lang], lang)
+        value = self.manifest.text(text, self.language)
+        if value:
+            return self.piece(value, self.default)
+        lang, value = next(iter(text.items()))
+        return self.piece(value, lang) if value else None
+
+    def plain(self, value: str) -> _Piece:
+        """A plain string of the manifest: written in the service's default language."""
+        return self.piece(value, self.default)
+
+    def item(self, system: System, dom_id: str) -> _Item:
+        service = self.manifest.service
+        label_key = LABEL_BY_INTERACTION.get(system.interaction) or LABEL_BY_ICON[system.eu_icon]
+        contact_text, contact_href = _contact_link(service.contact)
+        return _Item(
+            key=f"{service.id}/{system.id}",
+            dom_id=dom_id,
+            interaction=system.interaction.value,
+            icon=system.eu_icon.value,
+            label_key=label_key,
+            pinned=system.is_chatbot,
+            name=self.text(system.name) or _Piece(system.id),
+            purpose=self.text(system.purpose),
+            reviewed=system.human_review.reviewed,
+            review_by=self.plain(system.human_review.by) if system.human_review.by else None,
+            oversight=self.text(system.human_oversight),
+            operator=self.plain(service.operator),
+            contact_text=contact_text,
+            contact_href=contact_href,
+            data=tuple(p for p in (self.text(t) for t in system.data_sources) if p),
+            recourse=self.text(system.recourse),
+            register_href=_safe_href(self.manifest.register_url_for(system)),
+        )
+
+
+def _unique(systems: Iterable[System]) -> list[System]:
+    chosen = list({system.id: system for system in systems}.values())
+    # People talking to a chatbot must learn it first (AI Act Art. 50(1)).
+    return sorted(chosen, key=lambda system: not system.is_chatbot)
+
+
+# --- jinja2 -----------------------------------------------------------------
+
+
+def _piece_html(piece: _Piece) -> Markup:
+    """The text, in a ``<span lang dir>`` when its language is not the notice's."""
+    if piece.lang is None:
+        return escape(piece.text)
+    return Markup('<span lang="{}" dir="{}">{}</span>').format(piece.lang, piece.dir, piece.text)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(widgets_dir() / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["piece"] = _piece_html
+    return env
+
+
+def _translator(language: str) -> tuple[Callable[[str], str], Callable[..., Markup]]:
+    strings = catalog()[language]
+
+    def gettext(key: str) -> str:
+        return strings[key]
+
+    def fill(key: str, **values: _Piece | str) -> Markup:
+        result = escape(strings[key])
+        for name, value in values.items():
+            html = _piece_html(value) if isinstance(value, _Piece) else escape(value)
+            result = Markup(result.replace("{" + name + "}", html))
+        return result
+
+    return gettext, fill
+
+
+def render_notice(
+    manifest: Manifest,
+    systems: Sequence[System],
+    language: str,
+    *,
+    page_language: str | None = None,
+    asset_prefix: str = ASSET_PREFIX,
+) -> str:
+    """The notice for ``systems``, in ``language``: one ``<ai-notice>`` element.
+
+    Several systems give one notice listing each. No systems, no notice: ``""``.
+    ``language`` is a language tag; one the catalog lacks falls back to its
+    primary subtag, then to French (see :func:`choose_language` to pick it).
+    The notice states its own ``lang`` and ``dir`` unless ``page_language``
+    says the page is already in that language. ``asset_prefix`` is accepted for
+    symmetry with :func:`render_head`: the notice itself loads nothing.
+    """
+    del asset_prefix  # the notice links to no asset; the script finds its own
+    chosen = _unique(systems)
+    if not chosen:
+        return ""
+    lang = _catalog_language(language)
+    view = _View(manifest, lang, language)
+    digest = hashlib.sha1(
+        "\n".join(s.id for s in chosen).encode(), usedforsecurity=False
+    ).hexdigest()[:8]
+    uid = f"ai-notice-{digest}"
+    items = [view.item(system, f"{uid}-{n}") for n, system in enumerate(chosen, 1)]
+    same_language = page_language is not None and _primary(page_language) == lang
+    gettext, fill = _translator(lang)
+    strings = catalog()[lang]
+    script_strings = {"lang": lang} | {key: strings[key] for key in SCRIPT_KEYS}
+    template = _environment().get_template("notice.html")
+    return template.render(
+        uid=uid,
+        items=items,
+        lang=lang,
+        dir=strings["dir"],
+        own_language=not same_language,
+        script_strings=Markup(json_for_html(script_strings)),
+        _=gettext,
+        fill=fill,
+    )
+
+
+def render_head(
+    manifest: Manifest,
+    systems: Sequence[System],
+    language: str,
+    *,
+    nonce: str | None = None,
+    asset_prefix: str = ASSET_PREFIX,
+) -> str:
+    """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element,
+    a schema.org JSON-LD description with the IPTC digital source type, and the
+    widget's stylesheet and module script (with ``nonce`` when given)."""
+    combined = involvement(systems)
+    service = manifest.service
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "inLanguage": language,
+        "digitalSourceType": combined.iptc_digital_source_type,
+        "isPartOf": {"@type": "WebSite", "name": service.name},
+        "publisher": {"@type": "GovernmentOrganization", "name": service.operator},
+    }
+    template = _environment().get_template("head.html")
+    return template.render(
+        w3c_value=combined.w3c_value.value,
+        json_ld=Markup(json_for_html(data)),
+        prefix=asset_prefix.rstrip("/"),
+        nonce=nonce,
+    )
+
+
+def install_jinja_globals(
+    env: jinja2.Environment,
+    manifest: Manifest,
+    *,
+    asset_prefix: str = ASSET_PREFIX,
+) -> None:
+    """Let an application's own jinja2 templates place the notice.
+
+    Adds two globals to ``env``; both take systems (ids or :class:`System`
+    objects) and a language, and return safe markup::
+
+        install_jinja_globals(templates.env, manifest)
+
+    .. code-block:: html+jinja
+
+        <head>
+          {{ ai_disclosure_head(["tri-dechets"], lang, nonce=csp_nonce) }}
+        </head>
+        <body>
+          <main>
+            {{ ai_disclosure_notice(["tri-dechets"], lang, page_language=lang) }}
+
+    Keyword arguments are those of :func:`render_head` and :func:`render_notice`.
+    A page holds one notice: list every system it involves in the same call.
+    """
+
+    def resolve(systems: Iterable[System | str]) -> list[System]:
+        return [s if isinstance(s, System) else manifest.system(s) for s in systems]
+
+    def notice(
+        systems: Iterable[System | str], language: str, page_language: str | None = None
+    ) -> Markup:
+        return Markup(
+            render_notice(
+                manifest,
+                resolve(systems),
+                language,
+                page_language=page_language,
+                asset_prefix=asset_prefix,
+            )
+        )
+
+    def head(systems: Iterable[System | str], language: str, nonce: str | None = None) -> Markup:
+        return Markup(
+            render_head(
+                manifest, resolve(systems), language, nonce=nonce, asset_prefix=asset_prefix
+            )
+        )
+
+    env.globals["ai_disclosure_notice"] = notice
+    env.globals["ai_disclosure_head"] = head
