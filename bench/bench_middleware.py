@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -172,7 +171,10 @@ def load(url: str, seconds: float) -> float:
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(
-            [wrk, "-t1", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+            [wrk, "-t1", "-c16", f"-d{max(1, round(seconds))}s", url],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
         return float(line.split()[1])

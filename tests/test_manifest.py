@@ -90,8 +90,9 @@ def test_the_montpellier_example_is_complete() -> None:
     assert manifest.system("tri-courrier").audience == "internal"
     assert {"fr", "en", "oc", "es", "ar"} <= set(manifest.service.languages)
     assert manifest.system("assistant-dechets").purpose["ar"]
-    assert manifest.text(manifest.system("tri-courrier").purpose, "oc") == (
-        manifest.system("tri-courrier").purpose["fr"]
+    assert (
+        manifest.text(manifest.system("tri-courrier").purpose, "oc")
+        == (manifest.system("tri-courrier").purpose["fr"])
     )
 
 

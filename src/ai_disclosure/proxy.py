@@ -213,6 +213,10 @@ class ReverseProxy:
         return key, origin + value[len(self.upstream) :]
 
 
+def _text(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
 async def _error_page(send: Send, status: int, reason: str) -> None:
     titles = {
         502: ("Service indisponible", "Bad gateway"),
@@ -225,10 +229,10 @@ async def _error_page(send: Send, status: int, reason: str) -> None:
     }[status]
     page = (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>{status} {html.escape(french, quote=False)}</title></head><body><main>"
-        f"<h1>{html.escape(french, quote=False)}</h1><p>{html.escape(french_reason, quote=False)} "
+        f"<title>{status} {_text(french)}</title></head><body><main>"
+        f"<h1>{_text(french)}</h1><p>{_text(french_reason)} "
         "Réessayez dans quelques minutes.</p>"
-        f'<h2 lang="en">{html.escape(english, quote=False)}</h2><p lang="en">{html.escape(reason, quote=False)} '
+        f'<h2 lang="en">{_text(english)}</h2><p lang="en">{_text(reason)} '
         "Please try again in a few minutes.</p></main></body></html>"
     ).encode()
     message: Message = {

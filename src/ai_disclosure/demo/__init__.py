@@ -13,8 +13,8 @@ import json
 import os
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from urllib.parse import parse_qs
 from typing import Any
+from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
