@@ -1,6 +1,6 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
-from ._disclose import disclose
+from ._disclose import disclose, disclosure_head, disclosure_notice
 from ._headers import (
     AIDisclosureHeader,
     HeaderError,
@@ -46,6 +46,8 @@ __all__ = [
     "System",
     "__version__",
     "disclose",
+    "disclosure_head",
+    "disclosure_notice",
     "header_for",
     "involvement",
     "load_manifest",

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from ._middleware import SCOPE_KEY, RequestDisclosure
+from markupsafe import Markup
 
-__all__ = ["disclose", "request_disclosure"]
+from ._language import choose_language
+from ._middleware import SCOPE_KEY, RequestDisclosure
+from ._notice import render_head, render_notice
+
+__all__ = ["disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
 
 
 def _scope(request: Any) -> Any:
@@ -47,3 +51,50 @@ def disclose(request_or_scope: Any, *system_ids: str) -> None:
     silently leave a response undisclosed.
     """
     request_disclosure(request_or_scope).add(system_ids)
+
+
+def _language(state: RequestDisclosure, scope: Any, language: str | None) -> str:
+    middleware = state.middleware
+    if language is None:
+        accept = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
+            None,
+        )
+        default = state.manifest.service.default_language
+        language, _ = choose_language(middleware.languages, default, None, accept)
+    return language
+
+
+def disclosure_notice(request: Any, language: str | None = None) -> Markup:
+    """The notice for this response, for an app that places it in its own template.
+
+    The middleware then injects nothing into this page (place
+    :func:`disclosure_head` in ``<head>`` too). Without ``language``, the reader's
+    ``Accept-Language`` picks among the service's languages. Empty when no AI
+    system is involved. With jinja2::
+
+        templates.env.globals["ai_disclosure_notice"] = disclosure_notice
+        {{ ai_disclosure_notice(request, "fr") }}
+    """
+    state = request_disclosure(request)
+    systems = state.involved()
+    state.notice_placed = True
+    if not systems:
+        return Markup("")
+    chosen = _language(state, _scope(request), language)
+    prefix = state.middleware.prefix
+    html = render_notice(state.manifest, systems, chosen, page_language=chosen, asset_prefix=prefix)
+    return Markup(html)
+
+
+def disclosure_head(request: Any, language: str | None = None, nonce: str | None = None) -> Markup:
+    """The ``<head>`` fragment (meta, JSON-LD, stylesheet, script) for this response,
+    for an app that places the notice itself; see :func:`disclosure_notice`."""
+    state = request_disclosure(request)
+    systems = state.involved()
+    state.notice_placed = True
+    if not systems:
+        return Markup("")
+    chosen = _language(state, _scope(request), language)
+    prefix = state.middleware.prefix
+    return Markup(render_head(state.manifest, systems, chosen, nonce=nonce, asset_prefix=prefix))

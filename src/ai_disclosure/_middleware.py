@@ -55,12 +55,21 @@ class DisclosureRecorder(Protocol):
 class RequestDisclosure:
     """Per-request state, reachable from handlers through the ASGI scope."""
 
-    __slots__ = ("manifest", "notice_placed", "systems")
+    __slots__ = ("manifest", "middleware", "notice_placed", "path", "systems")
 
-    def __init__(self, manifest: Manifest) -> None:
-        self.manifest = manifest
+    def __init__(self, middleware: AIDisclosureMiddleware, path: str) -> None:
+        self.middleware = middleware
+        self.manifest = middleware.manifest
+        self.path = path
         self.systems: dict[str, System] | None = None  # set by disclose()
         self.notice_placed = False
+
+    def involved(self) -> tuple[System, ...]:
+        """The systems this response involves so far: its route rule's, then disclosed."""
+        match = self.middleware.router.match(self.path)
+        found = {s.id: s for s in match.systems} if match else {}
+        found.update(self.systems or {})
+        return tuple(found.values())
 
     def add(self, system_ids: Iterable[str]) -> None:
         if self.systems is None:
@@ -127,7 +136,7 @@ class AIDisclosureMiddleware:
             return
         if scope["path"].startswith(self.prefix) and await self.assets(scope, receive, send):
             return
-        state = scope[SCOPE_KEY] = RequestDisclosure(self.manifest)
+        state = scope[SCOPE_KEY] = RequestDisclosure(self, scope["path"])
         await self.app(scope, receive, _Responder(self, scope, state, send).send_with_disclosure)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
