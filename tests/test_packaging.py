@@ -17,14 +17,15 @@ from .conftest import ROOT
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
         cwd=ROOT,
-        check=True,
         capture_output=True,
+        text=True,
     )
-    (built,) = out.glob("ai_disclosure-*.whl")
-    return built
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel_file,) = out.glob("ai_disclosure-*.whl")
+    return wheel_file
 
 
 def test_wheel_contains_the_data_folders_and_type_marker(wheel: Path) -> None:
