@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,14 +55,23 @@ class DisclosureRecorder(Protocol):
 class RequestDisclosure:
     """Per-request state, reachable from handlers through the ASGI scope."""
 
-    __slots__ = ("manifest", "middleware", "notice_placed", "path", "systems")
+    __slots__ = ("middleware", "notice_placed", "path", "systems")
 
     def __init__(self, middleware: AIDisclosureMiddleware, path: str) -> None:
         self.middleware = middleware
-        self.manifest = middleware.manifest
         self.path = path
         self.systems: dict[str, System] | None = None  # set by disclose()
         self.notice_placed = False
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.middleware.manifest
+
+    def add(self, system_ids: Iterable[str]) -> None:
+        if self.systems is None:
+            self.systems = {}
+        for system_id in system_ids:
+            self.systems[system_id] = self.manifest.system(system_id)
 
     def involved(self) -> tuple[System, ...]:
         """The systems this response involves so far: its route rule's, then disclosed."""
@@ -70,12 +79,6 @@ class RequestDisclosure:
         found = {s.id: s for s in match.systems} if match else {}
         found.update(self.systems or {})
         return tuple(found.values())
-
-    def add(self, system_ids: Iterable[str]) -> None:
-        if self.systems is None:
-            self.systems = {}
-        for system_id in system_ids:
-            self.systems[system_id] = self.manifest.system(system_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,7 @@ class AIDisclosureMiddleware:
             lang for lang in self.manifest.service.languages if lang in notice_languages()
         ) or (self.manifest.service.default_language,)
         self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._by_path: dict[str, tuple[_Plan, str]] = {}
         self._fragments: dict[tuple[tuple[str, ...], str, bool], tuple[bytes, bytes, str]] = {}
         self.no_ai = self.plan({})
         self._route_plans = {
@@ -137,7 +141,75 @@ class AIDisclosureMiddleware:
         if scope["path"].startswith(self.prefix) and await self.assets(scope, receive, send):
             return
         state = scope[SCOPE_KEY] = RequestDisclosure(self, scope["path"])
-        await self.app(scope, receive, _Responder(self, scope, state, send).send_with_disclosure)
+        responder: _Responder | None = None
+        by_path = self._by_path
+
+        def send_with_disclosure(message: Message) -> Awaitable[None]:
+            # The hot path: most responses only need two headers added. A plain
+            # function handing back the server's own awaitable saves a coroutine
+            # frame per message.
+            nonlocal responder
+            if responder is not None:
+                return responder.send(message)
+            if message["type"] != "http.response.start":
+                return send(message)
+            if state.systems is None:  # no disclose() call: the route decides alone
+                found = by_path.get(state.path)
+                plan, route = found if found is not None else self._plan_for(scope, state)
+            else:
+                plan, route = self._plan_for(scope, state)
+            headers, app_spoke = _add_headers(message.get("headers", ()), plan.headers)
+            message["headers"] = headers
+            if app_spoke:
+                # The app speaks for itself (or an inner AIDisclosureMiddleware did):
+                # a notice or a count here would contradict or double it.
+                return send(message)
+            if plan.found.involves_ai:
+                if (
+                    self.inject
+                    and not state.notice_placed
+                    and _injectable(scope, message["status"], headers)
+                ):
+                    # Held until the first body message decides how the page changes.
+                    responder = _Responder(self, scope, state, send, plan, route, message)
+                    return _done()
+                self._record(plan, route, notice_shown=False, language=None)
+            return send(message)
+
+        await self.app(scope, receive, send_with_disclosure)
+
+    def _plan_for(self, scope: Scope, state: RequestDisclosure) -> tuple[_Plan, str]:
+        """Systems from the route rule and from ``disclose()`` calls, combined, and
+        the route template that logs may name (never the raw path)."""
+        match = self.router.match(state.path)
+        extra = state.systems
+        if match is not None:
+            if not extra:
+                found = self._route_plans[match.template], match.template
+                self._remember(state.path, found)
+                return found
+            return self.plan({**{s.id: s for s in match.systems}, **extra}), match.template
+        if not extra:
+            self._remember(state.path, (self.no_ai, "/*"))
+            return self.no_ai, "/*"
+        template = getattr(scope.get("route"), "path", None)
+        if not (isinstance(template, str) and template.startswith("/")):
+            template = "/*"
+        return self.plan(extra), template
+
+    def _remember(self, path: str, found: tuple[_Plan, str]) -> None:
+        """Cache the plan of a path; paths are unbounded (ids, scanners): cap it."""
+        if len(self._by_path) >= 4096:
+            self._by_path.clear()
+        self._by_path[path] = found
+
+    def _record(self, plan: _Plan, route: str, notice_shown: bool, language: str | None) -> None:
+        logger = self.logger
+        if logger is None:
+            return
+        mode = plan.found.ietf_mode
+        for system in plan.found.systems:
+            logger.record(system.id, route, mode, notice_shown, language)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Start and stop the logger with the app, when it has start/aclose."""
@@ -232,101 +304,83 @@ def _injectable(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -
     return charset is None or charset.startswith(_ASCII_COMPATIBLE)
 
 
+async def _done() -> None:
+    """An awaitable that does nothing: the start message is held, not sent yet."""
+
+
+def _add_headers(
+    app_headers: Iterable[tuple[bytes, bytes]], ours: tuple[tuple[bytes, bytes], ...]
+) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The app's headers plus ours, the app's winning; and whether the app set
+    ``AI-Disclosure`` itself."""
+    headers = list(app_headers)
+    # One C-level look at all names first: most apps set neither header.
+    names = b"\n".join([key for key, _ in headers]).lower()
+    if _HEADER not in names and b"link" not in names:
+        headers.extend(ours)
+        return headers, False
+    has_disclosure = has_link = False
+    for key, value in headers:
+        name = key.lower()
+        if name == _HEADER:
+            has_disclosure = True
+        elif name == b"link" and b"ai-disclosure" in value:
+            has_link = True
+    for name, value in ours:
+        if not ((name == _HEADER and has_disclosure) or (name == b"link" and has_link)):
+            headers.append((name, value))
+    return headers, has_disclosure
+
+
 class _Responder:
-    """Per-request state machine around ``send``."""
+    """Per-request state machine for a page that may get the notice."""
 
     __slots__ = (
+        "_send",
         "content_type",
         "injector",
         "language",
-        "logged",
         "middleware",
         "plan",
         "route",
         "scope",
-        "send",
         "start",
         "state",
     )
 
     def __init__(
-        self, middleware: AIDisclosureMiddleware, scope: Scope, state: RequestDisclosure, send: Send
+        self,
+        middleware: AIDisclosureMiddleware,
+        scope: Scope,
+        state: RequestDisclosure,
+        send: Send,
+        plan: _Plan,
+        route: str,
+        start: Message,
     ) -> None:
         self.middleware = middleware
         self.scope = scope
         self.state = state
-        self.send = send
-        self.start: Message | None = None
+        self._send = send
+        self.plan = plan
+        self.route = route
+        self.start: Message | None = start
+        self.content_type = _header(start["headers"], b"content-type") or b""
         self.injector: Injector | None = None
-        self.plan = middleware.no_ai
-        self.route = "/*"
         self.language: str | None = None
-        self.content_type = b""
-        self.logged = False
 
-    def _plan(self) -> _Plan:
-        """Systems from the route rule and from ``disclose()`` calls, combined."""
-        middleware = self.middleware
-        match = middleware.router.match(self.scope["path"])
-        extra = self.state.systems
-        if match is not None:
-            self.route = match.template
-            if not extra:
-                return middleware._route_plans[match.template]
-            return middleware.plan({**{s.id: s for s in match.systems}, **extra})
-        if not extra:
-            return middleware.no_ai
-        template = getattr(self.scope.get("route"), "path", None)
-        if isinstance(template, str) and template.startswith("/"):
-            self.route = template  # the framework's route path, never the raw URL
-        return middleware.plan(extra)
-
-    async def send_with_disclosure(self, message: Message) -> None:
+    async def send(self, message: Message) -> None:
         kind = message["type"]
-        if kind == "http.response.start":
-            await self._on_start(message)
-        elif kind == "http.response.body" and self.start is not None:
+        if kind == "http.response.body" and self.start is not None:
             await self._on_first_body(message)
         elif kind == "http.response.body" and self.injector is not None:
             await self._on_body(message)
         else:
             if self.start is not None:  # e.g. http.response.pathsend: nothing to change
                 start, self.start = self.start, None
-                await self.send(start)
+                await self._send(start)
                 self._log(notice_shown=False)
-            await self.send(message)
-
-    async def _on_start(self, message: Message) -> None:
-        plan = self.plan = self._plan()
-        headers = list(message.get("headers", ()))
-        has_disclosure = has_link = False
-        for key, value in headers:
-            name = key.lower()
-            if name == _HEADER:
-                has_disclosure = True
-            elif name == b"link" and b"ai-disclosure" in value:
-                has_link = True
-        # A header the app already set wins.
-        for name, value in plan.headers:
-            if not ((name == _HEADER and has_disclosure) or (name == b"link" and has_link)):
-                headers.append((name, value))
-        message["headers"] = headers
-        if has_disclosure:
-            # The app speaks for itself (or an inner AIDisclosureMiddleware did):
-            # adding a notice or counting here would contradict or double it.
-            await self.send(message)
-            return
-        if (
-            plan.found.involves_ai
-            and self.middleware.inject
-            and not self.state.notice_placed
-            and _injectable(self.scope, message["status"], headers)
-        ):
-            self.start = message  # held until the first body message decides
-            self.content_type = _header(headers, b"content-type") or b""
-            return
-        await self.send(message)
-        self._log(notice_shown=False)
+            await self._send(message)
 
     async def _on_first_body(self, message: Message) -> None:
         start = self.start
@@ -336,8 +390,8 @@ class _Responder:
         headers: list[tuple[bytes, bytes]] = start["headers"]
         if body[:2] in (b"\xff\xfe", b"\xfe\xff") or self.state.notice_placed:
             # A UTF-16 page (BOM) or a notice the app placed itself: leave it alone.
-            await self.send(start)
-            await self.send(message)
+            await self._send(start)
+            await self._send(message)
             self._log(notice_shown=self.state.notice_placed)
             return
         injector = self.injector = self._make_injector(body, headers)
@@ -350,17 +404,17 @@ class _Responder:
             if injector.injected:
                 _weaken_etag(headers)
             message["body"] = output
-            await self.send(start)
-            await self.send(message)
+            await self._send(start)
+            await self._send(message)
             self._log(notice_shown=injector.injected)
             self.injector = None
             return
         # Streaming: the final length is unknown, so the declared one must go.
         _drop_header(headers, b"content-length")
         _weaken_etag(headers)
-        await self.send(start)
+        await self._send(start)
         message["body"] = output
-        await self.send(message)
+        await self._send(message)
 
     async def _on_body(self, message: Message) -> None:
         injector = self.injector
@@ -371,7 +425,7 @@ class _Responder:
             self.injector = None
             self._log(notice_shown=injector.injected)
         message["body"] = output
-        await self.send(message)
+        await self._send(message)
 
     def _make_injector(self, first: bytes, headers: list[tuple[bytes, bytes]]) -> Injector:
         middleware = self.middleware
@@ -412,14 +466,8 @@ class _Responder:
         return Injector(b"", b"", middleware.position, render=render)
 
     def _log(self, notice_shown: bool) -> None:
-        logger = self.middleware.logger
-        found = self.plan.found
-        if logger is None or self.logged or not found.involves_ai:
-            return
-        self.logged = True
-        mode = found.ietf_mode
-        for system in found.systems:
-            logger.record(system.id, self.route, mode, notice_shown, self.language)
+        language = self.language if notice_shown else None
+        self.middleware._record(self.plan, self.route, notice_shown, language)
 
 
 def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
