@@ -1,0 +1,242 @@
+"""``ai-disclosure registry ...``: run the central register and manage its tokens.
+
+The registry's dependencies (SQLAlchemy, Alembic, uvicorn) are imported only
+when a registry command runs, so the rest of the CLI works without the
+``registry`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+DB_ENV = "AI_DISCLOSURE_REGISTRY_DB"
+URL_ENV = "AI_DISCLOSURE_REGISTRY_URL"
+TOKEN_ENV = "AI_DISCLOSURE_REGISTRY_TOKEN"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=os.environ.get(DB_ENV),
+        metavar="URL",
+        help="database: a SQLite file path or URL, or postgresql://... "
+        f"(default: ${DB_ENV}, else ./ai-disclosure-registry.sqlite3)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "registry",
+        help="run the central AI register and manage service tokens",
+        description="The central register: services send disclosure counts and publish "
+        "their manifests to it; citizens read it.",
+    )
+    parser.set_defaults(run=lambda _args: _usage(parser))
+    commands = parser.add_subparsers(title="registry commands", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="run the registry (migrates the database first)", description=_SERVE
+    )
+    _add_db(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8400, help="port to listen on")
+    serve.add_argument(
+        "--max-body", type=int, default=1 << 20, metavar="BYTES", help="largest request body"
+    )
+    serve.add_argument(
+        "--rate",
+        type=float,
+        default=50.0,
+        metavar="N",
+        help="batches per second per service (0: no limit)",
+    )
+    serve.add_argument("--burst", type=int, default=100, metavar="N", help="burst allowance")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database tables")
+    _add_db(migrate)
+    migrate.set_defaults(run=_migrate)
+
+    token = commands.add_parser("token", help="create, revoke and list service tokens")
+    token.set_defaults(run=lambda _args: _usage(token))
+    tokens = token.add_subparsers(title="token commands", metavar="COMMAND")
+    create = tokens.add_parser(
+        "create", help="create a token for a service (shown once)", description=_CREATE
+    )
+    create.add_argument("service", metavar="SERVICE", help="the service id, as in its manifest")
+    create.add_argument("--label", help="a note to recognise the token by, e.g. 'production'")
+    _add_db(create)
+    create.set_defaults(run=_token_create)
+    revoke = tokens.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id", metavar="TOKEN_ID", help="the token's id (tok_...)")
+    _add_db(revoke)
+    revoke.set_defaults(run=_token_revoke)
+    listing = tokens.add_parser("list", help="list a service's tokens (never their secrets)")
+    listing.add_argument("service", metavar="SERVICE")
+    _add_db(listing)
+    listing.set_defaults(run=_token_list)
+
+    push = commands.add_parser(
+        "push-manifest",
+        help="publish a service's manifest to the registry",
+        description="Check the manifest locally, then publish it. The registry keeps a "
+        "new version only when the content changed.",
+    )
+    push.add_argument("path", metavar="PATH", help="the manifest (.toml or .json)")
+    push.add_argument(
+        "--registry",
+        default=os.environ.get(URL_ENV),
+        metavar="URL",
+        help=f"the registry's base URL (default: ${URL_ENV})",
+    )
+    push.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"the service's token (default: ${TOKEN_ENV}; prefer the variable)",
+    )
+    push.set_defaults(run=_push_manifest)
+
+
+_SERVE = (
+    "Serve the registry's API and public pages. With no --db, a SQLite file "
+    "./ai-disclosure-registry.sqlite3 is created in the current directory."
+)
+_CREATE = (
+    "Create a token for SERVICE and print it once: the registry keeps only its "
+    "SHA-256, so it cannot be shown again. Give it to the service's operators."
+)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _fail(message: str) -> int:
+    print(f"ai-disclosure registry: {message}", file=sys.stderr)
+    return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..registry import Settings, create_app, normalize_db_url
+
+    url = normalize_db_url(args.db)
+    settings = Settings(
+        max_body_bytes=args.max_body,
+        rate_per_second=args.rate or None,
+        rate_burst=args.burst,
+    )
+    app = create_app(url, settings=settings)
+    print(f"AI register on http://{args.host}:{args.port}/ (database: {_safe(url)})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from ..registry import migrate_database, normalize_db_url
+
+    url = normalize_db_url(args.db)
+    asyncio.run(migrate_database(url))
+    print(f"database up to date: {_safe(url)}")
+    return 0
+
+
+def _valid_service(service: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", service) is not None
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from ..registry import create_token_async, normalize_db_url
+
+    if not _valid_service(args.service):
+        return _fail(
+            f"{args.service!r} is not a service id: lower-case letters, digits and inner "
+            "hyphens, at most 64 characters, as in the manifest's service.id"
+        )
+    secret = asyncio.run(
+        create_token_async(normalize_db_url(args.db), args.service, label=args.label)
+    )
+    print(secret)
+    print(
+        f"This is the token of service {args.service!r}. It is shown only once: store it "
+        f"in the service's secrets (e.g. ${TOKEN_ENV}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _with_engine(db: str | None, action: Any) -> Any:
+    from ..registry import normalize_db_url
+    from ..registry.db import create_engine, migrate
+
+    engine = create_engine(normalize_db_url(db))
+    try:
+        await migrate(engine)
+        return await action(engine)
+    finally:
+        await engine.dispose()
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from ..registry.tokens import revoke_token
+
+    revoked = asyncio.run(_with_engine(args.db, lambda e: revoke_token(e, args.token_id)))
+    if not revoked:
+        return _fail(f"no live token {args.token_id!r} (see: ai-disclosure registry token list)")
+    print(f"revoked {args.token_id}")
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from ..registry.tokens import list_tokens
+
+    records = asyncio.run(_with_engine(args.db, lambda e: list_tokens(e, args.service)))
+    if not records:
+        print(f"no token for service {args.service!r}")
+        return 0
+    for record in records:
+        state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "live"
+        label = f"  {record.label}" if record.label else ""
+        print(f"{record.id}  {record.created_at:%Y-%m-%d}  {state}{label}")
+    return 0
+
+
+def _push_manifest(args: argparse.Namespace) -> int:
+    from .._manifest import ManifestError
+    from ..client import RegistryClient, RegistryError
+
+    if not args.registry:
+        return _fail(f"give the registry's URL with --registry or ${URL_ENV}")
+    if not args.token:
+        return _fail(f"give the service's token with ${TOKEN_ENV} (or --token)")
+    try:
+        with RegistryClient(args.registry, args.token) as client:
+            pushed = client.push_manifest(args.path)
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except RegistryError as exc:
+        head = f"{exc.status} {exc.title}" if exc.status else exc.title
+        lines = [f"the registry refused the manifest: {head}: {exc.detail or ''}".rstrip(": ")]
+        lines += [f"  {args.path}#{e.pointer or '/'}: {e.detail}" for e in exc.errors]
+        return _fail("\n".join(lines))
+    what = "published as version" if pushed.changed else "unchanged, still version"
+    print(f"{args.path}: service {pushed.service!r} {what} {pushed.version}")
+    return 0

@@ -1,0 +1,347 @@
+"""The JSON API: services write batches and manifests, anyone reads the register."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .._manifest import ManifestError, parse_manifest
+from .._model import Interaction
+from .auth import authenticate
+from .body import read_json
+from .entries import Entry, history, select_entries, service_json, system_json, system_summary
+from .exports import algoritmeregister, atrs, systems_csv
+from .problems import Problem
+from .runtime import Registry
+from .store import Store, TokenOwner, Totals
+from .validation import batch_errors, first_problem
+
+__all__ = ["Api", "json_response"]
+
+STATUSES = ("in-use", "in-development", "retired")
+INTERACTIONS = tuple(i.value for i in Interaction)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _bad_parameter(name: str, detail: str) -> Problem:
+    return Problem(
+        400,
+        "invalid-query",
+        f"query parameter {name!r}: {detail}",
+        errors=[{"parameter": name, "detail": detail}],
+    )
+
+
+def _int_param(request: Request, name: str, default: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise _bad_parameter(name, f"must be a whole number from 1 to {high}")
+    return int(raw)
+
+
+def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is not None and value not in allowed:
+        raise _bad_parameter(name, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _day(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is None:
+        return None
+    try:
+        if not _DAY.fullmatch(value):
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise _bad_parameter(name, "must be a date written YYYY-MM-DD") from None
+    return value
+
+
+def _page(request: Request, max_per_page: int, default: int) -> tuple[int, int]:
+    per_page = _int_param(request, "per_page", default, max_per_page)
+    page = _int_param(request, "page", 1, 10**9)
+    return page, per_page
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+class Api:
+    """The ``/v1`` endpoints, bound to one registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.settings = registry.settings
+
+    def _throttle(self, service: str) -> None:
+        limiter = self.registry.limiter
+        if limiter is None:
+            return
+        wait = limiter.acquire(service)
+        if wait:
+            raise Problem(
+                429,
+                "rate-limited",
+                f"service {service!r} sends more than {limiter.rate:g} requests per second; "
+                f"retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+
+    # --- writes ---------------------------------------------------------------
+
+    async def post_disclosures(self, request: Request) -> Response:
+        store = await self.registry.store()
+        owner = await authenticate(request, store)
+        self._throttle(owner.service)
+        batch = await read_json(request, self.settings.max_body_bytes)
+        claimed = batch.get("service") if isinstance(batch, dict) else None
+        if isinstance(claimed, str) and claimed != owner.service:
+            raise Problem(
+                403,
+                "forbidden",
+                f"the token is for service {owner.service!r}, the batch for {claimed!r}",
+            )
+        problem = first_problem(batch)
+        if problem is not None:
+            errors = batch_errors(batch) or [problem]
+            raise Problem(
+                422,
+                "invalid-batch",
+                f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the batch; "
+                "nothing was stored",
+                errors=[e.as_json() for e in errors],
+            )
+        unknown = await self._unknown_systems(store, owner, batch)
+        if unknown is not None:
+            return unknown
+        result = await store.ingest(batch)
+        return json_response(
+            {"batch_id": batch["batch_id"], "status": result.status, "records": result.records},
+            202 if result.status == "stored" else 200,
+        )
+
+    async def _unknown_systems(
+        self, store: Store, owner: TokenOwner, batch: dict[str, Any]
+    ) -> Response | None:
+        """Refuse counts for systems the service's manifest does not declare."""
+        declared = owner.systems
+        rows = batch["counts"]
+        if declared is not None and {row["system"] for row in rows} <= declared:
+            return None
+        errors = []
+        for index, row in enumerate(rows):
+            system = row["system"]
+            if declared is None:
+                detail = (
+                    f"service {owner.service!r} has not published its AI manifest; publish it "
+                    "first with: ai-disclosure registry push-manifest ai-disclosure.toml"
+                )
+            elif system not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                detail = (
+                    f"system {system!r} is not in the published manifest of {owner.service!r} "
+                    f"(declared: {known}); add it and run: ai-disclosure registry push-manifest"
+                )
+            else:
+                continue
+            errors.append({"pointer": f"/counts/{index}/system", "detail": detail})
+        if not errors:
+            return None
+        # A retry of a batch stored before the manifest changed is still just a duplicate.
+        records = await store.batch_records(batch["batch_id"])
+        if records is not None:
+            body = {"batch_id": batch["batch_id"], "status": "duplicate", "records": records}
+            return json_response(body, 200)
+        summary = (
+            errors[0]["detail"]
+            if declared is None
+            else f"{len(errors)} row{'s' if len(errors) != 1 else ''} name undeclared systems"
+        )
+        raise Problem(422, "unknown-system", summary + "; nothing was stored", errors=errors)
+
+    async def put_manifest(self, request: Request) -> Response:
+        service_id: str = request.path_params["service_id"]
+        store = await self.registry.store()
+        owner = await authenticate(request, store)
+        if owner.service != service_id:
+            raise Problem(
+                403,
+                "forbidden",
+                f"the token is for service {owner.service!r}, not {service_id!r}",
+            )
+        self._throttle(owner.service)
+        data = await read_json(request, self.settings.max_body_bytes)
+        if not isinstance(data, dict):
+            raise Problem(
+                422,
+                "invalid-manifest",
+                "the manifest must be a JSON object with 'service' and 'systems'",
+                errors=[{"pointer": "", "detail": "must be a JSON object"}],
+            )
+        try:
+            manifest = parse_manifest(data, source=f"PUT /v1/services/{service_id}/manifest")
+        except ManifestError as exc:
+            count = len(exc.problems)
+            raise Problem(
+                422,
+                "invalid-manifest",
+                f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was stored",
+                errors=[{"pointer": p.pointer, "detail": p.message} for p in exc.problems],
+            ) from None
+        if manifest.service.id != service_id:
+            detail = f"is {manifest.service.id!r} but the URL names {service_id!r}"
+            raise Problem(
+                422,
+                "invalid-manifest",
+                f"service.id {detail}",
+                errors=[{"pointer": "/service/id", "detail": detail}],
+            )
+        result = await store.publish(service_id, data)
+        body = {"service": service_id, "version": result.version, "changed": result.changed}
+        return json_response(body, 201 if result.changed else 200)
+
+    # --- reads ----------------------------------------------------------------
+
+    async def _entry(self, store: Store, service: str, system: str) -> Entry:
+        for published in await store.published(service):
+            for candidate in published.manifest.systems:
+                if candidate.id == system:
+                    return Entry(published, candidate)
+        raise Problem(404, "not-found", f"no AI system {system!r} in service {service!r}")
+
+    async def list_systems(self, request: Request) -> Response:
+        page, per_page = _page(request, self.settings.max_per_page, 50)
+        store = await self.registry.store()
+        entries = select_entries(
+            await store.published(),
+            service=request.query_params.get("service") or None,
+            interaction=_choice(request, "interaction", INTERACTIONS),
+            status=_choice(request, "status", STATUSES),
+            query=request.query_params.get("q") or None,
+        )
+        totals = await store.totals()
+        chosen = entries[(page - 1) * per_page : page * per_page]
+        return json_response(
+            {
+                "items": [system_summary(e, totals.get(e.key, Totals())) for e in chosen],
+                "page": page,
+                "per_page": per_page,
+                "total": len(entries),
+            }
+        )
+
+    async def get_system(self, request: Request) -> Response:
+        store = await self.registry.store()
+        service, system = request.path_params["service"], request.path_params["system"]
+        entry = await self._entry(store, service, system)
+        totals = (await store.totals(service)).get(entry.key, Totals())
+        changes = history(await store.versions(service), system)
+        body = system_json(
+            entry, totals=totals, daily=await store.daily(service, system), changes=changes
+        )
+        return json_response(body)
+
+    async def get_service(self, request: Request) -> Response:
+        store = await self.registry.store()
+        service: str = request.path_params["service"]
+        found = await store.published(service)
+        if not found:
+            raise Problem(404, "not-found", f"no published service {service!r}")
+        published = found[0]
+        totals = await store.totals(service)
+        versions = await store.versions(service)
+        body = service_json(published)
+        body["systems"] = [
+            system_summary(Entry(published, s), totals.get((service, s.id), Totals()))
+            for s in published.manifest.systems
+        ]
+        body["versions"] = [
+            {"version": v.version, "date": v.created_at.isoformat(), "sha256": v.sha256}
+            for v in versions
+        ]
+        body["manifest"] = dict(published.manifest.raw)
+        return json_response(body)
+
+    async def get_stats(self, request: Request) -> Response:
+        page, per_page = _page(request, self.settings.max_per_page, 100)
+        start, end = _day(request, "from"), _day(request, "to")
+        if start and end and start > end:
+            raise _bad_parameter("to", "must not be before 'from'")
+        store = await self.registry.store()
+        total, rows = await store.stats(
+            service=request.query_params.get("service") or None,
+            system=request.query_params.get("system") or None,
+            start=start,
+            end=end,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+        items = [
+            {
+                "date": r.day,
+                "service": r.service,
+                "system": r.system,
+                "count": r.count,
+                "notice_shown": r.notice_shown,
+            }
+            for r in rows
+        ]
+        return json_response({"items": items, "page": page, "per_page": per_page, "total": total})
+
+    async def systems_csv(self, request: Request) -> Response:
+        store = await self.registry.store()
+        entries = select_entries(
+            await store.published(),
+            service=request.query_params.get("service") or None,
+            interaction=_choice(request, "interaction", INTERACTIONS),
+            status=_choice(request, "status", STATUSES),
+            query=request.query_params.get("q") or None,
+        )
+        text = systems_csv(entries, await store.totals(), base_url(request))
+        return Response(
+            text.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="ai-systems.csv"'},
+        )
+
+    async def _export_context(self, request: Request) -> tuple[Store, Entry, str, str]:
+        store = await self.registry.store()
+        service, system = request.path_params["service"], request.path_params["system"]
+        entry = await self._entry(store, service, system)
+        language = request.query_params.get("lang") or entry.manifest.service.default_language
+        if language not in entry.manifest.languages:
+            raise _bad_parameter(
+                "lang",
+                f"must be one of the manifest's languages: {', '.join(entry.manifest.languages)}",
+            )
+        return store, entry, language, base_url(request) + entry.path
+
+    async def algoritmeregister(self, request: Request) -> Response:
+        store, entry, language, url = await self._export_context(request)
+        changes = history(await store.versions(entry.service_id), entry.system.id)
+        return json_response(algoritmeregister(entry, language=language, url=url, changes=changes))
+
+    async def atrs(self, request: Request) -> Response:
+        store, entry, language, url = await self._export_context(request)
+        changes = history(await store.versions(entry.service_id), entry.system.id)
+        totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
+        body = atrs(entry, language=language, url=url, totals=totals, changes=changes)
+        return json_response(body)

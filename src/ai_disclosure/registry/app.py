@@ -1,0 +1,133 @@
+"""Assemble the registry: API, public pages, static files, headers and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .api import Api, json_response
+from .config import Settings
+from .headers import SecurityHeaders
+from .openapi import openapi_document
+from .pages import STATIC_DIR, Pages
+from .problems import Problem, problem_response
+from .runtime import Registry
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ai_disclosure.registry")
+
+_HTTP_KINDS = {404: "not-found", 405: "method-not-allowed"}
+
+
+class ServerErrors:
+    """Turn an unexpected exception into a logged 500 inside the middleware stack,
+    so that even that answer carries the security headers (Starlette's own handler
+    runs outside every middleware)."""
+
+    def __init__(self, app: ASGIApp, render: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = app
+        self.render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            response = await self.render(Request(scope))
+            await response(scope, receive, send)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/v1/") or request.url.path == "/openapi.json"
+
+
+def create_app(
+    db_url: str,
+    *,
+    settings: Settings | None = None,
+    connect_args: Mapping[str, Any] | None = None,
+) -> Starlette:
+    """The registry as an ASGI app over ``db_url`` (SQLite path or URL, PostgreSQL URL).
+
+    The database is opened - and migrated, unless ``settings.migrate`` is False - at
+    start-up, or on the first request when embedded where no lifespan runs.
+    """
+    registry = Registry(db_url, settings or Settings(), connect_args=connect_args)
+    api = Api(registry)
+    pages = Pages(registry)
+
+    async def openapi(_request: Request) -> Response:
+        return json_response(openapi_document())
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers or {})
+        if _is_api(request):
+            kind = _HTTP_KINDS.get(exc.status_code, "not-found")
+            problem = Problem(exc.status_code, kind, str(exc.detail), headers=headers)
+            return problem_response(problem)
+        return await pages.error(request, exc.status_code, headers)
+
+    async def problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        if not _is_api(request) and exc.status == 404:
+            return await pages.error(request, 404, exc.headers)
+        return problem_response(exc)
+
+    async def server_error(request: Request) -> Response:
+        if _is_api(request):
+            return problem_response(
+                Problem(500, "server-error", "an unexpected error occurred; it has been logged")
+            )
+        return await pages.error(request, 500, {})
+
+    system = "/{service:str}/{system:str}"
+    routes: list[BaseRoute] = [
+        Route("/v1/disclosures", api.post_disclosures, methods=["POST"]),
+        Route("/v1/services/{service_id:str}/manifest", api.put_manifest, methods=["PUT"]),
+        Route("/v1/services/{service:str}", api.get_service, methods=["GET"]),
+        Route("/v1/systems", api.list_systems, methods=["GET"]),
+        Route("/v1/systems.csv", api.systems_csv, methods=["GET"]),
+        Route(f"/v1/systems{system}", api.get_system, methods=["GET"]),
+        Route(
+            f"/v1/systems{system}/algoritmeregister.json", api.algoritmeregister, methods=["GET"]
+        ),
+        Route(f"/v1/systems{system}/atrs.json", api.atrs, methods=["GET"]),
+        Route("/v1/stats", api.get_stats, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/", pages.index, methods=["GET"]),
+        Route(f"/systems{system}", pages.system, methods=["GET"]),
+        Route("/services/{service:str}", pages.service, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders), Middleware(ServerErrors, render=server_error)],
+        exception_handlers={HTTPException: http_error, Problem: problem},
+        lifespan=registry.lifespan,
+    )
+    app.state.registry = registry
+    return app

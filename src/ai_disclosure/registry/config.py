@@ -1,0 +1,52 @@
+"""Registry settings and database URL handling, kept apart so the CLI, the app and
+the helpers agree on one default and one spelling of every URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_DB_PATH", "Settings", "default_db_url", "normalize_db_url"]
+
+DEFAULT_DB_PATH = "ai-disclosure-registry.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What an operator may tune. The defaults suit one metropolis on one small machine."""
+
+    #: Largest request body accepted, both as sent and after gzip decompression.
+    max_body_bytes: int = 1 << 20
+    #: Sustained batches per second per service (token bucket refill); ``None`` disables.
+    rate_per_second: float | None = 50.0
+    #: Batches a service may send at once before the rate applies.
+    rate_burst: int = 100
+    #: Run the Alembic migrations when the app starts.
+    migrate: bool = True
+    #: Who publishes the register, shown in the page header and the exports.
+    operator: str = "Montpellier Méditerranée Métropole"
+    #: Largest page size the list endpoints accept.
+    max_per_page: int = 500
+
+
+def default_db_url() -> str:
+    """``./ai-disclosure-registry.sqlite3`` in the working directory."""
+    return f"sqlite+aiosqlite:///{Path(DEFAULT_DB_PATH).resolve()}"
+
+
+def normalize_db_url(value: str | None) -> str:
+    """An async SQLAlchemy URL from what people type.
+
+    A bare path means a SQLite file; ``sqlite://`` and ``postgresql://`` get their
+    async drivers (aiosqlite, asyncpg) so one ``--db`` value works everywhere.
+    """
+    if not value:
+        return default_db_url()
+    if "://" not in value:
+        return f"sqlite+aiosqlite:///{Path(value).resolve()}"
+    scheme, rest = value.split("://", 1)
+    if scheme == "sqlite":
+        scheme = "sqlite+aiosqlite"
+    elif scheme in ("postgresql", "postgres"):
+        scheme = "postgresql+asyncpg"
+    return f"{scheme}://{rest}"

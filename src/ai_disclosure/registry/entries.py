@@ -1,0 +1,234 @@
+"""The public entry of each AI system, shared by the JSON API, the exports and the
+pages so that they can never disagree about what the register says."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._model import Manifest, System, Text
+from .store import DayCount, ManifestVersion, Published, Totals
+
+__all__ = [
+    "Change",
+    "Entry",
+    "history",
+    "matches",
+    "select_entries",
+    "service_json",
+    "system_json",
+    "system_summary",
+    "text_json",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One AI system as published by its service's current manifest."""
+
+    published: Published
+    system: System
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.published.manifest
+
+    @property
+    def service_id(self) -> str:
+        return self.published.manifest.service.id
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service_id, self.system.id)
+
+    @property
+    def path(self) -> str:
+        return f"/systems/{self.service_id}/{self.system.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A manifest version that touched one system: added, changed or removed."""
+
+    version: int
+    date: str
+    change: str
+
+
+def text_json(text: Text | None) -> dict[str, str] | None:
+    return None if text is None else dict(text)
+
+
+def _fold(value: str) -> str:
+    """Case- and accent-insensitive form: 'Déchets' and 'dechets' match."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _searchable(entry: Entry) -> str:
+    system = entry.system
+    parts: list[str] = [system.id, entry.service_id, entry.manifest.service.name]
+    for text in (system.name, system.purpose):
+        parts.extend((text or {}).values())
+    parts.extend(p for p in (system.provider, system.model) if p)
+    return _fold(" ".join(parts))
+
+
+def matches(entry: Entry, query: str) -> bool:
+    """Every word of ``query`` appears in the system's names, purpose or provider."""
+    haystack = _searchable(entry)
+    return all(word in haystack for word in _fold(query).split())
+
+
+def select_entries(
+    published: Iterable[Published],
+    *,
+    service: str | None = None,
+    interaction: str | None = None,
+    status: str | None = None,
+    query: str | None = None,
+) -> list[Entry]:
+    """The systems of the register that pass every given filter, in register order."""
+    chosen: list[Entry] = []
+    for item in published:
+        if service and item.manifest.service.id != service:
+            continue
+        for system in item.manifest.systems:
+            entry = Entry(item, system)
+            if interaction and system.interaction.value != interaction:
+                continue
+            if status and system.status != status:
+                continue
+            if query and not matches(entry, query):
+                continue
+            chosen.append(entry)
+    return chosen
+
+
+def system_summary(entry: Entry, totals: Totals | None = None) -> dict[str, Any]:
+    """What a list of systems shows about each one."""
+    system = entry.system
+    summary: dict[str, Any] = {
+        "service": entry.service_id,
+        "system": system.id,
+        "name": text_json(system.name),
+        "interaction": system.interaction.value,
+        "origin": system.origin.value,
+        "status": system.status,
+        "audience": system.audience,
+        "human_review": {"reviewed": system.human_review.reviewed, "by": system.human_review.by},
+        "provider": system.provider,
+        "model": system.model,
+        "url": entry.path,
+        "api": f"/v1{entry.path}",
+    }
+    if totals is not None:
+        summary["disclosures"] = totals.count
+    return summary
+
+
+def _routes(manifest: Manifest, system_id: str) -> list[str]:
+    return [route.path for route in manifest.routes if system_id in route.systems]
+
+
+def _raw_system(content: Mapping[str, Any], system_id: str) -> Mapping[str, Any] | None:
+    for system in content.get("systems", ()):
+        if isinstance(system, Mapping) and system.get("id") == system_id:
+            return system
+    return None
+
+
+def history(versions: Sequence[ManifestVersion], system_id: str) -> list[Change]:
+    """The versions of the manifest that added, changed or removed the system."""
+    changes: list[Change] = []
+    previous: str | None = None
+    for version in versions:
+        raw = _raw_system(version.content, system_id)
+        current = None if raw is None else json.dumps(raw, sort_keys=True)
+        date = version.created_at.date().isoformat()
+        if current != previous:
+            if previous is None:
+                kind = "added"
+            elif current is None:
+                kind = "removed"
+            else:
+                kind = "changed"
+            changes.append(Change(version.version, date, kind))
+        previous = current
+    return changes
+
+
+def service_json(published: Published) -> dict[str, Any]:
+    service = published.manifest.service
+    return {
+        "id": service.id,
+        "name": service.name,
+        "operator": service.operator,
+        "contact": service.contact,
+        "default_language": service.default_language,
+        "languages": list(service.languages),
+        "register_url": service.register_url,
+        "description": text_json(service.description),
+        "manifest_version": published.version,
+        "updated_at": published.updated_at.isoformat(),
+    }
+
+
+def system_json(
+    entry: Entry,
+    *,
+    totals: Totals,
+    daily: Sequence[DayCount],
+    changes: Sequence[Change],
+) -> dict[str, Any]:
+    """The full public entry: everything the manifest says, what it implies, and counts."""
+    system = entry.system
+    ethics = system.ethics_review
+    audit = system.bias_audit
+    entry_json = system_summary(entry)
+    entry_json.update(
+        {
+            "purpose": text_json(system.purpose),
+            "human_oversight": text_json(system.human_oversight),
+            "legal_basis": text_json(system.legal_basis),
+            "data_sources": [dict(source) for source in system.data_sources],
+            "recourse": text_json(system.recourse),
+            "register_url": entry.manifest.register_url_for(system)
+            if system.register_url or entry.manifest.service.register_url
+            else None,
+            "ethics_review": None
+            if ethics is None
+            else {"status": ethics.status, "date": ethics.date, "reference": ethics.reference},
+            "bias_audit": None
+            if audit is None
+            else {
+                "date": audit.date,
+                "reference": audit.reference,
+                "summary": text_json(audit.summary),
+            },
+            "disclosure": {
+                "ietf_mode": system.ietf_mode,
+                "w3c_value": system.w3c_value.value,
+                "iptc_digital_source_type": system.iptc_digital_source_type,
+                "eu_icon": system.eu_icon.value,
+            },
+            "routes": _routes(entry.manifest, system.id),
+            "service_info": service_json(entry.published),
+            "history": [
+                {"version": c.version, "date": c.date, "change": c.change} for c in changes
+            ],
+            "counts": {
+                "total": totals.count,
+                "notice_shown": totals.notice_shown,
+                "first_day": totals.first_day,
+                "last_day": totals.last_day,
+                "daily": [
+                    {"date": d.day, "count": d.count, "notice_shown": d.notice_shown} for d in daily
+                ],
+            },
+        }
+    )
+    return entry_json

@@ -1,0 +1,194 @@
+"""The public register as server-rendered HTML: a searchable list, one page per
+system (the address every notice links to) and one per service. Every manifest
+string goes through Jinja's autoescaping; pages carry no script and no inline
+style, so they work under ``default-src 'self'``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .._model import Manifest, Text
+from .api import INTERACTIONS, STATUSES
+from .chart import daily_chart
+from .entries import Entry, history, select_entries
+from .i18n import Translator, language_of
+from .runtime import Registry
+from .store import Totals
+
+__all__ = ["STATIC_DIR", "Pages"]
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+_RTL = frozenset(("ar", "he", "fa", "ur", "yi", "ps", "ckb"))
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A manifest text as shown on a page: its value and, if not the page's, its language."""
+
+    value: str
+    lang: str | None
+    dir: str | None
+
+
+class Pages:
+    """The HTML endpoints, bound to one registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def _render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        lang = language_of(request.query_params.get("lang"))
+        t = Translator(lang)
+        root: str = request.scope.get("root_path", "")
+
+        def link(path: str, **params: str | None) -> str:
+            query = {k: v for k, v in params.items() if v}
+            if lang == "en":
+                query["lang"] = "en"
+            return root + path + ("?" + urlencode(query) if query else "")
+
+        def text(manifest: Manifest, value: Text | None) -> Shown | None:
+            if value is None:
+                return None
+            language = lang if lang in value else manifest.service.default_language
+            if language not in value:
+                language = next(iter(value))
+            own = None if language == lang else language
+            direction = "rtl" if language.split("-")[0] in _RTL else None
+            return Shown(value[language], own, direction)
+
+        other = "fr" if lang == "en" else "en"
+        other_query = {k: v for k, v in request.query_params.items() if k != "lang"}
+        if other == "en":
+            other_query["lang"] = "en"
+        other_url = root + request.url.path + ("?" + urlencode(other_query) if other_query else "")
+        page = self.env.get_template(template).render(
+            {
+                "lang": lang,
+                "other_lang": other,
+                "other_url": other_url,
+                "t": t,
+                "link": link,
+                "text": text,
+                "static": lambda name: f"{root}/static/{name}",
+                "operator": self.registry.settings.operator,
+                **context,
+            }
+        )
+        response = HTMLResponse(page, status_code=status, headers=headers)
+        response.headers["Content-Language"] = lang
+        return response
+
+    async def index(self, request: Request) -> Response:
+        params = request.query_params
+        service = params.get("service") or None
+        interaction = (
+            params.get("interaction") if params.get("interaction") in INTERACTIONS else None
+        )
+        status = params.get("status") if params.get("status") in STATUSES else None
+        query = (params.get("q") or "").strip()[:200] or None
+        store = await self.registry.store()
+        published = await store.published()
+        entries = select_entries(
+            published, service=service, interaction=interaction, status=status, query=query
+        )
+        totals = await store.totals()
+        return self._render(
+            request,
+            "index.html",
+            {
+                "entries": entries,
+                "totals": totals,
+                "empty_totals": Totals(),
+                "services": [(p.manifest.service.id, p.manifest.service.name) for p in published],
+                "selected": {
+                    "service": service or "",
+                    "interaction": interaction or "",
+                    "status": status or "",
+                    "q": query or "",
+                },
+                "filtered": bool(service or interaction or status or query),
+            },
+        )
+
+    async def _entry(self, request: Request) -> Entry | None:
+        store = await self.registry.store()
+        service, system = request.path_params["service"], request.path_params["system"]
+        for published in await store.published(service):
+            for candidate in published.manifest.systems:
+                if candidate.id == system:
+                    return Entry(published, candidate)
+        return None
+
+    async def system(self, request: Request) -> Response:
+        entry = await self._entry(request)
+        if entry is None:
+            return await self.error(request, 404, {})
+        store = await self.registry.store()
+        totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
+        daily = await store.daily(entry.service_id, entry.system.id)
+        changes = history(await store.versions(entry.service_id), entry.system.id)
+        routes = [r.path for r in entry.manifest.routes if entry.system.id in r.systems]
+        return self._render(
+            request,
+            "system.html",
+            {
+                "entry": entry,
+                "manifest": entry.manifest,
+                "system": entry.system,
+                "totals": totals,
+                "chart": daily_chart(daily),
+                "changes": list(reversed(changes)),
+                "routes": routes,
+            },
+        )
+
+    async def service(self, request: Request) -> Response:
+        service: str = request.path_params["service"]
+        store = await self.registry.store()
+        found = await store.published(service)
+        if not found:
+            return await self.error(request, 404, {})
+        published = found[0]
+        versions = await store.versions(service)
+        return self._render(
+            request,
+            "service.html",
+            {
+                "published": published,
+                "manifest": published.manifest,
+                "entries": [Entry(published, s) for s in published.manifest.systems],
+                "totals": await store.totals(service),
+                "empty_totals": Totals(),
+                "versions": list(reversed(versions)),
+            },
+        )
+
+    async def error(self, request: Request, status: int, headers: Mapping[str, str]) -> Response:
+        return self._render(
+            request, "error.html", {"status": status}, status=status, headers=headers
+        )

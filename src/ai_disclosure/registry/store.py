@@ -1,0 +1,426 @@
+"""Everything the registry reads and writes, over one async engine.
+
+Ingest is the hot path: a batch is recorded and its counts upserted in one
+transaction whose first statement claims the batch id (``INSERT ... ON CONFLICT
+DO NOTHING``). A second copy of the batch, sent at the same moment, blocks on
+that unique key until the first commits and then inserts nothing: it is a
+duplicate, and its counts are never added. Rows are summed per key and sorted
+before the upsert, so concurrent batches touch keys in the same order and cannot
+deadlock on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .._manifest import ManifestError, parse_manifest
+from .._model import Manifest
+from .tables import batches, daily_totals, manifest_versions, services, tokens
+from .tokens import hash_token
+
+__all__ = [
+    "DayCount",
+    "IngestResult",
+    "ManifestVersion",
+    "PublishResult",
+    "Published",
+    "StatsRow",
+    "Store",
+    "TokenOwner",
+    "Totals",
+    "canonical_json",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """The service a live token speaks for, and the systems its manifest declares
+    (``None`` when it has not published one yet)."""
+
+    service: str
+    systems: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    status: Literal["stored", "duplicate"]
+    records: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    version: int
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A service's current manifest, as the register shows it."""
+
+    manifest: Manifest
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestVersion:
+    version: int
+    created_at: datetime
+    sha256: str
+    content: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    count: int = 0
+    notice_shown: int = 0
+    first_day: str | None = None
+    last_day: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: str
+    count: int
+    notice_shown: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    day: str
+    service: str
+    system: str
+    count: int
+    notice_shown: int
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """One spelling per content, so identical manifests hash identically."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _upsert_sql(postgresql: bool) -> tuple[str, str]:
+    """The two ingest upserts, written for the driver: SQLite takes ``executemany``
+    rows, PostgreSQL one statement over arrays (``unnest``), far fewer round trips."""
+    count_key = '"service", "system", "window_start", "route", "mode", "notice_shown", "language"'
+    add_count = 'DO UPDATE SET "count" = counts."count" + excluded."count"'
+    daily_key = '"service", "system", "day"'
+    add_daily = (
+        'DO UPDATE SET "count" = daily_totals."count" + excluded."count", '
+        '"notice_shown" = daily_totals."notice_shown" + excluded."notice_shown"'
+    )
+    if postgresql:
+        counts_sql = (
+            f'INSERT INTO counts ({count_key}, "count") '
+            "SELECT $1::varchar, u.* FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], "
+            "$5::varchar[], $6::boolean[], $7::varchar[], $8::bigint[]) AS u "
+            f"ON CONFLICT ({count_key}) {add_count}"
+        )
+        daily_sql = (
+            f'INSERT INTO daily_totals ({daily_key}, "count", "notice_shown") '
+            "SELECT $1::varchar, u.* FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], "
+            "$5::bigint[]) AS u "
+            f"ON CONFLICT ({daily_key}) {add_daily}"
+        )
+    else:
+        counts_sql = (
+            f'INSERT INTO counts ({count_key}, "count") VALUES (?, ?, ?, ?, ?, ?, ?, ?) '
+            f"ON CONFLICT ({count_key}) {add_count}"
+        )
+        daily_sql = (
+            f'INSERT INTO daily_totals ({daily_key}, "count", "notice_shown") '
+            f"VALUES (?, ?, ?, ?, ?) ON CONFLICT ({daily_key}) {add_daily}"
+        )
+    return counts_sql, daily_sql
+
+
+class Store:
+    """The registry's data, over ``engine`` (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.postgresql = engine.dialect.name == "postgresql"
+        dialect = postgresql if self.postgresql else sqlite
+        self._claim = dialect.insert(batches).on_conflict_do_nothing(index_elements=["batch_id"])
+        self._service_row = dialect.insert(services).on_conflict_do_nothing(index_elements=["id"])
+        self._count_sql, self._daily_sql = _upsert_sql(self.postgresql)
+        self._parsed: dict[tuple[str, int], Published] = {}
+
+    # --- ingest ---------------------------------------------------------------
+
+    async def token_owner(self, token: str) -> TokenOwner | None:
+        """Who ``token`` speaks for, if it is live."""
+        query = (
+            select(tokens.c.service, services.c.systems)
+            .select_from(tokens.outerjoin(services, services.c.id == tokens.c.service))
+            .where(tokens.c.hash == hash_token(token), tokens.c.revoked_at.is_(None))
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        systems = None if row.systems is None else frozenset(json.loads(row.systems))
+        return TokenOwner(service=row.service, systems=systems)
+
+    async def ingest(self, batch: Mapping[str, Any]) -> IngestResult:
+        """Store a valid batch once; a batch id seen before changes nothing."""
+        service: str = batch["service"]
+        rows: Sequence[Mapping[str, Any]] = batch["counts"]
+        summed: dict[tuple[str, str, str, str, bool, str], int] = {}
+        daily: dict[tuple[str, str], list[int]] = {}
+        for row in rows:
+            number = int(row["count"])
+            shown = row["notice_shown"]
+            system = row["system"]
+            window = row["window_start"]
+            key = (system, window, row["route"], row["mode"], shown, row.get("language", ""))
+            summed[key] = summed.get(key, 0) + number
+            day = daily.get((system, window[:10]))
+            if day is None:
+                day = daily[(system, window[:10])] = [0, 0]
+            day[0] += number
+            if shown:
+                day[1] += number
+        count_rows = sorted(summed.items())
+        daily_rows = sorted(daily.items())
+        async with self.engine.begin() as connection:
+            claimed = await connection.execute(
+                self._claim,
+                {
+                    "batch_id": batch["batch_id"],
+                    "service": service,
+                    "received_at": datetime.now(UTC),
+                    "records": len(rows),
+                    "dropped": int(batch.get("dropped", 0)),
+                },
+            )
+            if claimed.rowcount == 0:
+                records = await self._records(connection, batch["batch_id"])
+                return IngestResult("duplicate", records if records is not None else len(rows))
+            if count_rows:
+                # Driver-level statements: the ORM-free fast path for thousands of rows.
+                if self.postgresql:
+                    columns = list(zip(*((*k, n) for k, n in count_rows), strict=True))
+                    await connection.exec_driver_sql(self._count_sql, (service, *columns))
+                    days = list(zip(*((*k, n, s) for k, (n, s) in daily_rows), strict=True))
+                    await connection.exec_driver_sql(self._daily_sql, (service, *days))
+                else:
+                    await connection.exec_driver_sql(
+                        self._count_sql, [(service, *k, n) for k, n in count_rows]
+                    )
+                    await connection.exec_driver_sql(
+                        self._daily_sql, [(service, *k, n, s) for k, (n, s) in daily_rows]
+                    )
+        return IngestResult("stored", len(rows))
+
+    async def batch_records(self, batch_id: str) -> int | None:
+        """How many rows the stored batch ``batch_id`` had; None if never stored."""
+        async with self.engine.connect() as connection:
+            return await self._records(connection, batch_id)
+
+    @staticmethod
+    async def _records(connection: AsyncConnection, batch_id: str) -> int | None:
+        query = select(batches.c.records).where(batches.c.batch_id == batch_id)
+        value = (await connection.execute(query)).scalar()
+        return None if value is None else int(value)
+
+    # --- manifests ------------------------------------------------------------
+
+    async def publish(self, service: str, data: Mapping[str, Any]) -> PublishResult:
+        """Record ``data`` as the service's manifest; a new version only if it changed."""
+        content = canonical_json(data)
+        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+        now = datetime.now(UTC)
+        systems = json.dumps(sorted(str(s["id"]) for s in data.get("systems", ())))
+        async with self.engine.begin() as connection:
+            # Writing first takes the write lock on SQLite; FOR UPDATE serialises on PostgreSQL.
+            await connection.execute(self._service_row, {"id": service, "created_at": now})
+            current = (
+                await connection.execute(
+                    select(services.c.current_version)
+                    .where(services.c.id == service)
+                    .with_for_update()
+                )
+            ).scalar()
+            if current is not None:
+                latest = (
+                    await connection.execute(
+                        select(manifest_versions.c.sha256).where(
+                            manifest_versions.c.service == service,
+                            manifest_versions.c.version == current,
+                        )
+                    )
+                ).scalar()
+                if latest == digest:
+                    return PublishResult(version=int(current), changed=False)
+            version = (current or 0) + 1
+            await connection.execute(
+                insert(manifest_versions).values(
+                    service=service, version=version, created_at=now, sha256=digest, content=content
+                )
+            )
+            await connection.execute(
+                update(services)
+                .where(services.c.id == service)
+                .values(current_version=version, updated_at=now, systems=systems)
+            )
+        return PublishResult(version=version, changed=True)
+
+    async def published(self, service: str | None = None) -> list[Published]:
+        """Current manifests, by service id; parsed once per version and cached."""
+        query = (
+            select(services.c.id, services.c.current_version, services.c.updated_at)
+            .where(services.c.current_version.is_not(None))
+            .order_by(services.c.id)
+        )
+        if service is not None:
+            query = query.where(services.c.id == service)
+        async with self.engine.connect() as connection:
+            heads = (await connection.execute(query)).all()
+            missing = [h for h in heads if (h.id, h.current_version) not in self._parsed]
+            if missing:
+                wanted = [
+                    and_(
+                        manifest_versions.c.service == h.id,
+                        manifest_versions.c.version == h.current_version,
+                    )
+                    for h in missing
+                ]
+                rows = (
+                    await connection.execute(
+                        select(
+                            manifest_versions.c.service,
+                            manifest_versions.c.version,
+                            manifest_versions.c.created_at,
+                            manifest_versions.c.content,
+                        ).where(or_(*wanted))
+                    )
+                ).all()
+                for row in rows:
+                    self._remember(row.service, row.version, row.created_at, row.content)
+        return [
+            self._parsed[(h.id, h.current_version)]
+            for h in heads
+            if (h.id, h.current_version) in self._parsed
+        ]
+
+    def _remember(self, service: str, version: int, created_at: datetime, content: str) -> None:
+        try:
+            manifest = parse_manifest(json.loads(content), source=f"{service} v{version}")
+        except ManifestError:
+            log.exception("stored manifest %s v%s no longer loads; not shown", service, version)
+            return
+        self._parsed[(service, version)] = Published(manifest, version, _utc(created_at))
+
+    async def versions(self, service: str) -> list[ManifestVersion]:
+        """Every version of the service's manifest, oldest first."""
+        query = (
+            select(
+                manifest_versions.c.version,
+                manifest_versions.c.created_at,
+                manifest_versions.c.sha256,
+                manifest_versions.c.content,
+            )
+            .where(manifest_versions.c.service == service)
+            .order_by(manifest_versions.c.version)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            ManifestVersion(r.version, _utc(r.created_at), r.sha256, json.loads(r.content))
+            for r in rows
+        ]
+
+    # --- counts ---------------------------------------------------------------
+
+    async def totals(self, service: str | None = None) -> dict[tuple[str, str], Totals]:
+        """Disclosure totals per (service, system)."""
+        query = select(
+            daily_totals.c.service,
+            daily_totals.c.system,
+            func.sum(daily_totals.c.count).label("total"),
+            func.sum(daily_totals.c.notice_shown).label("notice_shown"),
+            func.min(daily_totals.c.day).label("first_day"),
+            func.max(daily_totals.c.day).label("last_day"),
+        ).group_by(daily_totals.c.service, daily_totals.c.system)
+        if service is not None:
+            query = query.where(daily_totals.c.service == service)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {
+            (r.service, r.system): Totals(
+                int(r.total), int(r.notice_shown), r.first_day, r.last_day
+            )
+            for r in rows
+        }
+
+    async def daily(self, service: str, system: str) -> list[DayCount]:
+        """The system's disclosures per UTC day, oldest first."""
+        query = (
+            select(
+                daily_totals.c.day,
+                daily_totals.c.count.label("total"),
+                daily_totals.c.notice_shown,
+            )
+            .where(daily_totals.c.service == service, daily_totals.c.system == system)
+            .order_by(daily_totals.c.day)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [DayCount(r.day, int(r.total), int(r.notice_shown)) for r in rows]
+
+    async def stats(
+        self,
+        *,
+        service: str | None,
+        system: str | None,
+        start: str | None,
+        end: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[StatsRow]]:
+        """Counts per day and system, filtered, one page of them and how many in all."""
+        conditions = []
+        if service is not None:
+            conditions.append(daily_totals.c.service == service)
+        if system is not None:
+            conditions.append(daily_totals.c.system == system)
+        if start is not None:
+            conditions.append(daily_totals.c.day >= start)
+        if end is not None:
+            conditions.append(daily_totals.c.day <= end)
+        base: Select[Any] = select(
+            daily_totals.c.day,
+            daily_totals.c.service,
+            daily_totals.c.system,
+            daily_totals.c.count.label("total"),
+            daily_totals.c.notice_shown,
+        ).where(*conditions)
+        query = (
+            base.order_by(daily_totals.c.day, daily_totals.c.service, daily_totals.c.system)
+            .offset(offset)
+            .limit(limit)
+        )
+        total_query = select(func.count()).select_from(base.subquery())
+        async with self.engine.connect() as connection:
+            total = (await connection.execute(total_query)).scalar_one()
+            rows = (await connection.execute(query)).all()
+        return int(total), [
+            StatsRow(r.day, r.service, r.system, int(r.total), int(r.notice_shown)) for r in rows
+        ]

@@ -1,0 +1,119 @@
+"""The registry's tables (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+Counts are keyed by everything a batch row says except the count itself, so that
+re-sent windows add up in one row (``count = count + excluded.count``). Window
+starts are stored as their canonical UTC text (``2026-11-26T10:00:00Z``): it sorts
+chronologically and its first ten characters are the day, on both backends.
+``daily_totals`` rolls counts up per system and day as they arrive, so the public
+pages never scan the raw counts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "batches",
+    "counts",
+    "daily_totals",
+    "manifest_versions",
+    "metadata",
+    "services",
+    "tokens",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+IDENTIFIER = 64
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(IDENTIFIER), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    # The latest manifest: its version and, for the ingest check, its system ids.
+    Column("current_version", Integer, nullable=True),
+    Column("systems", Text, nullable=True),  # JSON list of system ids
+)
+
+manifest_versions = Table(
+    "manifest_versions",
+    metadata,
+    Column("service", String(IDENTIFIER), ForeignKey("services.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),  # canonical JSON of the manifest
+    PrimaryKeyConstraint("service", "version"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("service", String(IDENTIFIER), nullable=False, index=True),
+    Column("hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("label", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", String(36), primary_key=True),
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("dropped", BigInteger, nullable=False, server_default="0"),
+    Index("ix_batches_service_received_at", "service", "received_at"),
+)
+
+counts = Table(
+    "counts",
+    metadata,
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    Column("window_start", String(20), nullable=False),
+    Column("route", String(512), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("notice_shown", Boolean, nullable=False),
+    Column("language", String(64), nullable=False, server_default=""),  # "" when unknown
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint(
+        "service", "system", "window_start", "route", "mode", "notice_shown", "language"
+    ),
+)
+
+daily_totals = Table(
+    "daily_totals",
+    metadata,
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD, UTC
+    Column("count", BigInteger, nullable=False),
+    Column("notice_shown", BigInteger, nullable=False),
+    PrimaryKeyConstraint("service", "system", "day"),
+    Index("ix_daily_totals_day", "day"),
+)

@@ -1,0 +1,247 @@
+"""The public read API: lists, entries, stats and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+
+from .conftest import SERVICE, Harness, batch, example_manifest, row
+from .test_ingest import assert_problem
+
+
+@pytest.fixture
+async def filled(harness: Harness) -> Harness:
+    token = await harness.ready()
+    rows = [
+        row(window_start="2026-11-24T08:00:00Z", count=10),
+        row(window_start="2026-11-26T08:00:00Z", count=5, notice_shown=False),
+        row(window_start="2026-11-26T09:00:00Z", count=2, language="en"),
+        row(system="traduction-pages", mode="ai-modified", route="/en/*", count=7),
+    ]
+    assert (await harness.send(token, batch(rows))).status_code == 202
+    return harness
+
+
+async def get(harness: Harness, url: str, **params: Any) -> Any:
+    response = await harness.client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    return response.json()
+
+
+async def test_systems_list_with_counts(filled: Harness) -> None:
+    body = await get(filled, "/v1/systems")
+    assert body["total"] == 4
+    assert body["page"] == 1
+    by_id = {item["system"]: item for item in body["items"]}
+    assert by_id["assistant-dechets"]["disclosures"] == 17
+    assert by_id["traduction-pages"]["disclosures"] == 7
+    assert by_id["tri-courrier"]["disclosures"] == 0
+    first = by_id["assistant-dechets"]
+    assert first["url"] == "/systems/demarches/assistant-dechets"
+    assert first["name"]["fr"] == "Assistant tri des déchets"
+
+
+async def test_systems_pagination(filled: Harness) -> None:
+    pages = [await get(filled, "/v1/systems", per_page=3, page=n) for n in (1, 2, 3)]
+    assert [len(p["items"]) for p in pages] == [3, 1, 0]
+    assert {p["total"] for p in pages} == {4}
+    seen = [i["system"] for p in pages for i in p["items"]]
+    assert len(set(seen)) == 4
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"interaction": "chatbot"}, {"assistant-dechets"}),
+        (
+            {"status": "in-use"},
+            {"assistant-dechets", "detection-fuites", "tri-courrier", "traduction-pages"},
+        ),
+        ({"status": "retired"}, set()),
+        ({"service": "autre"}, set()),
+        ({"q": "DECHETS"}, {"assistant-dechets"}),
+        ({"q": "fuites eau"}, {"detection-fuites"}),
+        ({"q": "mistral"}, {"assistant-dechets", "traduction-pages"}),
+        ({"q": "mistral", "interaction": "translation"}, {"traduction-pages"}),
+    ],
+)
+async def test_systems_filters(filled: Harness, params: dict[str, str], expected: set[str]) -> None:
+    body = await get(filled, "/v1/systems", **params)
+    assert {i["system"] for i in body["items"]} == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "x"},
+        {"per_page": "100000"},
+        {"interaction": "robot"},
+        {"status": "on"},
+    ],
+)
+async def test_bad_query_parameters_are_400(filled: Harness, params: dict[str, str]) -> None:
+    response = await filled.client.get("/v1/systems", params=params)
+    problem = assert_problem(response, 400, "invalid-query")
+    assert problem["errors"][0]["parameter"] == next(iter(params))
+
+
+async def test_system_entry_has_everything_and_counts(filled: Harness) -> None:
+    entry = await get(filled, "/v1/systems/demarches/assistant-dechets")
+    assert entry["purpose"]["en"] == "Answer questions about waste sorting and collection days."
+    assert entry["ethics_review"] == {
+        "status": "approved",
+        "date": "2026-03-12",
+        "reference": "CEI-2026-004",
+    }
+    assert entry["bias_audit"]["reference"] == "AUD-2026-011"
+    assert entry["legal_basis"]["fr"].startswith("Mission de service public")
+    assert len(entry["data_sources"]) == 2
+    assert entry["recourse"]["ar"]
+    assert entry["provider"] == "Mistral AI"
+    assert entry["disclosure"]["ietf_mode"] == "ai-originated"
+    assert entry["routes"] == ["/dechets/assistant*"]
+    assert entry["register_url"] == (
+        "https://registre-ia.montpellier3m.example/systems/demarches/assistant-dechets"
+    )
+    assert entry["history"] == [
+        {"version": 1, "date": entry["history"][0]["date"], "change": "added"}
+    ]
+    counts = entry["counts"]
+    assert counts["total"] == 17
+    assert counts["notice_shown"] == 12
+    assert (counts["first_day"], counts["last_day"]) == ("2026-11-24", "2026-11-26")
+    assert counts["daily"] == [
+        {"date": "2026-11-24", "count": 10, "notice_shown": 10},
+        {"date": "2026-11-26", "count": 7, "notice_shown": 2},
+    ]
+
+
+async def test_unknown_system_or_service_is_404(filled: Harness) -> None:
+    for url in (
+        "/v1/systems/demarches/nope",
+        "/v1/systems/nope/assistant-dechets",
+        "/v1/services/nope",
+        "/v1/systems/demarches/nope/atrs.json",
+    ):
+        assert_problem(await filled.client.get(url), 404, "not-found")
+
+
+async def test_service_entry(filled: Harness) -> None:
+    service = await get(filled, f"/v1/services/{SERVICE}")
+    assert service["name"] == "Démarches en ligne"
+    assert [s["system"] for s in service["systems"]] == [
+        "assistant-dechets",
+        "detection-fuites",
+        "tri-courrier",
+        "traduction-pages",
+    ]
+    assert service["manifest"]["service"]["id"] == SERVICE
+
+
+async def test_stats_per_day_and_system(filled: Harness) -> None:
+    body = await get(filled, "/v1/stats")
+    assert body["total"] == 3
+    assert body["items"] == [
+        {
+            "date": "2026-11-24",
+            "service": SERVICE,
+            "system": "assistant-dechets",
+            "count": 10,
+            "notice_shown": 10,
+        },
+        {
+            "date": "2026-11-26",
+            "service": SERVICE,
+            "system": "assistant-dechets",
+            "count": 7,
+            "notice_shown": 2,
+        },
+        {
+            "date": "2026-11-26",
+            "service": SERVICE,
+            "system": "traduction-pages",
+            "count": 7,
+            "notice_shown": 7,
+        },
+    ]
+    only = await get(filled, "/v1/stats", system="traduction-pages")
+    assert [i["count"] for i in only["items"]] == [7]
+    ranged = await get(filled, "/v1/stats", **{"from": "2026-11-25", "to": "2026-11-26"})
+    assert ranged["total"] == 2
+    paged = await get(filled, "/v1/stats", per_page=2, page=2)
+    assert (paged["total"], len(paged["items"])) == (3, 1)
+    assert (await get(filled, "/v1/stats", service="autre"))["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"from": "26/11/2026"}, {"to": "2026-02-30"}, {"from": "2026-11-27", "to": "2026-11-26"}],
+)
+async def test_stats_bad_dates_are_400(filled: Harness, params: dict[str, str]) -> None:
+    assert_problem(await filled.client.get("/v1/stats", params=params), 400, "invalid-query")
+
+
+async def test_csv_export(filled: Harness) -> None:
+    response = await filled.client.get("/v1/systems.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 4
+    first = rows[0]
+    assert first["system"] == "assistant-dechets"
+    assert first["disclosures"] == "17"
+    assert first["register_page"] == "http://registry.test/systems/demarches/assistant-dechets"
+    filtered = await filled.client.get("/v1/systems.csv", params={"interaction": "translation"})
+    assert len(list(csv.DictReader(io.StringIO(filtered.text)))) == 1
+
+
+async def test_csv_cells_never_become_formulas(harness: Harness) -> None:
+    token = await harness.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["provider"] = '=HYPERLINK("http://evil.example","x")'
+    assert (await harness.publish(token, manifest)).status_code == 201
+    rows = list(csv.DictReader(io.StringIO((await harness.client.get("/v1/systems.csv")).text)))
+    assert rows[0]["provider"].startswith("'=")
+
+
+async def test_algoritmeregister_export(filled: Harness) -> None:
+    body = await get(filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json")
+    assert body["name"] == "Détection des fuites d'eau"
+    assert body["organization"] == "Montpellier Méditerranée Métropole"
+    assert body["status"] == "In gebruik"
+    assert body["lang"] == "fra"
+    assert body["standard_version"] == "1.0"
+    assert body["publication_category"] == "Impactvolle algoritmes"
+    assert body["contact_email"] == "ia-transparence@montpellier3m.example"
+    assert "Régie des eaux" in body["human_intervention"]
+    assert body["url"].endswith("/systems/demarches/detection-fuites")
+    english = await get(
+        filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", lang="en"
+    )
+    assert english["name"] == "Water-leak detection"
+    assert english["lang"] == "eng"
+    bad = await filled.client.get(
+        "/v1/systems/demarches/detection-fuites/algoritmeregister.json", params={"lang": "de"}
+    )
+    assert_problem(bad, 400, "invalid-query")
+
+
+async def test_atrs_export(filled: Harness) -> None:
+    body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", lang="en")
+    tier_1, tier_2 = body["tier_1"], body["tier_2"]
+    assert tier_1["name"] == "Waste-sorting assistant"
+    assert tier_1["contact_email"] == "ia-transparence@montpellier3m.example"
+    assert tier_2["owner_and_responsibility"]["external_supplier"] == "Mistral AI"
+    assert tier_2["tool_specification"]["phase"] == "Production"
+    assert tier_2["tool_specification"]["models"][0]["model_name"] == "mistral-small"
+    assert "17 disclosures" in tier_2["decision_making_process"]["frequency_and_scale_of_usage"]
+    titles = [
+        a["assessment_title"]
+        for a in tier_2["risks_mitigations_and_impact_assessments"]["impact_assessments"]
+    ]
+    assert titles == ["Ethics committee review", "Bias audit"]

@@ -1,0 +1,118 @@
+"""The fast batch check is never looser than the JSON Schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ai_disclosure._schemas import validator
+from ai_disclosure.registry.validation import batch_errors, first_problem
+
+from .conftest import BATCH_EXAMPLES, load_batch
+
+SCHEMA = validator("disclosure-batch")
+
+
+def test_valid_examples_pass_the_fast_path() -> None:
+    for path in sorted((BATCH_EXAMPLES / "valid").glob("*.json")):
+        assert first_problem(json.loads(path.read_text())) is None, path.name
+
+
+def test_invalid_examples_fail_the_fast_path_at_the_expected_field() -> None:
+    expected = json.loads((BATCH_EXAMPLES / "invalid" / "EXPECTED.json").read_text())
+    for name, pointer in expected.items():
+        data = load_batch("invalid", name)
+        problem = first_problem(data)
+        assert problem is not None, name
+        assert problem.pointer == pointer, name
+        assert pointer in [e.pointer for e in batch_errors(data)], name
+
+
+# Values close to the valid ones, and a few of the wrong type, for every field.
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2_000_000_000),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1.0, 3.0, 0.5, 86400.0, 86401.0]),
+    st.text(max_size=8),
+    st.sampled_from(
+        [
+            "",
+            "assistant-dechets",
+            "Assistant",
+            "a-",
+            "a\n",
+            "/",
+            "/x\n",
+            "x/",
+            "fr",
+            "fr-FR",
+            "FR",
+            "none",
+            "ai-assisted",
+            "2026-11-26T10:00:00Z",
+            "2026-11-26T10:00:00+01:00",
+            "2026-02-30T10:00:00Z",
+            "2026-11-26t10:00:00z",
+            "2026-11-26T10:00:00.5Z",
+            "5b0c6a3e-8f3a-4c2e-9b7d-2f1e0a9c4d11",
+            "5B0C6A3E-8F3A-4C2E-9B7D-2F1E0A9C4D11",
+            "x" * 513,
+            "/" + "x" * 511,
+        ]
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["name", "version", "x"]), st.text(max_size=3), max_size=2),
+)
+FIELDS = [
+    "batch_id",
+    "service",
+    "sent_at",
+    "window_seconds",
+    "dropped",
+    "sdk",
+    "counts",
+    "extra",
+]
+ROW_FIELDS = ["system", "route", "mode", "notice_shown", "language", "window_start", "count", "ip"]
+
+
+@st.composite
+def mutated_batches(draw: st.DrawFn) -> Any:
+    data = load_batch("valid", "typical.json")
+    for _ in range(draw(st.integers(0, 3))):
+        rows = data.get("counts")
+        target: Any = data
+        field = draw(st.sampled_from(FIELDS))
+        if draw(st.booleans()) and isinstance(rows, list) and rows:
+            target = rows[draw(st.integers(0, len(rows) - 1))]
+            field = draw(st.sampled_from(ROW_FIELDS))
+        if not isinstance(target, dict):
+            continue
+        if draw(st.integers(0, 4)) == 0:
+            target.pop(field, None)
+        else:
+            target[field] = draw(ANY_VALUE)
+    return copy.deepcopy(data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_batches())
+def test_fast_path_is_at_least_as_strict_as_the_schema(data: Any) -> None:
+    problem = first_problem(data)
+    valid = SCHEMA.is_valid(data)
+    if problem is None:
+        assert valid, data
+    elif not valid:
+        assert batch_errors(data), data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(ANY_VALUE, lambda inner: st.lists(inner, max_size=3), max_leaves=5))
+def test_fast_path_never_crashes_on_any_json(data: Any) -> None:
+    assert first_problem(data) is not None
