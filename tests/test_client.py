@@ -1,0 +1,202 @@
+"""RegistryClient and AsyncRegistryClient: requests sent, answers read, problems raised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from ai_disclosure import ManifestError, load_manifest
+from ai_disclosure._aggregate import Aggregator, Batch
+from ai_disclosure.client import (
+    AsyncRegistryClient,
+    BatchSent,
+    ManifestPushed,
+    ProblemField,
+    RegistryClient,
+    RegistryError,
+)
+
+from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
+
+Handler = Callable[[httpx.Request], httpx.Response]
+BASE = "https://registre.example/api"
+
+
+def batch() -> Batch:
+    agg = Aggregator("demarches", clock=lambda: 1_795_600_800.0)
+    agg.record("assistant-dechets", "/dechets/assistant*", "ai-originated", True, "fr")
+    [b] = agg.drain(final=True)
+    return b
+
+
+class Recorder:
+    def __init__(self, answer: httpx.Response) -> None:
+        self.answer = answer
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer
+
+    @property
+    def request(self) -> httpx.Request:
+        [request] = self.requests
+        return request
+
+
+def sync_client(handler: Handler, token: str | None = "secret") -> RegistryClient:
+    return RegistryClient(BASE, token, transport=httpx.MockTransport(handler))
+
+
+def async_client(handler: Handler, token: str | None = "secret") -> AsyncRegistryClient:
+    return AsyncRegistryClient(BASE, token, transport=httpx.MockTransport(handler))
+
+
+def problem(code: int, **body: Any) -> httpx.Response:
+    return httpx.Response(code, json=body, headers={"content-type": "application/problem+json"})
+
+
+@pytest.mark.parametrize(("status", "changed"), [(201, True), (200, False)])
+def test_push_manifest_from_a_path(status: int, changed: bool) -> None:
+    answer = {"service": "demarches", "version": 3, "changed": changed}
+    recorder = Recorder(httpx.Response(status, json=answer))
+    with sync_client(recorder) as client:
+        pushed = client.push_manifest(EXAMPLE_MANIFEST)
+    manifest = load_manifest(EXAMPLE_MANIFEST)
+    request = recorder.request
+    assert request.method == "PUT"
+    assert request.url.path == f"/api/v1/services/{manifest.service.id}/manifest"
+    assert request.headers["authorization"] == "Bearer secret"
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == json.loads(json.dumps(dict(manifest.raw)))
+    assert pushed == ManifestPushed(service="demarches", version=3, changed=changed)
+
+
+def test_push_manifest_accepts_a_loaded_manifest() -> None:
+    recorder = Recorder(httpx.Response(201, json={"service": "x", "version": 1, "changed": True}))
+    manifest = load_manifest(MINIMAL_MANIFEST)
+    with sync_client(recorder) as client:
+        client.push_manifest(manifest)
+    assert json.loads(recorder.request.content)["service"]["id"] == manifest.service.id
+
+
+def test_an_invalid_manifest_is_refused_before_any_request() -> None:
+    recorder = Recorder(httpx.Response(201))
+    with sync_client(recorder) as client, pytest.raises(ManifestError):
+        client.push_manifest({"service": {"id": "Bad Id"}})
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            httpx.Response(202, json={"batch_id": "b", "status": "stored", "records": 1}),
+            BatchSent("b", "stored", 1),
+        ),
+        (
+            httpx.Response(200, json={"batch_id": "b", "status": "duplicate"}),
+            BatchSent("b", "duplicate", None),
+        ),
+    ],
+)
+def test_send_batch(answer: httpx.Response, expected: BatchSent) -> None:
+    recorder = Recorder(answer)
+    b = batch()
+    with sync_client(recorder) as client:
+        sent = client.send_batch(b)
+    request = recorder.request
+    assert (request.method, request.url.path) == ("POST", "/api/v1/disclosures")
+    assert request.headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(request.content)) == b.to_json()
+    assert sent == expected
+    assert sent.duplicate is (expected.status == "duplicate")
+
+
+def test_send_batch_uncompressed_from_a_mapping() -> None:
+    recorder = Recorder(httpx.Response(202, json={"status": "stored"}))
+    data = batch().to_json()
+    with sync_client(recorder) as client:
+        sent = client.send_batch(data, compress=False)
+    assert "content-encoding" not in recorder.request.headers
+    assert json.loads(recorder.request.content) == data
+    assert sent.batch_id == data["batch_id"]
+
+
+def test_problem_details_are_carried_by_registry_error() -> None:
+    answer = problem(
+        422,
+        type="https://ai-disclosure.montpellier3m.fr/problems/invalid-batch",
+        title="Invalid batch",
+        status=422,
+        detail="1 problem",
+        errors=[{"pointer": "/counts/0/system", "detail": "unknown system 'x'"}],
+    )
+    with sync_client(Recorder(answer)) as client, pytest.raises(RegistryError) as caught:
+        client.send_batch(batch())
+    error = caught.value
+    assert error.status == 422
+    assert error.title == "Invalid batch"
+    assert error.detail == "1 problem"
+    assert error.type.endswith("/invalid-batch")
+    assert error.errors == (ProblemField("/counts/0/system", "unknown system 'x'"),)
+    assert "/counts/0/system: unknown system 'x'" in str(error)
+
+
+def test_a_non_problem_error_still_raises_registry_error() -> None:
+    answer = httpx.Response(502, text="<html>Bad gateway</html>", headers={"Retry-After": "5"})
+    with sync_client(Recorder(answer)) as client, pytest.raises(RegistryError) as caught:
+        client.stats()
+    assert (caught.value.status, caught.value.title) == (502, "Bad Gateway")
+    assert caught.value.retry_after == 5
+    assert caught.value.errors == ()
+
+
+def test_unreachable_registry_raises_registry_error_without_status() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with sync_client(refuse) as client, pytest.raises(RegistryError) as caught:
+        client.system_entry("demarches", "assistant-dechets")
+    assert caught.value.status is None
+    assert "unreachable" in str(caught.value)
+
+
+def test_system_entry_and_stats_requests() -> None:
+    entry = {"service": "demarches", "system": "assistant-dechets", "counts": {"total": 3}}
+    recorder = Recorder(httpx.Response(200, json=entry))
+    with sync_client(recorder, token=None) as client:
+        assert client.system_entry("demarches", "assistant-dechets") == entry
+        client.stats(service="demarches", from_=dt.date(2026, 11, 1), to="2026-11-30")
+    first, second = recorder.requests
+    assert first.url.path == "/api/v1/systems/demarches/assistant-dechets"
+    assert "authorization" not in first.headers
+    assert second.url.path == "/api/v1/stats"
+    assert dict(second.url.params) == {
+        "service": "demarches",
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+    }
+
+
+async def test_async_client_speaks_the_same_protocol() -> None:
+    recorder = Recorder(httpx.Response(202, json={"batch_id": "b", "status": "stored"}))
+    async with async_client(recorder) as client:
+        sent = await client.send_batch(batch())
+        assert sent.status == "stored"
+        recorder.answer = httpx.Response(201, json={"service": "d", "version": 1})
+        pushed = await client.push_manifest(MINIMAL_MANIFEST)
+        assert pushed.changed
+        recorder.answer = httpx.Response(200, json={"total": 1})
+        assert await client.stats(system="assistant-dechets") == {"total": 1}
+        assert await client.system_entry("d", "s") == {"total": 1}
+        recorder.answer = problem(401, title="Unauthorized", status=401, detail="bad token")
+        with pytest.raises(RegistryError, match="401 Unauthorized: bad token"):
+            await client.send_batch(batch())
+    assert [r.method for r in recorder.requests] == ["POST", "PUT", "GET", "GET", "POST"]
