@@ -25,12 +25,16 @@ from ._model import (
     involvement,
 )
 from ._schemas import load_schema
+from ._transport import DisclosureLogger
 from ._version import __version__
+from .client import AsyncRegistryClient, RegistryClient, RegistryError
 
 __all__ = [
     "AIDisclosureHeader",
     "AIDisclosureMiddleware",
+    "AsyncRegistryClient",
     "BiasAudit",
+    "DisclosureLogger",
     "EthicsReview",
     "HeaderError",
     "HumanReview",
@@ -41,6 +45,8 @@ __all__ = [
     "Origin",
     "Position",
     "Problem",
+    "RegistryClient",
+    "RegistryError",
     "Route",
     "Service",
     "System",

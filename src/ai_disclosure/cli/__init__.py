@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import demo, proxy, validate
+from . import check, demo, proxy, registry, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (validate, demo, proxy)
+_COMMANDS = (validate, demo, proxy, check, registry)
 
 
 def build_parser() -> argparse.ArgumentParser:
