@@ -1,4 +1,5 @@
-"""``ai-disclosure demo``: the demo site, served by the CLI on a real uvicorn server."""
+"""``ai-disclosure demo``: the whole chain - demo site, proxied legacy site, register -
+served by the CLI on real uvicorn servers."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from ai_disclosure.demo import answer
 
 from .servers import cli_server, free_port
 
+PORTS: dict[str, int] = {}
+
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[str]:
-    port = free_port()
-    with cli_server(["demo", "--port", str(port)], port) as process:
-        yield f"http://127.0.0.1:{port}"
+    PORTS.update(site=free_port(), legacy=free_port(), registry=free_port())
+    args = ["demo", "--port", str(PORTS["site"]), "--legacy-port", str(PORTS["legacy"]),
+            "--registry-port", str(PORTS["registry"]), "--window", "1"]  # fmt: skip
+    with cli_server(args, PORTS["site"]) as process:
+        yield f"http://127.0.0.1:{PORTS['site']}"
     output = process.output  # type: ignore[attr-defined]
-    assert f"Demo site: http://127.0.0.1:{port}/" in output
+    assert f"Demo site:     http://127.0.0.1:{PORTS['site']}/" in output
+    assert f"Public AI register:           http://127.0.0.1:{PORTS['registry']}/" in output
 
 
 def test_home_has_no_ai(demo: str) -> None:
@@ -73,3 +79,42 @@ def test_translated_page_and_declaration(demo: str) -> None:
     assert "Machine translation of pages" in page.text
     declaration = httpx.get(demo + "/.well-known/ai-disclosure").json()
     assert {s["id"] for s in declaration["systems"]} >= {"assistant-dechets", "traduction-pages"}
+
+
+def register(path: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{PORTS['registry']}{path}")
+
+
+def total(system: str) -> int:
+    counts: int = register(f"/v1/systems/demarches/{system}").json()["counts"]["total"]
+    return counts
+
+
+def test_the_notice_links_to_the_register_entry_whose_counts_rise(demo: str) -> None:
+    page = httpx.get(demo + "/dechets/assistant").text
+    entry = f"http://127.0.0.1:{PORTS['registry']}/systems/demarches/assistant-dechets"
+    assert f'href="{entry}"' in page
+    assert httpx.get(entry).status_code == 200
+    before = total("assistant-dechets")
+    for _ in range(4):
+        httpx.get(demo + "/dechets/assistant")
+    deadline = time.monotonic() + 20
+    while total("assistant-dechets") < before + 4:
+        assert time.monotonic() < deadline, "the counts did not reach the register"
+        time.sleep(0.2)
+    assert "Assistant tri des déchets" in httpx.get(entry).text
+
+
+def test_the_legacy_site_behind_the_proxy_discloses_and_logs(demo: str) -> None:
+    legacy = f"http://127.0.0.1:{PORTS['legacy']}"
+    before = total("detection-fuites")
+    page = httpx.get(legacy + "/eau/alertes")
+    assert parse_header(page.headers["ai-disclosure"]).mode == "machine-generated"
+    assert page.text.count(MARKER.decode()) == 1
+    assert "Vos alertes de consommation" in page.text
+    home = httpx.get(legacy + "/")
+    assert home.headers["ai-disclosure"] == "mode=none"
+    deadline = time.monotonic() + 20
+    while total("detection-fuites") < before + 1:
+        assert time.monotonic() < deadline, "the proxy's counts did not reach the register"
+        time.sleep(0.2)

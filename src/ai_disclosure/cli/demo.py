@@ -1,8 +1,11 @@
-"""``ai-disclosure demo``: serve the Montpellier demo site behind the middleware."""
+"""``ai-disclosure demo``: the whole chain - a demo site, a legacy site behind the
+proxy and the public register they log into - with one command."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import sys
 from typing import Any
 
@@ -12,28 +15,32 @@ __all__ = ["register", "run"]
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="serve a demo municipal site that discloses its AI",
-        description="Serve a realistic Montpellier demo site wrapped by the middleware.",
+        help="serve a demo municipal site, a proxied legacy site and their AI register",
+        description="Serve a realistic Montpellier demo site and a legacy site behind the "
+        "proxy, both disclosing their AI and logging to an embedded public register "
+        "(SQLite in a temporary folder). No configuration needed.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
-    parser.add_argument("--manifest", help="manifest to use (default: the Montpellier example)")
+    parser.add_argument("--port", type=int, default=8000, help="the demo site's port")
+    parser.add_argument("--legacy-port", type=int, default=8001, help="the proxied site's port")
+    parser.add_argument("--registry-port", type=int, default=8400, help="the register's port")
+    parser.add_argument(
+        "--window", type=int, default=5, help="seconds per counting window (default 5)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-    except ImportError:
-        print("the demo needs uvicorn: pip install 'ai-disclosure[serve]'", file=sys.stderr)
+        from ..demo.chain import DemoPorts, run_chain
+    except ImportError as exc:  # uvicorn or the registry's database drivers
+        print(
+            f"the demo needs the server and registry extras ({exc.name} is missing): "
+            "pip install 'ai-disclosure[serve,registry]'",
+            file=sys.stderr,
+        )
         return 1
-    from ..demo import wrapped_site
-
-    app = wrapped_site(args.manifest)
-    url = f"http://{args.host}:{args.port}/"
-    print(f"Demo site: {url}  (Ctrl+C to stop)", flush=True)
-    print(f"  AI chatbot:   {url}dechets/assistant", flush=True)
-    print(f"  No AI:        {url}actualites", flush=True)
-    print(f"  Declaration:  {url}.well-known/ai-disclosure", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    ports = DemoPorts(site=args.port, legacy=args.legacy_port, registry=args.registry_port)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_chain(args.host, ports, window_seconds=args.window))
     return 0
