@@ -26,7 +26,6 @@ from ai_disclosure._notice import (
     LABEL_BY_INTERACTION,
     SCRIPT_KEYS,
     catalog,
-    choose_language,
     install_jinja_globals,
     json_for_html,
     notice_languages,
@@ -578,32 +577,6 @@ def test_head_combines_systems_and_takes_a_prefix() -> None:
 
 
 # --- Languages ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("preferred", "expected"),
-    [
-        ("en-GB,en;q=0.9,fr;q=0.8", "en"),
-        ("de-DE, ca;q=0.5, es;q=0.7", "es"),
-        ("ar", "ar"),
-        (["oc", "fr"], "oc"),
-        ("*", "fr"),
-        ("en;q=0, ca", "ca"),
-        ("xx;q=abc", "fr"),
-        (None, "fr"),
-    ],
-)
-def test_choose_language(preferred: Any, expected: str) -> None:
-    assert choose_language(preferred) == expected
-
-
-def test_choose_language_among_the_manifest_languages() -> None:
-    assert choose_language("ar, en;q=0.5", MANIFEST) == "en"  # MANIFEST has fr and en only
-    assert choose_language("ar", MANIFEST) == "fr"
-    english_first = make_manifest(CHATBOT, default_language="en", languages=("en", "fr"))
-    assert choose_language("de", english_first) == "en"
-    unknown = make_manifest(CHATBOT, default_language="de", languages=("de",))
-    assert choose_language("de", unknown) == "fr"
 
 
 # --- jinja2 integration -------------------------------------------------------------

@@ -44,7 +44,6 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "SCRIPT_KEYS",
     "catalog",
-    "choose_language",
     "install_jinja_globals",
     "json_for_html",
     "notice_languages",
@@ -129,49 +128,6 @@ def _direction(tag: str) -> str:
     if strings is not None:
         return strings["dir"]
     return "rtl" if _primary(tag) in _RTL else "ltr"
-
-
-def _preferences(preferred: str | Iterable[str] | None) -> list[str]:
-    """Language tags in order of preference, from a list or an Accept-Language value."""
-    if preferred is None:
-        return []
-    if not isinstance(preferred, str):
-        return [tag for tag in preferred if tag]
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(preferred.split(",")):
-        tag, _, params = part.partition(";")
-        tag = tag.strip()
-        quality = 1.0
-        match = re.search(r"q\s*=\s*([0-9.]+)", params)
-        if match:
-            try:
-                quality = float(match.group(1))
-            except ValueError:
-                quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            weighted.append((-quality, index, tag))
-    return [tag for _, _, tag in sorted(weighted)]
-
-
-def choose_language(preferred: str | Iterable[str] | None, manifest: Manifest | None = None) -> str:
-    """The notice language to use for someone who prefers ``preferred``.
-
-    ``preferred`` is either an ``Accept-Language`` header value or language tags
-    in order of preference. The answer is a catalog language that the manifest
-    also has text in (so labels and descriptions do not mix languages); without
-    a match, the manifest's default language, else French.
-    """
-    languages = notice_languages()
-    available = list(languages)
-    if manifest is not None and manifest.languages:
-        declared = {_primary(tag) for tag in manifest.languages}
-        available = [lang for lang in languages if lang in declared] or available
-    for tag in _preferences(preferred):
-        if _primary(tag) in available:
-            return _primary(tag)
-    if manifest is not None and _primary(manifest.service.default_language) in available:
-        return _primary(manifest.service.default_language)
-    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in available else available[0]
 
 
 def _catalog_language(language: str) -> str:
@@ -376,7 +332,7 @@ def render_notice(
 
     Several systems give one notice listing each. No systems, no notice: ``""``.
     ``language`` is a language tag; one the catalog lacks falls back to its
-    primary subtag, then to French (see :func:`choose_language` to pick it).
+    primary subtag, then to French (the middleware picks it: ``_language``).
     The notice states its own ``lang`` and ``dir`` unless ``page_language``
     says the page is already in that language. ``asset_prefix`` is accepted for
     symmetry with :func:`render_head`: the notice itself loads nothing.
