@@ -139,6 +139,22 @@ def test_serve_creates_a_sqlite_file_and_push_manifest_publishes(
         assert refused == 1
         assert "401" in capsys.readouterr().err
         assert httpx.get(base + "/systems/demarches/assistant-dechets").status_code == 200
+
+        # send-test: an empty batch checks URL and token; --system counts one disclosure.
+        common = ["--registry", base, "--token", secret]
+        assert run("registry", "send-test", str(EXAMPLE_MANIFEST), *common) == 0
+        assert "stored (nothing counted)" in capsys.readouterr().out
+        entry = base + "/v1/systems/demarches/detection-fuites"
+        before = httpx.get(entry).json()["counts"]["total"]
+        args = ["registry", "send-test", str(EXAMPLE_MANIFEST), "--system", "detection-fuites"]
+        assert run(*args, *common) == 0
+        assert "1 disclosure of 'detection-fuites' counted" in capsys.readouterr().out
+        assert httpx.get(entry).json()["counts"]["total"] == before + 1
+        assert run("registry", "send-test", str(EXAMPLE_MANIFEST), "--system", "nope", *common) == 1
+        assert "no AI system 'nope'" in capsys.readouterr().err
+        assert run("registry", "send-test", str(EXAMPLE_MANIFEST), "--registry", base,
+                   "--token", "bad") == 1  # fmt: skip
+        assert "401" in capsys.readouterr().err
     finally:
         process.terminate()
         process.wait(timeout=15)

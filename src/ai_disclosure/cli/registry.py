@@ -102,6 +102,28 @@ def register(subparsers: Any) -> None:
     )
     push.set_defaults(run=_push_manifest)
 
+    test = commands.add_parser(
+        "send-test",
+        help="check that a service can send disclosure counts to the registry",
+        description="Send one batch as the service would: with no --system an empty batch "
+        "(it checks the URL and the token and counts nothing); with --system one "
+        "increment for that system, which then appears in its public counts.",
+    )
+    test.add_argument("path", metavar="PATH", help="the service's manifest (.toml or .json)")
+    test.add_argument("--system", metavar="ID", help="also count one disclosure of this system")
+    test.add_argument(
+        "--registry",
+        default=os.environ.get(URL_ENV),
+        metavar="URL",
+        help=f"the registry's base URL (default: ${URL_ENV})",
+    )
+    test.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"the service's token (default: ${TOKEN_ENV}; prefer the variable)",
+    )
+    test.set_defaults(run=_send_test)
+
 
 _SERVE = (
     "Serve the registry's API and public pages. With no --db, a SQLite file "
@@ -239,4 +261,56 @@ def _push_manifest(args: argparse.Namespace) -> int:
         return _fail("\n".join(lines))
     what = "published as version" if pushed.changed else "unchanged, still version"
     print(f"{args.path}: service {pushed.service!r} {what} {pushed.version}")
+    return 0
+
+
+def _send_test(args: argparse.Namespace) -> int:
+    import time
+    import uuid
+
+    from .._aggregate import format_utc
+    from .._manifest import ManifestError, load_manifest
+    from ..client import RegistryClient, RegistryError
+
+    if not args.registry:
+        return _fail(f"give the registry's URL with --registry or ${URL_ENV}")
+    if not args.token:
+        return _fail(f"give the service's token with ${TOKEN_ENV} (or --token)")
+    try:
+        manifest = load_manifest(args.path)
+        counts = []
+        if args.system:
+            system = manifest.system(args.system)
+            now = int(time.time())
+            counts.append(
+                {
+                    "system": system.id,
+                    "route": "/ai-disclosure/send-test",
+                    "mode": system.ietf_mode,
+                    "notice_shown": False,
+                    "window_start": format_utc(now - now % 60),
+                    "count": 1,
+                }
+            )
+        batch = {
+            "batch_id": str(uuid.uuid4()),
+            "service": manifest.service.id,
+            "sent_at": format_utc(time.time()),
+            "window_seconds": 60,
+            "counts": counts,
+        }
+        with RegistryClient(args.registry, args.token) as client:
+            sent = client.send_batch(batch)
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    except RegistryError as exc:
+        head = f"{exc.status} {exc.title}" if exc.status else exc.title
+        lines = [f"the registry refused the batch: {head}: {exc.detail or ''}".rstrip(": ")]
+        lines += [f"  batch#{e.pointer or '/'}: {e.detail}" for e in exc.errors]
+        return _fail("\n".join(lines))
+    what = f"1 disclosure of {args.system!r} counted" if args.system else "nothing counted"
+    print(f"{args.registry}: batch {sent.batch_id} {sent.status} ({what})")
     return 0
