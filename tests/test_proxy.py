@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -233,3 +235,29 @@ def test_the_cli_proxy_streams_big_files_and_wraps_pages(upstream: str) -> None:
         assert received == BIG_CHUNKS * len(BIG_CHUNK)
         manifest = json.loads(httpx.get(base + "/.well-known/ai-disclosure").text)
         assert manifest["service"]["id"] == "demarches"
+
+
+def test_the_cli_proxy_logs_disclosures_to_a_register(upstream: str, tmp_path: Path) -> None:
+    from ai_disclosure.client import RegistryClient
+    from ai_disclosure.registry import create_app, create_token
+
+    db = str(tmp_path / "register.sqlite3")
+    token = create_token(db, "demarches")
+    with thread_server(create_app(db), lifespan="on") as register:
+        with RegistryClient(register, token) as client:
+            client.push_manifest(EXAMPLE_MANIFEST)
+        port = free_port()
+        args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+                "--listen", f"127.0.0.1:{port}", "--registry", register,
+                "--spool-dir", str(tmp_path / "spool")]  # fmt: skip
+        os.environ["AI_DISCLOSURE_REGISTRY_TOKEN"] = token
+        try:
+            with cli_server(args, port, "/hop") as process:
+                for _ in range(3):
+                    httpx.get(f"http://127.0.0.1:{port}/dechets/assistant")
+        finally:
+            del os.environ["AI_DISCLOSURE_REGISTRY_TOKEN"]
+        assert f"Disclosure counts go to {register}" in process.output  # type: ignore[attr-defined]
+        # Stopping the proxy flushed its last window to the register.
+        entry = httpx.get(register + "/v1/systems/demarches/assistant-dechets").json()
+        assert entry["counts"]["total"] == 3

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from .._inject import Position
 from .._manifest import ManifestError
+from .registry import TOKEN_ENV, URL_ENV
 
 __all__ = ["register", "run"]
 
@@ -41,6 +43,18 @@ def register(subparsers: Any) -> None:
         help="where the notice goes in pages",
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=60.0, help="upstream read timeout, s")
+    parser.add_argument(
+        "--registry", default=os.environ.get(URL_ENV), metavar="URL",
+        help=f"log disclosure counts to this register (default: ${URL_ENV})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--token", default=os.environ.get(TOKEN_ENV),
+        help=f"the service's register token (default: ${TOKEN_ENV}; prefer the variable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--spool-dir", metavar="DIR",
+        help="keep unsent counts on disk here across restarts (recommended with --registry)",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -50,16 +64,29 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("the proxy needs uvicorn: pip install 'ai-disclosure[serve]'", file=sys.stderr)
         return 1
+    from .._manifest import load_manifest
     from .._middleware import AIDisclosureMiddleware
+    from .._transport import DisclosureLogger
     from ..proxy import ReverseProxy
 
+    if args.registry and not args.token:
+        print(f"--registry needs the service's token: set ${TOKEN_ENV}", file=sys.stderr)
+        return 1
     try:
+        manifest = load_manifest(args.manifest)
         proxy = ReverseProxy(args.upstream, timeout=args.timeout)
-        app = AIDisclosureMiddleware(proxy, args.manifest, position=args.position)
+        logger = None
+        if args.registry:
+            logger = DisclosureLogger(
+                manifest.service.id, args.registry, args.token, spool_dir=args.spool_dir
+            )
+        app = AIDisclosureMiddleware(proxy, manifest, position=args.position, logger=logger)
     except (ManifestError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     host, port = args.listen
     print(f"Proxy: http://{host}:{port}/ -> {proxy.upstream}  (Ctrl+C to stop)", flush=True)
+    if logger is not None:
+        print(f"Disclosure counts go to {args.registry}", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
