@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,13 +80,14 @@ def unused_port() -> int:
 
 
 def serve(mode: str, port: int) -> None:
-    """The app under test: a page, and a stand-in for the disclosure middleware."""
+    """The app under test: a page behind the real disclosure middleware."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from ai_disclosure import AIDisclosureMiddleware
 
     logger = None
     down = f"http://127.0.0.1:{unused_port()}"  # nothing listens: the registry is down
@@ -96,34 +98,13 @@ def serve(mode: str, port: int) -> None:
             "demarches", down, "token", window_seconds=1, backoff_base=0.2, backoff_cap=1.0
         )
 
-    class Disclose:
-        def __init__(self, app: ASGIApp) -> None:
-            self.app = app
-
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await self.app(scope, receive, send)
-                return
-
-            async def sending(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", []).append(
-                        (b"ai-disclosure", b"mode=ai-originated")
-                    )
-                    if logger is not None:
-                        logger.record(*ARGS)
-                await send(message)
-
-            await self.app(scope, receive, sending)
-
     async def page(request: Request) -> PlainTextResponse:
         return PlainTextResponse("Bonjour, je suis un assistant.")
 
-    app = Starlette(
-        routes=[Route("/dechets/assistant", page)],
-        lifespan=logger.lifespan if logger is not None else None,
+    manifest = Path(__file__).resolve().parent.parent / "examples/montpellier/ai-disclosure.toml"
+    app = AIDisclosureMiddleware(
+        Starlette(routes=[Route("/dechets/assistant", page)]), manifest, logger=logger
     )
-    app.add_middleware(Disclose)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 

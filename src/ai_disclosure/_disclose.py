@@ -65,6 +65,15 @@ def _language(state: RequestDisclosure, scope: Any, language: str | None) -> str
     return language
 
 
+def _prepare(request: Any, language: str | None) -> tuple[RequestDisclosure, tuple[Any, ...], str]:
+    """State, systems and language for an app that places the notice itself; from now
+    on the middleware injects nothing into this response."""
+    state = request_disclosure(request)
+    systems = state.involved()
+    state.notice_placed = True
+    return state, systems, _language(state, _scope(request), language)
+
+
 def disclosure_notice(request: Any, language: str | None = None) -> Markup:
     """The notice for this response, for an app that places it in its own template.
 
@@ -76,12 +85,9 @@ def disclosure_notice(request: Any, language: str | None = None) -> Markup:
         templates.env.globals["ai_disclosure_notice"] = disclosure_notice
         {{ ai_disclosure_notice(request, "fr") }}
     """
-    state = request_disclosure(request)
-    systems = state.involved()
-    state.notice_placed = True
+    state, systems, chosen = _prepare(request, language)
     if not systems:
         return Markup("")
-    chosen = _language(state, _scope(request), language)
     prefix = state.middleware.prefix
     html = render_notice(state.manifest, systems, chosen, page_language=chosen, asset_prefix=prefix)
     return Markup(html)
@@ -90,11 +96,8 @@ def disclosure_notice(request: Any, language: str | None = None) -> Markup:
 def disclosure_head(request: Any, language: str | None = None, nonce: str | None = None) -> Markup:
     """The ``<head>`` fragment (meta, JSON-LD, stylesheet, script) for this response,
     for an app that places the notice itself; see :func:`disclosure_notice`."""
-    state = request_disclosure(request)
-    systems = state.involved()
-    state.notice_placed = True
+    state, systems, chosen = _prepare(request, language)
     if not systems:
         return Markup("")
-    chosen = _language(state, _scope(request), language)
     prefix = state.middleware.prefix
     return Markup(render_head(state.manifest, systems, chosen, nonce=nonce, asset_prefix=prefix))

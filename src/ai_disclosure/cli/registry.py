@@ -89,17 +89,7 @@ def register(subparsers: Any) -> None:
         "new version only when the content changed.",
     )
     push.add_argument("path", metavar="PATH", help="the manifest (.toml or .json)")
-    push.add_argument(
-        "--registry",
-        default=os.environ.get(URL_ENV),
-        metavar="URL",
-        help=f"the registry's base URL (default: ${URL_ENV})",
-    )
-    push.add_argument(
-        "--token",
-        default=os.environ.get(TOKEN_ENV),
-        help=f"the service's token (default: ${TOKEN_ENV}; prefer the variable)",
-    )
+    _add_registry_options(push)
     push.set_defaults(run=_push_manifest)
 
     test = commands.add_parser(
@@ -111,18 +101,23 @@ def register(subparsers: Any) -> None:
     )
     test.add_argument("path", metavar="PATH", help="the service's manifest (.toml or .json)")
     test.add_argument("--system", metavar="ID", help="also count one disclosure of this system")
-    test.add_argument(
+    _add_registry_options(test)
+    test.set_defaults(run=_send_test)
+
+
+def _add_registry_options(parser: argparse.ArgumentParser) -> None:
+    """Where the registry is and the service's token, for commands that talk to it."""
+    parser.add_argument(
         "--registry",
         default=os.environ.get(URL_ENV),
         metavar="URL",
         help=f"the registry's base URL (default: ${URL_ENV})",
     )
-    test.add_argument(
+    parser.add_argument(
         "--token",
         default=os.environ.get(TOKEN_ENV),
         help=f"the service's token (default: ${TOKEN_ENV}; prefer the variable)",
     )
-    test.set_defaults(run=_send_test)
 
 
 _SERVE = (
@@ -240,14 +235,29 @@ def _token_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing_registry_options(args: argparse.Namespace) -> str | None:
+    if not args.registry:
+        return f"give the registry's URL with --registry or ${URL_ENV}"
+    if not args.token:
+        return f"give the service's token with ${TOKEN_ENV} (or --token)"
+    return None
+
+
+def _refusal(what: str, error: Any, where: str) -> str:
+    """A RegistryError as lines: the status, then one line per field at fault."""
+    head = f"{error.status} {error.title}" if error.status else error.title
+    lines = [f"the registry refused {what}: {head}: {error.detail or ''}".rstrip(": ")]
+    lines += [f"  {where}#{e.pointer or '/'}: {e.detail}" for e in error.errors]
+    return "\n".join(lines)
+
+
 def _push_manifest(args: argparse.Namespace) -> int:
     from .._manifest import ManifestError
     from ..client import RegistryClient, RegistryError
 
-    if not args.registry:
-        return _fail(f"give the registry's URL with --registry or ${URL_ENV}")
-    if not args.token:
-        return _fail(f"give the service's token with ${TOKEN_ENV} (or --token)")
+    missing = _missing_registry_options(args)
+    if missing:
+        return _fail(missing)
     try:
         with RegistryClient(args.registry, args.token) as client:
             pushed = client.push_manifest(args.path)
@@ -255,10 +265,7 @@ def _push_manifest(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     except RegistryError as exc:
-        head = f"{exc.status} {exc.title}" if exc.status else exc.title
-        lines = [f"the registry refused the manifest: {head}: {exc.detail or ''}".rstrip(": ")]
-        lines += [f"  {args.path}#{e.pointer or '/'}: {e.detail}" for e in exc.errors]
-        return _fail("\n".join(lines))
+        return _fail(_refusal("the manifest", exc, args.path))
     what = "published as version" if pushed.changed else "unchanged, still version"
     print(f"{args.path}: service {pushed.service!r} {what} {pushed.version}")
     return 0
@@ -272,10 +279,9 @@ def _send_test(args: argparse.Namespace) -> int:
     from .._manifest import ManifestError, load_manifest
     from ..client import RegistryClient, RegistryError
 
-    if not args.registry:
-        return _fail(f"give the registry's URL with --registry or ${URL_ENV}")
-    if not args.token:
-        return _fail(f"give the service's token with ${TOKEN_ENV} (or --token)")
+    missing = _missing_registry_options(args)
+    if missing:
+        return _fail(missing)
     try:
         manifest = load_manifest(args.path)
         counts = []
@@ -307,10 +313,7 @@ def _send_test(args: argparse.Namespace) -> int:
     except KeyError as exc:
         return _fail(str(exc.args[0]))
     except RegistryError as exc:
-        head = f"{exc.status} {exc.title}" if exc.status else exc.title
-        lines = [f"the registry refused the batch: {head}: {exc.detail or ''}".rstrip(": ")]
-        lines += [f"  batch#{e.pointer or '/'}: {e.detail}" for e in exc.errors]
-        return _fail("\n".join(lines))
+        return _fail(_refusal("the batch", exc, "batch"))
     what = f"1 disclosure of {args.system!r} counted" if args.system else "nothing counted"
     print(f"{args.registry}: batch {sent.batch_id} {sent.status} ({what})")
     return 0
