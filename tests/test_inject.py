@@ -246,3 +246,25 @@ def test_removing_the_fragments_gives_back_the_page(page: bytes, position: Posit
 def test_garbage_never_raises(data: bytes, sizes: list[int]) -> None:
     output, _ = inject(data, chunks=sizes)
     assert output.replace(HEAD, b"", 1).replace(NOTICE, b"", 1) == data
+
+
+def token_by_token(page: bytes, position: Position = Position.BODY_START) -> bytes:
+    """The injector with its one-match fast path turned off."""
+    injector = Injector(HEAD, NOTICE, position)
+    injector._fresh = False
+    return injector.feed(page) + injector.close()
+
+
+@settings(max_examples=600, deadline=None)
+@given(page=pages)
+def test_the_fast_path_gives_the_token_by_token_bytes(page: bytes) -> None:
+    assert inject(page)[0] == token_by_token(page)
+
+
+def test_the_fast_path_takes_the_common_page_and_declines_the_doubtful() -> None:
+    page = b"<!doctype html><html lang=oc><head><title>t</title></head><body>x"
+    injector = Injector(HEAD, NOTICE)
+    assert injector.feed(page) == expect(page, b"</head>", b"<body>")
+    assert injector.page_language == "oc"
+    doubtful = b"<html><!-- <html lang=fr> --><head></head><body>x"
+    assert inject(doubtful)[0] == token_by_token(doubtful)

@@ -64,15 +64,14 @@ _TAG_BODY = rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>"
 _NO_MARKER = rb"d(?!ata-ai-disclosure-notice)"
 
 
-def _skipper(comments: bool) -> re.Pattern[bytes]:
-    """One C-level pass over everything Python need not look at: text, uninteresting
-    complete tags (quoted attributes included), complete raw-text elements, comments
-    (unless the placeholder matters), CDATA and doctype. It stops at the '<' of a
-    token that matters (html, </head>, body) or of one cut by the end of the chunk."""
+def _skipped(comments: bool, interesting: bytes) -> bytes:
+    """Alternatives for everything Python need not look at: text, complete tags other
+    than ``interesting`` ones (quoted attributes included), complete raw-text
+    elements, comments (unless the placeholder matters), CDATA and doctype."""
     comment = rb"|<!--(?:>|->|(?:[^-d]++|-(?!->)|" + _NO_MARKER + rb")*+-->)" if comments else b""
-    return re.compile(
+    return (
         rb"(?:[^<]++"
-        rb"|<(?!(?:/head|/?body|html|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]" + _TAG_BODY
+        rb"|<(?!(?:" + interesting + rb"|" + _RAW_ALT + rb")[\s/>])[a-zA-Z/]" + _TAG_BODY
         + b"".join(
             rb"|<" + name + rb"(?=[\s/>])" + _TAG_BODY
             + rb"(?:[^<d]++|<(?!/" + name + rb"[\s/>])|" + _NO_MARKER + rb")*+"
@@ -82,9 +81,29 @@ def _skipper(comments: bool) -> re.Pattern[bytes]:
         + comment
         + rb"|<!\[CDATA\[(?:[^\]d]++|\](?!\]>)|" + _NO_MARKER + rb")*+\]\]>"
         rb"|<(?:!(?!--|\[CDATA\[)|\?)(?:[^>d]++|" + _NO_MARKER + rb")*+>"
-        rb"|<(?=[^a-zA-Z/!?]))*+",
-        re.IGNORECASE,
+        rb"|<(?=[^a-zA-Z/!?]))*+"
     )  # fmt: skip
+
+
+def _skipper(comments: bool) -> re.Pattern[bytes]:
+    """One C-level pass that stops at the '<' of a token that matters (html,
+    </head>, body) or of one cut by the end of the chunk."""
+    return re.compile(_skipped(comments, rb"/head|/?body|html"), re.IGNORECASE)
+
+
+#: The common case in one C-level match: a whole page start, in one chunk, up to its
+#: <body> tag, with at most one <html> tag and one </head> before it. Anything else
+#: (and any doubt: a marker, a long tag) goes the token-by-token way, which gives the
+#: same bytes - the split-invariance tests hold both to that.
+_FAST = re.compile(
+    _skipped(True, rb"/head|/?body|html")
+    + rb"(?P<html><html(?=[\s/>])" + _TAG_BODY + rb")?"
+    + _skipped(True, rb"/head|/?body|html")
+    + rb"(?:(?P<head></head(?=[\s/>])" + _TAG_BODY + rb")" + _skipped(True, rb"/?body|html")
+    + rb")?"
+    + rb"(?P<body><body(?=[\s/>])" + _TAG_BODY + rb")",
+    re.IGNORECASE,
+)  # fmt: skip
 
 
 _SKIP = {True: _skipper(comments=True), False: _skipper(comments=False)}
@@ -93,6 +112,7 @@ _TAG_REST = re.compile(rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>")
 _QUOTE_OR_END = re.compile(rb"[\"'>]")
 _RAW_END = {name: re.compile(rb"</" + name + rb"[\s/>]", re.IGNORECASE) for name in _RAW}
 _CDATA = b"<![CDATA["
+_HTML_TAG = re.compile(rb"<html(?=[\s/>])", re.IGNORECASE)
 _LANG = re.compile(rb"\slang\s*=\s*[\"']?\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)", re.IGNORECASE)
 
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
@@ -108,6 +128,7 @@ class Injector:
 
     __slots__ = (
         "_body_seen",
+        "_fresh",
         "_held",
         "_holding",
         "_quote",
@@ -147,6 +168,7 @@ class Injector:
         self._held = bytearray()  # scanned bytes waiting behind a pending head insertion
         self._holding = False  # True from </head> (or <body) until the decision
         self._body_seen = False
+        self._fresh = True  # nothing fed yet: the one-match fast path may apply
         self._raw = b""  # the raw-text element we are in
         self._quote = 0  # quote byte while in a long tag, else 0
         self._tag_name = b""
@@ -159,6 +181,12 @@ class Injector:
             if self._tail:
                 data, self._tail = self._tail + data, b""
             return data
+        if self._fresh and self.position is Position.BODY_START:
+            self._fresh = False
+            fast = self._fast(data)
+            if fast is not None:
+                return fast
+        self._fresh = False
         out: list[bytes] = []
         buf = self._tail + data if self._tail else data
         self._tail = b""
@@ -166,6 +194,35 @@ class Injector:
         if self._holding and len(self._held) > self.max_holdback:
             self._give_up(out)
         return b"".join(out)
+
+    def _fast(self, data: bytes) -> bytes | None:
+        """The whole insertion in one regex match, when the first chunk allows it."""
+        found = _FAST.match(data)
+        if found is None:
+            return None
+        html_start, html_end = found.span("html")
+        head_start, head_end = found.span("head")
+        body_start, body_end = found.span("body")
+        hold_from = head_start if head_start >= 0 else body_start
+        if (
+            data.find(MARKER, 0, body_end) >= 0
+            or len(_HTML_TAG.findall(data, 0, body_end)) != (html_start >= 0)
+            or body_end - hold_from > self.max_holdback
+            or body_end - body_start > _TOKEN_LIMIT
+            or html_end - html_start > _TOKEN_LIMIT
+            or head_end - head_start > _TOKEN_LIMIT
+        ):
+            return None
+        if html_start >= 0:
+            lang = _LANG.search(data, html_start, html_end)
+            self.page_language = lang.group(1).decode("ascii").lower() if lang else ""
+        self._body_seen = True
+        self._render()
+        self.injected = True
+        self._state = _State.DONE
+        return b"".join(
+            (data[:hold_from], self.head, data[hold_from:body_end], self.notice, data[body_end:])
+        )
 
     def close(self) -> bytes:
         """End of the page: return everything still held, the notice if it is due."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from ._assets import Assets
 from ._headers import HEADER_NAME, header_for, link_header, serialize_header
 from ._inject import Injector, Position
-from ._language import choose_language, html_lang
+from ._language import choose_language
 from ._manifest import load_manifest
 from ._model import Involvement, Manifest, System, involvement
 from ._notice import notice_languages, render_head, render_notice
@@ -337,6 +337,7 @@ class _Responder:
 
     __slots__ = (
         "_send",
+        "choose",
         "content_type",
         "injector",
         "language",
@@ -394,8 +395,12 @@ class _Responder:
             await self._send(message)
             self._log(notice_shown=self.state.notice_placed)
             return
-        injector = self.injector = self._make_injector(body, headers)
+        injector = self.injector = self._make_injector(headers)
         output = injector.feed(body)
+        # Headers go out now, perhaps before the page's <html lang> arrived (then
+        # page_language is None): say Vary whenever the answer could depend on it.
+        if self.choose(injector.page_language or None)[1]:
+            _add_vary(headers, b"Accept-Language")
         if not message.get("more_body", False):
             tail = injector.close()
             if tail:
@@ -427,7 +432,7 @@ class _Responder:
         message["body"] = output
         await self._send(message)
 
-    def _make_injector(self, first: bytes, headers: list[tuple[bytes, bytes]]) -> Injector:
+    def _make_injector(self, headers: list[tuple[bytes, bytes]]) -> Injector:
         middleware = self.middleware
         found = self.plan.found
         manifest = middleware.manifest
@@ -459,10 +464,7 @@ class _Responder:
                 notice = notice.decode("utf-8").encode("ascii", "xmlcharrefreplace")
             return head, notice
 
-        # Headers go out before the page's <html lang> may have arrived: decide Vary
-        # on the first chunk, and say Vary whenever the answer could depend on it.
-        if choose(html_lang(first[:4096]))[1]:
-            _add_vary(headers, b"Accept-Language")
+        self.choose = choose
         return Injector(b"", b"", middleware.position, render=render)
 
     def _log(self, notice_shown: bool) -> None:
