@@ -159,7 +159,7 @@ class Injector:
         self.notice = notice
         self.render = render
         self.page_language: str | None = None
-        self.position = Position(position)
+        self.position = position if type(position) is Position else Position(position)
         self.max_holdback = max_holdback
         self.injected = False
         self.gave_up = False
@@ -220,8 +220,9 @@ class Injector:
         self._render()
         self.injected = True
         self._state = _State.DONE
+        view = memoryview(data)  # slices without copies: the page is copied once, by join
         return b"".join(
-            (data[:hold_from], self.head, data[hold_from:body_end], self.notice, data[body_end:])
+            (view[:hold_from], self.head, view[hold_from:body_end], self.notice, view[body_end:])
         )
 
     def close(self) -> bytes:

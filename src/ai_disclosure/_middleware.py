@@ -36,6 +36,7 @@ SCOPE_KEY = "ai_disclosure"
 
 _HEADER = HEADER_NAME.lower().encode("latin-1")
 _NONCE_SENTINEL = "aidisclosurenoncesentinel"
+_NONCE_SENTINEL_BYTES = _NONCE_SENTINEL.encode("ascii")
 _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{8,200})'")
 _ASCII_COMPATIBLE = (
     "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-12",
@@ -124,7 +125,9 @@ class AIDisclosureMiddleware:
         ) or (self.manifest.service.default_language,)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._by_path: dict[str, tuple[_Plan, str]] = {}
-        self._fragments: dict[tuple[tuple[str, ...], str, bool], tuple[bytes, bytes, str]] = {}
+        self._fragments: dict[
+            tuple[tuple[str, ...], str, bool, bool], tuple[bytes, bytes, bytes]
+        ] = {}
         self.no_ai = self.plan({})
         self._route_plans = {
             route.path: self.plan({sid: self.manifest.system(sid) for sid in route.systems})
@@ -241,26 +244,35 @@ class AIDisclosureMiddleware:
         return found
 
     def fragments(
-        self, key: tuple[str, ...], systems: tuple[System, ...], language: str, own_lang: bool
-    ) -> tuple[bytes, bytes, str]:
-        """(head with a nonce sentinel, notice, head without nonce), rendered once."""
-        cache_key = (key, language, own_lang)
+        self,
+        key: tuple[str, ...],
+        systems: tuple[System, ...],
+        language: str,
+        own_lang: bool,
+        legacy: bool,
+    ) -> tuple[bytes, bytes, bytes]:
+        """(head with a nonce sentinel, head without nonce, notice) as bytes ready to
+        insert, rendered once per combination; ``legacy`` gives them as ASCII with
+        character references, which read right in any ASCII-compatible charset."""
+        cache_key = (key, language, own_lang, legacy)
         found = self._fragments.get(cache_key)
         if found is None:
+            manifest, prefix = self.manifest, self.prefix
             page_language = language if own_lang else None
-            notice = render_notice(
-                self.manifest,
-                systems,
-                language,
-                page_language=page_language,
-                asset_prefix=self.prefix,
+            texts = (
+                render_head(
+                    manifest, systems, language, nonce=_NONCE_SENTINEL, asset_prefix=prefix
+                ),
+                render_head(manifest, systems, language, asset_prefix=prefix),
+                render_notice(
+                    manifest, systems, language, page_language=page_language, asset_prefix=prefix
+                ),
             )
-            head = render_head(
-                self.manifest, systems, language, nonce=_NONCE_SENTINEL, asset_prefix=self.prefix
-            )
-            plain = render_head(self.manifest, systems, language, asset_prefix=self.prefix)
-            found = (head.encode("utf-8"), notice.encode("utf-8"), plain)
-            self._fragments[cache_key] = found
+            if legacy:
+                head, plain, notice = (t.encode("ascii", "xmlcharrefreplace") for t in texts)
+            else:
+                head, plain, notice = (t.encode("utf-8") for t in texts)
+            found = self._fragments[cache_key] = (head, plain, notice)
         return found
 
 
@@ -454,14 +466,13 @@ class _Responder:
             language, _ = choose(page_lang)
             self.language = language
             own_lang = page_lang is not None and page_lang.split("-")[0] == language
-            head, notice, _plain = middleware.fragments(
-                self.plan.key, found.systems, language, own_lang
+            head, plain, notice = middleware.fragments(
+                self.plan.key, found.systems, language, own_lang, legacy
             )
-            head = _with_nonce(head, nonce)
-            if legacy:
-                # Undeclared or legacy charset: character references read right in any.
-                head = head.decode("utf-8").encode("ascii", "xmlcharrefreplace")
-                notice = notice.decode("utf-8").encode("ascii", "xmlcharrefreplace")
+            if nonce is not None:
+                head = head.replace(_NONCE_SENTINEL_BYTES, nonce.encode("ascii"))
+            else:
+                head = plain
             return head, notice
 
         self.choose = choose
@@ -479,13 +490,6 @@ def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
             if found:
                 return found.group(1).decode("ascii")
     return None
-
-
-def _with_nonce(head: bytes, nonce: str | None) -> bytes:
-    sentinel = _NONCE_SENTINEL.encode("ascii")
-    if nonce is None:
-        return head.replace(b' nonce="' + sentinel + b'"', b"")
-    return head.replace(sentinel, nonce.encode("ascii"))
 
 
 def _drop_header(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
