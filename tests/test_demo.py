@@ -3,8 +3,10 @@ served by the CLI on real uvicorn servers."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,8 +14,9 @@ import pytest
 from ai_disclosure import parse_header
 from ai_disclosure._inject import MARKER
 from ai_disclosure.demo import answer
+from ai_disclosure.registry import create_app, create_token
 
-from .servers import cli_server, free_port
+from .servers import cli_server, free_port, thread_server
 
 PORTS: dict[str, int] = {}
 
@@ -118,3 +121,21 @@ def test_the_legacy_site_behind_the_proxy_discloses_and_logs(demo: str) -> None:
     while total("detection-fuites") < before + 1:
         assert time.monotonic() < deadline, "the proxy's counts did not reach the register"
         time.sleep(0.2)
+
+
+def test_the_demo_logs_into_a_register_already_running(tmp_path: Path) -> None:
+    db = str(tmp_path / "register.sqlite3")
+    token = create_token(db, "demarches")
+    with thread_server(create_app(db), lifespan="on") as register_url:
+        site = free_port()
+        args = ["demo", "--port", str(site), "--legacy-port", str(free_port()),
+                "--registry", register_url, "--window", "1"]  # fmt: skip
+        os.environ["AI_DISCLOSURE_REGISTRY_TOKEN"] = token
+        try:
+            with cli_server(args, site):
+                page = httpx.get(f"http://127.0.0.1:{site}/dechets/assistant").text
+                assert f'href="{register_url}/systems/demarches/assistant-dechets"' in page
+        finally:
+            del os.environ["AI_DISCLOSURE_REGISTRY_TOKEN"]
+        entry = httpx.get(register_url + "/v1/systems/demarches/assistant-dechets").json()
+        assert entry["counts"]["total"] == 1  # flushed when the demo stopped

@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from typing import Any
+
+from .registry import TOKEN_ENV, URL_ENV
 
 __all__ = ["register", "run"]
 
@@ -27,6 +30,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--window", type=int, default=5, help="seconds per counting window (default 5)"
     )
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get(URL_ENV),
+        metavar="URL",
+        help="log into this running register instead of an embedded one "
+        f"(its token for service 'demarches' in ${TOKEN_ENV})",
+    )
     parser.set_defaults(run=run)
 
 
@@ -41,6 +51,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     ports = DemoPorts(site=args.port, legacy=args.legacy_port, registry=args.registry_port)
+    register = None
+    if args.registry:
+        token = os.environ.get(TOKEN_ENV)
+        if not token:
+            print(
+                f"--registry needs a token of service 'demarches' in ${TOKEN_ENV}: "
+                "ai-disclosure registry token create demarches",
+                file=sys.stderr,
+            )
+            return 1
+        register = (args.registry.rstrip("/"), token)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_chain(args.host, ports, window_seconds=args.window))
+        asyncio.run(run_chain(args.host, ports, window_seconds=args.window, register=register))
     return 0

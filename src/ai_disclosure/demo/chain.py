@@ -104,24 +104,34 @@ def _server(app: Any, host: str, port: int, lifespan: Literal["on", "off"] = "of
     return _Server(config)
 
 
-async def run_chain(host: str, ports: DemoPorts, window_seconds: int = 5) -> None:
+async def run_chain(
+    host: str,
+    ports: DemoPorts,
+    window_seconds: int = 5,
+    register: tuple[str, str] | None = None,
+) -> None:
     """Serve register, demo site and proxied legacy site until SIGINT/SIGTERM.
 
-    On the way out the sites stop first, then the last counts reach the register,
-    then the register stops.
+    ``register`` - (URL, service token) of a register already running (for
+    instance ``ai-disclosure registry serve``) - replaces the embedded one. On the
+    way out the sites stop first, then the last counts reach the register, then
+    the embedded register stops.
     """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     with tempfile.TemporaryDirectory(prefix="ai-disclosure-demo-") as folder:
-        db = Path(folder) / "registry.sqlite3"
-        register_url = f"http://{host}:{ports.registry}"
-        registry = _server(create_app(str(db)), host, ports.registry, lifespan="on")
-        registry_task = asyncio.create_task(registry.serve())
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await _started([registry], [registry_task])
-
-        token = await create_token_async(str(db), "demarches", label="demo")
+        registry = registry_task = None
+        if register is None:
+            db = str(Path(folder) / "registry.sqlite3")
+            register_url = f"http://{host}:{ports.registry}"
+            registry = _server(create_app(db), host, ports.registry, lifespan="on")
+            registry_task = asyncio.create_task(registry.serve())
+            await _started([registry], [registry_task])
+            token = await create_token_async(db, "demarches", label="demo")
+        else:
+            register_url, token = register
         async with AsyncRegistryClient(register_url, token) as client:
             await client.push_manifest(example_manifest_path())
         logger = DisclosureLogger("demarches", register_url, token, window_seconds=window_seconds)
@@ -147,8 +157,9 @@ async def run_chain(host: str, ports: DemoPorts, window_seconds: int = 5) -> Non
                 await asyncio.gather(*site_tasks, return_exceptions=True)
                 await logger.aclose()
                 await proxy.aclose()
-                registry.should_exit = True
-                await registry_task
+                if registry is not None and registry_task is not None:
+                    registry.should_exit = True
+                    await registry_task
 
 
 async def _started(servers: list[_Server], tasks: list[asyncio.Task[None]]) -> None:
