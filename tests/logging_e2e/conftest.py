@@ -150,6 +150,36 @@ class RegistryUnderTest:
     async def total(self) -> int:
         return sum((await self.totals()).values())
 
+    async def decision_system(self, reference: str) -> str | None:
+        """Which system took the decision logged under ``reference`` (the service's lookup)."""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(self.app), base_url=self.url
+        ) as client:
+            response = await client.get(
+                f"/v1/services/{SERVICE}/decisions/{reference}",
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        system: str = response.json()["system"]
+        return system
+
+    async def decisions(self) -> dict[str, str]:
+        """Every stored decision: reference -> system (straight from the database)."""
+        from ai_disclosure.registry.db import create_engine
+        from ai_disclosure.registry.tables import decisions
+
+        engine = create_engine(self.db_url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(decisions.select())).all()
+        finally:
+            await engine.dispose()
+        found = {row.reference: row.system for row in rows}
+        assert len(found) == len(rows), "a reference was stored twice"
+        return found
+
 
 async def new_registry(tmp_path: Path, settings: Settings | None = None) -> RegistryUnderTest:
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite3'}"

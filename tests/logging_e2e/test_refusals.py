@@ -26,16 +26,26 @@ async def test_rows_for_an_undeclared_system_are_dropped_the_rest_stored(
     assert "not in the published manifest" in caplog.text
 
 
-async def test_decisions_refused_by_todays_registry_do_not_take_counts_down(
-    registry: RegistryUnderTest,
+async def test_decisions_for_an_undeclared_system_are_dropped_the_rest_stored(
+    registry: RegistryUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     logger = make_logger(
         registry.url, registry.token, transport=registry.transport(), decision_log=True
     )
     record(logger, 12)
     logger.record_decision(SYSTEMS[0], "DOSSIER-2026-00042")
-    assert await logger.flush()
+    logger.record_decision("systeme-non-declare", "DOSSIER-2026-00043")
+    logger.record_decision(SYSTEMS[1], "DOSSIER-2026-00044")
+    with caplog.at_level(logging.ERROR, logger="ai_disclosure.logging"):
+        assert await logger.flush()
     await logger.aclose()
     assert await registry.total() == 12
+    assert await registry.decisions() == {
+        "DOSSIER-2026-00042": SYSTEMS[0],
+        "DOSSIER-2026-00044": SYSTEMS[1],
+    }
+    assert await registry.decision_system("DOSSIER-2026-00043") is None
     stats = logger.stats()
-    assert (stats["recorded"], stats["sent"], stats["dropped"]) == (13, 12, 1)
+    assert (stats["recorded"], stats["sent"], stats["dropped"]) == (15, 14, 1)
+    assert stats["batches_rejected"] == 1
+    assert "systeme-non-declare" in caplog.text

@@ -41,7 +41,16 @@ from ..conftest import EXAMPLE_MANIFEST, ROOT
 PG_URL = os.environ.get(
     "AI_DISCLOSURE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("counts", "daily_totals", "batches", "tokens", "manifest_versions", "services")
+TABLES = (
+    "decisions",
+    "decision_months",
+    "counts",
+    "daily_totals",
+    "batches",
+    "tokens",
+    "manifest_versions",
+    "services",
+)
 SERVICE = "demarches"
 BATCH_EXAMPLES = ROOT / "schemas" / "examples" / "disclosure-batch"
 

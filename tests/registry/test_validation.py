@@ -64,6 +64,14 @@ ANY_VALUE = st.one_of(
             "5B0C6A3E-8F3A-4C2E-9B7D-2F1E0A9C4D11",
             "x" * 513,
             "/" + "x" * 511,
+            "DOSSIER-2026-00042",
+            "aides/2026/R:1.a_b",
+            "marie.dupont@example.fr",
+            "Marie Dupont",
+            "DOSSIER-1\n",
+            "-DOSSIER",
+            "D" * 128,
+            "D" * 129,
         ]
     ),
     st.lists(st.integers(), max_size=2),
@@ -77,21 +85,29 @@ FIELDS = [
     "dropped",
     "sdk",
     "counts",
+    "decisions",
     "extra",
 ]
 ROW_FIELDS = ["system", "route", "mode", "notice_shown", "language", "window_start", "count", "ip"]
+DECISION_FIELDS = ["system", "reference", "at", "name"]
+VALID = ["typical.json", "decisions.json", "counts-and-decisions.json"]
 
 
 @st.composite
 def mutated_batches(draw: st.DrawFn) -> Any:
-    data = load_batch("valid", "typical.json")
+    data = load_batch("valid", draw(st.sampled_from(VALID)))
     for _ in range(draw(st.integers(0, 3))):
-        rows = data.get("counts")
         target: Any = data
         field = draw(st.sampled_from(FIELDS))
-        if draw(st.booleans()) and isinstance(rows, list) and rows:
-            target = rows[draw(st.integers(0, len(rows) - 1))]
-            field = draw(st.sampled_from(ROW_FIELDS))
+        inner, fields = draw(
+            st.sampled_from(
+                [(None, FIELDS), ("counts", ROW_FIELDS), ("decisions", DECISION_FIELDS)]
+            )
+        )
+        items = data.get(inner) if inner else None
+        if isinstance(items, list) and items:
+            target = items[draw(st.integers(0, len(items) - 1))]
+            field = draw(st.sampled_from(fields))
         if not isinstance(target, dict):
             continue
         if draw(st.integers(0, 4)) == 0:
@@ -116,3 +132,81 @@ def test_fast_path_is_at_least_as_strict_as_the_schema(data: Any) -> None:
 @given(st.recursive(ANY_VALUE, lambda inner: st.lists(inner, max_size=3), max_leaves=5))
 def test_fast_path_never_crashes_on_any_json(data: Any) -> None:
     assert first_problem(data) is not None
+
+
+def _either(*strategies: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """One of ``strategies``, each as likely (``one_of`` would flatten nested choices)."""
+    return st.sampled_from(strategies).flatmap(lambda chosen: chosen)
+
+
+_GOOD = "[A-Za-z0-9][A-Za-z0-9._:/-]{0,6}"
+REFERENCES = _either(
+    # A valid reference with a character inserted that may not belong there...
+    st.builds(
+        lambda head, odd, tail: head + odd + tail,
+        st.from_regex(_GOOD, fullmatch=True),
+        st.sampled_from(["", "@", " ", "\u00e9", "\n", ",", "+", "\u0000"]),
+        st.from_regex("[A-Za-z0-9._:/-]{0,6}", fullmatch=True),
+    ),
+    # ... or in front, where only a letter or a digit may be.
+    st.builds(
+        lambda odd, tail: odd + tail,
+        st.sampled_from(["/", ".", "-", "_", ":", "@", " "]),
+        st.from_regex("[A-Za-z0-9._:/-]{0,6}", fullmatch=True),
+    ),
+    st.sampled_from(["D" * 128, "D" * 129, "D" + "/" * 128, "DOSSIER-1\n", ""]),
+    ANY_VALUE,
+)
+INSTANTS = _either(
+    st.sampled_from(
+        [
+            "2026-11-26T10:00:00Z",
+            "2026-02-30T10:00:00Z",
+            "2026-11-26T10:00:00+00:00",
+            "2026-11-26T10:00:00.5Z",
+            "2026-11-26 10:00:00Z",
+            "2026-11-26t10:00:00z",
+            "2026-11-26T10:00:00Z\n",
+        ]
+    ),
+    ANY_VALUE,
+)
+DECISION_VALUES = {
+    "system": _either(st.sampled_from(["detection-fuites", "Detection", "a-", ""]), ANY_VALUE),
+    "reference": REFERENCES,
+    "at": INSTANTS,
+    "name": ANY_VALUE,
+}
+
+
+@st.composite
+def mutated_decisions(draw: st.DrawFn) -> Any:
+    items: list[Any] = load_batch("valid", "decisions.json")["decisions"]
+    for _ in range(draw(st.integers(1, 3))):
+        target = items[draw(st.integers(0, len(items) - 1))]
+        field = draw(st.sampled_from(sorted(DECISION_VALUES)))
+        if draw(st.integers(0, 5)) == 0:
+            target.pop(field, None)
+        else:
+            target[field] = draw(DECISION_VALUES[field])
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.one_of(ANY_VALUE, st.lists(ANY_VALUE, max_size=2)))
+    return items
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_decisions())
+def test_fast_path_checks_decisions_at_least_as_strictly_as_the_schema(decisions: Any) -> None:
+    data = load_batch("valid", "decisions.json")
+    data["decisions"] = decisions
+    if first_problem(data) is None:
+        assert SCHEMA.is_valid(data), data
+
+
+@settings(max_examples=300, deadline=None)
+@given(REFERENCES)
+def test_fast_path_checks_references_at_least_as_strictly_as_the_schema(reference: Any) -> None:
+    data = load_batch("valid", "decisions.json")
+    data["decisions"][1]["reference"] = reference
+    if first_problem(data) is None:
+        assert SCHEMA.is_valid(data), reference

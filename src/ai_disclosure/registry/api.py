@@ -19,8 +19,8 @@ from .entries import Entry, history, select_entries, service_json, system_json, 
 from .exports import algoritmeregister, atrs, systems_csv
 from .problems import Problem
 from .runtime import Registry
-from .store import Store, TokenOwner, Totals
-from .validation import batch_errors, first_problem
+from .store import DecisionRecord, Store, TokenOwner, Totals
+from .validation import REFERENCE, batch_errors, first_problem
 
 __all__ = ["Api", "json_response"]
 
@@ -141,28 +141,31 @@ class Api:
     async def _unknown_systems(
         self, store: Store, owner: TokenOwner, batch: dict[str, Any]
     ) -> Response | None:
-        """Refuse counts for systems the service's manifest does not declare."""
+        """Refuse counts and decisions for systems the service's manifest does not declare."""
         declared = owner.systems
-        rows = batch["counts"]
-        if declared is not None and {row["system"] for row in rows} <= declared:
+        lists = {"counts": batch["counts"], "decisions": batch.get("decisions", [])}
+        named = {row["system"] for rows in lists.values() for row in rows}
+        if declared is not None and named <= declared:
             return None
         errors = []
-        for index, row in enumerate(rows):
-            system = row["system"]
-            if declared is None:
-                detail = (
-                    f"service {owner.service!r} has not published its AI manifest; publish it "
-                    "first with: ai-disclosure registry push-manifest ai-disclosure.toml"
-                )
-            elif system not in declared:
-                known = ", ".join(sorted(declared)) or "none"
-                detail = (
-                    f"system {system!r} is not in the published manifest of {owner.service!r} "
-                    f"(declared: {known}); add it and run: ai-disclosure registry push-manifest"
-                )
-            else:
-                continue
-            errors.append({"pointer": f"/counts/{index}/system", "detail": detail})
+        for field, rows in lists.items():
+            for index, row in enumerate(rows):
+                system = row["system"]
+                if declared is None:
+                    detail = (
+                        f"service {owner.service!r} has not published its AI manifest; publish "
+                        "it first with: ai-disclosure registry push-manifest ai-disclosure.toml"
+                    )
+                elif system not in declared:
+                    known = ", ".join(sorted(declared)) or "none"
+                    detail = (
+                        f"system {system!r} is not in the published manifest of "
+                        f"{owner.service!r} (declared: {known}); add it and run: "
+                        "ai-disclosure registry push-manifest"
+                    )
+                else:
+                    continue
+                errors.append({"pointer": f"/{field}/{index}/system", "detail": detail})
         if not errors:
             return None
         # A retry of a batch stored before the manifest changed is still just a duplicate.
@@ -217,6 +220,56 @@ class Api:
         result = await store.publish(service_id, data)
         body = {"service": service_id, "version": result.version, "changed": result.changed}
         return json_response(body, 201 if result.changed else 200)
+
+    async def get_decision(self, request: Request) -> Response:
+        """A decision of the service, for the service alone: which system took it, when,
+        and where the system's public entry is."""
+        service: str = request.path_params["service"]
+        reference: str = request.path_params["reference"]
+        store = await self.registry.store()
+        owner = await authenticate(request, store)
+        if owner.service != service:
+            raise Problem(
+                403,
+                "forbidden",
+                f"the token is for service {owner.service!r}, not {service!r}",
+            )
+        self._throttle(owner.service)
+        if not REFERENCE.fullmatch(reference):
+            detail = (
+                "must be an opaque case reference: 1 to 128 letters, digits, '.', '_', ':', "
+                "'/' or '-', starting with a letter or digit"
+            )
+            raise Problem(
+                400,
+                "invalid-query",
+                f"path parameter 'reference': {detail}",
+                errors=[{"parameter": "reference", "detail": detail}],
+            )
+        found = await store.decisions_for(service, reference)
+        if not found:
+            raise Problem(
+                404, "not-found", f"service {service!r} logged no decision under this reference"
+            )
+        published = await store.published(service)
+        declared = {s.id for s in published[0].manifest.systems} if published else set()
+        base = base_url(request)
+
+        def item(decision: DecisionRecord) -> dict[str, Any]:
+            url = (
+                f"{base}/systems/{service}/{decision.system}"
+                if decision.system in declared
+                else None
+            )
+            return {
+                "system": decision.system,
+                "reference": decision.reference,
+                "at": decision.at,
+                "system_entry_url": url,
+            }
+
+        body = {**item(found[0]), "decisions": [item(d) for d in found]}
+        return json_response(body, headers={"Cache-Control": "no-store"})
 
     # --- reads ----------------------------------------------------------------
 

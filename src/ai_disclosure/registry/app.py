@@ -109,6 +109,11 @@ def create_app(
         Route("/v1/disclosures", api.post_disclosures, methods=["POST"]),
         Route("/v1/services/{service_id:str}/manifest", api.put_manifest, methods=["PUT"]),
         Route("/v1/services/{service:str}", api.get_service, methods=["GET"]),
+        Route(
+            "/v1/services/{service:str}/decisions/{reference:path}",
+            api.get_decision,
+            methods=["GET"],
+        ),
         Route("/v1/systems", api.list_systems, methods=["GET"]),
         Route("/v1/systems.csv", api.systems_csv, methods=["GET"]),
         Route(f"/v1/systems{system}", api.get_system, methods=["GET"]),

@@ -5,6 +5,8 @@ register itself is written by people, not generated."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._headers import AIDisclosureHeader, serialize_header
@@ -23,6 +25,8 @@ _COMMON = [
     (b"ai-disclosure", serialize_header(AIDisclosureHeader(mode="none")).encode()),
 ]
 _OPEN_DATA = [(b"access-control-allow-origin", b"*")]
+# Reads that need a service's token: not open data.
+_PRIVATE = re.compile(r"/v1/services/[^/]+/decisions/")
 
 
 class SecurityHeaders:
@@ -37,8 +41,10 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         # Public read-only data may be fetched from any site; writes stay same-origin.
-        open_data = scope["method"] in ("GET", "HEAD") and (
-            path.startswith("/v1/") or path == "/openapi.json"
+        open_data = (
+            scope["method"] in ("GET", "HEAD")
+            and (path.startswith("/v1/") or path == "/openapi.json")
+            and not _PRIVATE.match(path)
         )
         extra = _COMMON + _OPEN_DATA if open_data else _COMMON
 

@@ -100,6 +100,21 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
     "table_toggle": ("Voir les chiffres par jour", "See the figures per day"),
     "day": ("Jour", "Day"),
     "count": ("Signalements", "Disclosures"),
+    "decisions": ("Décisions individuelles", "Individual decisions"),
+    "decisions_intro": (
+        "Nombre de décisions individuelles prises à l’aide de ce système que le service a "
+        "enregistrées, par mois (UTC). Si une décision vous concerne, le service peut vous dire "
+        "quel système l’a prise et, sur demande, comment (article L311-3-1 du code des "
+        "relations entre le public et l’administration). Les références des dossiers ne sont "
+        "jamais publiées.",
+        "Number of individual decisions taken with this system that the service logged, per "
+        "month (UTC). If a decision concerns you, the service can tell you which system took it "
+        "and, on request, how (article L311-3-1 of the French code of relations between the "
+        "public and the administration). Case references are never published.",
+    ),
+    "decisions_caption": ("Décisions enregistrées par mois", "Decisions logged per month"),
+    "month": ("Mois", "Month"),
+    "decision_count": ("Décisions", "Decisions"),
     "history": ("Historique des modifications", "History of changes"),
     "history_intro": (
         "Chaque publication du manifeste du service qui a modifié cette fiche.",
@@ -222,6 +237,10 @@ class Translator:
         """French groups digits with a narrow no-break space, English with commas."""
         grouped = f"{value:,}"
         return grouped.replace(",", "\u202f") if self.language == "fr" else grouped
+
+    def month(self, value: str) -> str:
+        """``2026-11`` as "novembre 2026" or "November 2026"."""
+        return f"{_MONTHS[self.language][int(value[5:7]) - 1]} {value[:4]}"
 
     def date(self, value: str | date | None) -> str:
         if value is None:

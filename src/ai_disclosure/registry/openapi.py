@@ -163,6 +163,21 @@ def _schemas() -> dict[str, Any]:
         "disclosures": {"type": "integer"},
     }
     summary_required = ["service", "system", "name", "interaction", "origin", "status", "url"]
+    decision_properties: dict[str, Any] = {
+        "system": {"type": "string", "description": "The AI system that took the decision."},
+        "reference": {"type": "string", "description": "The case reference, as logged."},
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the decision was taken (UTC), as logged.",
+        },
+        "system_entry_url": {
+            "type": ["string", "null"],
+            "description": "The system's public page on this register; null when the "
+            "service's current manifest no longer declares the system.",
+        },
+    }
+    decision_required = ["system", "reference", "at", "system_entry_url"]
     components.update(
         {
             "Problem": {
@@ -206,6 +221,23 @@ def _schemas() -> dict[str, Any]:
                     "service": {"type": "string"},
                     "version": {"type": "integer"},
                     "changed": {"type": "boolean"},
+                },
+            },
+            "Decision": {
+                "type": "object",
+                "description": "A decision the service logged under a case reference: the "
+                "earliest one, and every one (one per system) in `decisions`.",
+                "required": [*decision_required, "decisions"],
+                "properties": {
+                    **decision_properties,
+                    "decisions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": decision_required,
+                            "properties": decision_properties,
+                        },
+                    },
                 },
             },
             "SystemSummary": {
@@ -373,6 +405,41 @@ def _paths() -> dict[str, Any]:
                     "201": _json(_ref("ManifestReceipt"), "A new version was stored."),
                     "200": _json(_ref("ManifestReceipt"), "Identical to the current version."),
                     **_WRITE_ERRORS,
+                },
+            }
+        },
+        "/v1/services/{service}/decisions/{reference}": {
+            "get": {
+                "summary": "Which AI system took one of the service's decisions (the service only)",
+                "description": "For the service itself (its token): which AI system took the "
+                "decision logged under a case reference, when, and the address of the system's "
+                "public entry, to answer a person who asks how a decision about them was made. "
+                "Decisions are never public.",
+                "operationId": "getDecision",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    _path_param("service", "Service identifier; the token's service."),
+                    _path_param(
+                        "reference",
+                        "The case reference the decision was logged under (it may contain "
+                        "'/', written as is or as %2F).",
+                    ),
+                ],
+                "responses": {
+                    "200": {
+                        **_json(_ref("Decision"), "The decision."),
+                        "headers": {
+                            "Cache-Control": {
+                                "description": "no-store",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    },
+                    "400": _problem("The reference cannot be a logged case reference."),
+                    "401": _WRITE_ERRORS["401"],
+                    "403": _WRITE_ERRORS["403"],
+                    "404": _problem("The service logged no decision under this reference."),
+                    "429": _WRITE_ERRORS["429"],
                 },
             }
         },

@@ -151,6 +151,8 @@ class Pages:
         store = await self.registry.store()
         totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
         daily = await store.daily(entry.service_id, entry.system.id)
+        # Only how many decisions per month: never a reference.
+        months = await store.decision_months(entry.service_id, entry.system.id)
         changes = history(await store.versions(entry.service_id), entry.system.id)
         routes = [r.path for r in entry.manifest.routes if entry.system.id in r.systems]
         return self._render(
@@ -162,6 +164,7 @@ class Pages:
                 "system": entry.system,
                 "totals": totals,
                 "chart": daily_chart(daily),
+                "decision_months": list(reversed(months)),
                 "changes": list(reversed(changes)),
                 "routes": routes,
             },

@@ -7,6 +7,12 @@ that unique key until the first commits and then inserts nothing: it is a
 duplicate, and its counts are never added. Rows are summed per key and sorted
 before the upsert, so concurrent batches touch keys in the same order and cannot
 deadlock on PostgreSQL.
+
+Decisions (the decision-level log) are written in the same transaction, after the
+counts: inserted once per (service, system, reference) (``ON CONFLICT DO
+NOTHING``), then the ones this batch actually added - those that carry its
+``batch_id`` - are counted into ``decision_months``. They are never published;
+only their number per month is.
 """
 
 from __future__ import annotations
@@ -25,13 +31,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Manifest
-from .tables import batches, daily_totals, manifest_versions, services, tokens
+from .tables import (
+    batches,
+    daily_totals,
+    decision_months,
+    decisions,
+    manifest_versions,
+    services,
+    tokens,
+)
 from .tokens import hash_token
 
 __all__ = [
     "DayCount",
+    "DecisionRecord",
     "IngestResult",
     "ManifestVersion",
+    "MonthCount",
     "PublishResult",
     "Published",
     "StatsRow",
@@ -98,6 +114,21 @@ class DayCount:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthCount:
+    month: str  # YYYY-MM, UTC
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One logged decision: which system, for which case reference, when (UTC text)."""
+
+    system: str
+    reference: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatsRow:
     day: str
     service: str
@@ -150,6 +181,46 @@ def _upsert_sql(postgresql: bool) -> tuple[str, str]:
     return counts_sql, daily_sql
 
 
+def _decision_sql(postgresql: bool) -> tuple[str, str]:
+    """Insert decisions once each, then add the ones this batch brought to the months."""
+    key = '"service", "reference", "system"'
+    month_key = '"service", "system", "month"'
+    month = 'substr("at", 1, 7)'
+    if postgresql:
+        insert_sql = (
+            f'INSERT INTO decisions ({key}, "at", "batch_id") '
+            "SELECT $1::varchar, u.reference, u.system, u.at, $2::varchar "
+            "FROM unnest($3::varchar[], $4::varchar[], $5::varchar[]) AS u(reference, system, at) "
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
+        where = '"service" = $1 AND "batch_id" = $2'
+    else:
+        insert_sql = (
+            f'INSERT INTO decisions ({key}, "at", "batch_id") VALUES (?, ?, ?, ?, ?) '
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
+        where = '"service" = ? AND "batch_id" = ?'
+    months_sql = (
+        f'INSERT INTO decision_months ({month_key}, "count") '
+        f'SELECT "service", "system", {month}, count(*) FROM decisions WHERE {where} '
+        f'GROUP BY "service", "system", {month} ORDER BY "system", {month} '
+        f'ON CONFLICT ({month_key}) DO UPDATE SET "count" = decision_months."count" + '
+        'excluded."count"'
+    )
+    return insert_sql, months_sql
+
+
+def _decision_rows(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """(reference, system, at) once per decision, the earliest time kept, in key order."""
+    first: dict[tuple[str, str], str] = {}
+    for item in items:
+        key = (item["reference"], item["system"])
+        at: str = item["at"]
+        if key not in first or at < first[key]:
+            first[key] = at
+    return [(reference, system, at) for (reference, system), at in sorted(first.items())]
+
+
 class Store:
     """The registry's data, over ``engine`` (SQLite or PostgreSQL)."""
 
@@ -160,6 +231,7 @@ class Store:
         self._claim = dialect.insert(batches).on_conflict_do_nothing(index_elements=["batch_id"])
         self._service_row = dialect.insert(services).on_conflict_do_nothing(index_elements=["id"])
         self._count_sql, self._daily_sql = _upsert_sql(self.postgresql)
+        self._decision_sql, self._months_sql = _decision_sql(self.postgresql)
         self._parsed: dict[tuple[str, int], Published] = {}
 
     # --- ingest ---------------------------------------------------------------
@@ -199,11 +271,13 @@ class Store:
                 day[1] += number
         count_rows = sorted(summed.items())
         daily_rows = sorted(daily.items())
+        decision_rows = _decision_rows(batch.get("decisions", ()))
+        batch_id: str = batch["batch_id"]
         async with self.engine.begin() as connection:
             claimed = await connection.execute(
                 self._claim,
                 {
-                    "batch_id": batch["batch_id"],
+                    "batch_id": batch_id,
                     "service": service,
                     "received_at": datetime.now(UTC),
                     "records": len(rows),
@@ -211,7 +285,7 @@ class Store:
                 },
             )
             if claimed.rowcount == 0:
-                records = await self._records(connection, batch["batch_id"])
+                records = await self._records(connection, batch_id)
                 return IngestResult("duplicate", records if records is not None else len(rows))
             if count_rows:
                 # Driver-level statements: the ORM-free fast path for thousands of rows.
@@ -227,6 +301,17 @@ class Store:
                     await connection.exec_driver_sql(
                         self._daily_sql, [(service, *k, n, s) for k, (n, s) in daily_rows]
                     )
+            if decision_rows:
+                if self.postgresql:
+                    columns = list(zip(*decision_rows, strict=True))
+                    await connection.exec_driver_sql(
+                        self._decision_sql, (service, batch_id, *columns)
+                    )
+                else:
+                    await connection.exec_driver_sql(
+                        self._decision_sql, [(service, *d, batch_id) for d in decision_rows]
+                    )
+                await connection.exec_driver_sql(self._months_sql, (service, batch_id))
         return IngestResult("stored", len(rows))
 
     async def batch_records(self, batch_id: str) -> int | None:
@@ -424,3 +509,27 @@ class Store:
         return int(total), [
             StatsRow(r.day, r.service, r.system, int(r.total), int(r.notice_shown)) for r in rows
         ]
+
+    # --- decisions (never published one by one) --------------------------------
+
+    async def decision_months(self, service: str, system: str) -> list[MonthCount]:
+        """How many decisions the system took per UTC month, oldest first."""
+        query = (
+            select(decision_months.c.month, decision_months.c.count.label("total"))
+            .where(decision_months.c.service == service, decision_months.c.system == system)
+            .order_by(decision_months.c.month)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [MonthCount(r.month, int(r.total)) for r in rows]
+
+    async def decisions_for(self, service: str, reference: str) -> list[DecisionRecord]:
+        """The service's decisions logged under ``reference`` (one per system), oldest first."""
+        query = (
+            select(decisions.c.system, decisions.c.reference, decisions.c.at)
+            .where(decisions.c.service == service, decisions.c.reference == reference)
+            .order_by(decisions.c.at, decisions.c.system)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [DecisionRecord(r.system, r.reference, r.at) for r in rows]

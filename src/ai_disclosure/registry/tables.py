@@ -6,6 +6,10 @@ starts are stored as their canonical UTC text (``2026-11-26T10:00:00Z``): it sor
 chronologically and its first ten characters are the day, on both backends.
 ``daily_totals`` rolls counts up per system and day as they arrive, so the public
 pages never scan the raw counts.
+
+``decisions`` is the decision-level log: one row per (service, system, reference),
+never published; ``decision_months`` counts them per system and UTC month for the
+public pages, kept in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ __all__ = [
     "batches",
     "counts",
     "daily_totals",
+    "decision_months",
+    "decisions",
     "manifest_versions",
     "metadata",
     "services",
@@ -116,4 +122,28 @@ daily_totals = Table(
     Column("notice_shown", BigInteger, nullable=False),
     PrimaryKeyConstraint("service", "system", "day"),
     Index("ix_daily_totals_day", "day"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("at", String(20), nullable=False),  # UTC text, like window_start
+    Column("batch_id", String(36), nullable=False),  # the batch that first brought it
+    # Unique per (service, system, reference): a replayed decision is stored once. The
+    # reference comes before the system so that the lookup by reference uses this key.
+    PrimaryKeyConstraint("service", "reference", "system"),
+    Index("ix_decisions_batch_id", "batch_id"),
+)
+
+decision_months = Table(
+    "decision_months",
+    metadata,
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM, UTC
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("service", "system", "month"),
 )

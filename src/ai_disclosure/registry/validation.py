@@ -5,9 +5,9 @@ would cap ingest far below what a metropolis sends. ``first_problem`` checks the
 same rules as ``disclosure-batch.schema.json`` by hand, in one pass, and is at
 least as strict (a property test holds it to that). Only when it finds something
 wrong does the schema validator run, to report every error with its pointer. It
-is a little stricter in one place: window starts and ``sent_at`` must be real
-instants (the schema's ``date-time`` format is not enforced by ``jsonschema``
-without an optional package); that problem is reported on its own.
+is a little stricter in one place: window starts, decision times and ``sent_at``
+must be real instants (the schema's ``date-time`` format is not enforced by
+``jsonschema`` without an optional package); that problem is reported on its own.
 """
 
 from __future__ import annotations
@@ -22,20 +22,25 @@ from jsonschema import ValidationError
 
 from .._schemas import validator
 
-__all__ = ["FieldError", "batch_errors", "first_problem"]
+__all__ = ["REFERENCE", "FieldError", "batch_errors", "first_problem"]
 
 _IDENTIFIER = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WINDOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 _MODES = frozenset(("none", "ai-modified", "ai-originated", "machine-generated"))
-_TOP = frozenset(("batch_id", "service", "sent_at", "window_seconds", "counts", "dropped", "sdk"))
+_TOP = frozenset(
+    ("batch_id", "service", "sent_at", "window_seconds", "counts", "dropped", "decisions", "sdk")
+)
 _ROW = frozenset(("system", "route", "mode", "notice_shown", "language", "window_start", "count"))
 _ROW_REQUIRED = ("system", "route", "mode", "notice_shown", "window_start", "count")
+_DECISION = ("system", "reference", "at")
+_DECISION_KEYS = frozenset(_DECISION)
 _MAX_ROWS = 10000
 _MAX_COUNT = 1_000_000_000
 
@@ -100,6 +105,10 @@ def first_problem(batch: object) -> FieldError | None:
         problem = _sdk_problem(batch["sdk"])
         if problem:
             return problem
+    if "decisions" in batch:
+        problem = _decisions_problem(batch["decisions"])
+        if problem:
+            return problem
     rows = batch["counts"]
     if type(rows) is not list:
         return FieldError("/counts", "must be a list")
@@ -122,6 +131,41 @@ def _sdk_problem(sdk: object) -> FieldError | None:
             return FieldError(f"/sdk/{_escape(key)}", f"unknown field {key!r}")
         if type(value) is not str or len(value) > limit:
             return FieldError(f"/sdk/{key}", f"must be a string of at most {limit} characters")
+    return None
+
+
+def _decisions_problem(decisions: object) -> FieldError | None:
+    if type(decisions) is not list:
+        return FieldError("/decisions", "must be a list")
+    if len(decisions) > _MAX_ROWS:
+        return FieldError(
+            "/decisions", f"has more than {_MAX_ROWS} decisions; send several batches"
+        )
+    systems: set[str] = set()
+    for index, decision in enumerate(decisions):
+        at = f"/decisions/{index}"
+        if type(decision) is not dict:
+            return FieldError(at, "must be an object")
+        for key in decision:
+            if key not in _DECISION_KEYS:
+                return FieldError(f"{at}/{_escape(key)}", f"unknown field {key!r}")
+        for key in _DECISION:
+            if key not in decision:
+                return FieldError(f"{at}/{key}", f"required field {key!r} is missing")
+        system = decision["system"]
+        if type(system) is not str or (system not in systems and not _IDENTIFIER.fullmatch(system)):
+            return FieldError(f"{at}/system", "must be a system identifier")
+        systems.add(system)
+        reference = decision["reference"]
+        if type(reference) is not str or not REFERENCE.fullmatch(reference):
+            return FieldError(
+                f"{at}/reference",
+                "must be an opaque case reference: 1 to 128 letters, digits, '.', '_', ':', '/' "
+                "or '-', starting with a letter or digit (never a name or an e-mail address)",
+            )
+        when = decision["at"]
+        if type(when) is not str or not _instant(when, _WINDOW):
+            return FieldError(f"{at}/at", "must be a UTC instant like 2026-11-26T10:00:00Z")
     return None
 
 
