@@ -254,6 +254,10 @@ def _system_path(service: str, system: str) -> str:
     return f"/v1/systems/{quote(service, safe='')}/{quote(system, safe='')}"
 
 
+def _decision_path(service: str, reference: str) -> str:
+    return f"/v1/services/{quote(service, safe='')}/decisions/{quote(reference, safe='')}"
+
+
 # --- the clients -------------------------------------------------------------------------
 
 
@@ -295,6 +299,10 @@ class RegistryClient:
     def system_entry(self, service: str, system: str) -> dict[str, Any]:
         """A system's public register entry, with its disclosure ``counts``."""
         return _json(self._request("GET", _system_path(service, system)))
+
+    def decision(self, service: str, reference: str) -> dict[str, Any]:
+        """Which system took the decision ``reference`` (this service's token only)."""
+        return _json(self._request("GET", _decision_path(service, reference)))
 
     def stats(
         self,
@@ -373,6 +381,10 @@ class AsyncRegistryClient:
     async def system_entry(self, service: str, system: str) -> dict[str, Any]:
         """A system's public register entry, with its disclosure ``counts``."""
         return _json(await self._request("GET", _system_path(service, system)))
+
+    async def decision(self, service: str, reference: str) -> dict[str, Any]:
+        """Which system took the decision ``reference`` (this service's token only)."""
+        return _json(await self._request("GET", _decision_path(service, reference)))
 
     async def stats(
         self,

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
+from ai_disclosure.client import AsyncRegistryClient, RegistryError
 from ai_disclosure.registry.db import create_engine
 from ai_disclosure.registry.store import Store
 
@@ -70,6 +72,15 @@ async def test_decisions_reach_the_registry_and_can_be_looked_up(
         assert page.status_code == 200
         assert "AIDES" not in page.text
         assert 'id="decisions"' in page.text
+
+    # The SDK's client asks the same (the reference's '/' is escaped on the way).
+    client_transport = httpx.ASGITransport(registry.app)
+    async with AsyncRegistryClient(registry.url, registry.token, transport=client_transport) as sdk:
+        looked_up = await sdk.decision(SERVICE, "AIDES/2026/00007")
+        assert looked_up["system"] == DECIDER
+        with pytest.raises(RegistryError) as caught:
+            await sdk.decision(SERVICE, "AIDES/2026/99999")
+        assert caught.value.status == 404
 
 
 async def test_lost_answers_never_store_a_decision_twice(registry: RegistryUnderTest) -> None:
