@@ -25,7 +25,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from ai_disclosure import AIDisclosureMiddleware, parse_header
+from ai_disclosure import AIDisclosureMiddleware, load_manifest, parse_header
 from ai_disclosure._inject import MARKER
 from ai_disclosure.proxy import ReverseProxy
 
@@ -77,7 +77,18 @@ def upstream_app() -> Starlette:
             size += len(chunk)
         headers = dict(request.headers.items())
         return JSONResponse({"method": request.method, "size": size, "headers": headers,
-                             "query": str(request.query_params)})  # fmt: skip
+                             "query": str(request.query_params),
+                             "raw_path": request.scope["raw_path"].decode()})  # fmt: skip
+
+    async def set_cookie(request: Request) -> Response:
+        response = PlainTextResponse("logged in")
+        response.set_cookie("session", "secret-of-visitor-a")
+        return response
+
+    async def gzipped_css(request: Request) -> Response:
+        return Response(
+            gzip.compress(b"body{}"), media_type="text/css", headers={"Content-Encoding": "gzip"}
+        )
 
     async def hop(request: Request) -> Response:
         return PlainTextResponse(
@@ -94,6 +105,10 @@ def upstream_app() -> Starlette:
             Route("/error", error),
             Route("/slow", slow),
             Route("/echo", echo, methods=["GET", "POST", "PUT"]),
+            Route("/echo/{rest:path}", echo),
+            Route("/ai/{rest:path}", echo),
+            Route("/setcookie", set_cookie),
+            Route("/gzcss", gzipped_css),
             Route("/hop", hop),
         ]
     )
@@ -192,6 +207,71 @@ async def test_unreachable_upstream_is_a_502_page() -> None:
     assert response.status_code == 502
     assert "L'application ne répond pas" in response.text
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_one_visitors_cookies_never_reach_another(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        first = await client.get("/setcookie")
+        assert "session=secret-of-visitor-a" in first.headers["set-cookie"]
+        client.cookies.clear()  # a second visitor, with no cookie
+        second = await client.get("/echo")
+    assert "cookie" not in second.json()["headers"]
+
+
+async def test_the_path_goes_upstream_as_the_client_sent_it(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        response = await client.get("/echo/x%3Fq=1%2Fy?real=1")
+    data = response.json()
+    assert data["raw_path"] == "/echo/x%3Fq=1%2Fy"
+    assert data["query"] == "real=1"
+
+
+async def test_dot_segments_cannot_dodge_the_disclosure(upstream: str) -> None:
+    manifest = {
+        **dict(load_manifest(EXAMPLE_MANIFEST).raw),
+        "routes": [{"path": "/ai/*", "systems": ["assistant-dechets"]}],
+    }
+    proxy = ReverseProxy(upstream)
+    app = AIDisclosureMiddleware(proxy, manifest)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+        for path in ("/ai/x", "/echo/../ai/x", "//ai/x"):
+            response = await client.send(client.build_request("GET", "http://p" + path))
+            assert response.headers["ai-disclosure"].startswith("mode=ai-originated"), path
+    await proxy.aclose()
+
+
+async def test_clients_get_no_encoding_they_did_not_ask_for(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        plain = await client.get("/gzcss", headers={"Accept-Encoding": "identity"})
+        echoed = await client.get("/echo", headers={"Accept-Encoding": "br"})
+    # The upstream was asked for identity: this one ignores it, and says so honestly.
+    assert plain.headers["content-encoding"] == "gzip"
+    assert echoed.json()["headers"]["accept-encoding"] == "identity"
+
+
+async def test_a_cut_off_upload_is_not_forwarded_as_whole(upstream: str) -> None:
+    proxy = ReverseProxy(upstream)
+    messages = [
+        {"type": "http.request", "body": b"x" * 100, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/echo", "raw_path": b"/echo",
+        "query_string": b"", "scheme": "http", "client": ("127.0.0.1", 9),
+        "headers": [(b"host", b"p"), (b"transfer-encoding", b"chunked")],
+    }  # fmt: skip
+    await proxy(scope, receive, send)
+    assert sent == []  # nothing answered to a client that is gone, nothing forwarded whole
+    await proxy.aclose()
 
 
 def test_bad_upstream_url_is_a_clear_error() -> None:

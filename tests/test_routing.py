@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from ai_disclosure import load_manifest
-from ai_disclosure._routing import Router
+from ai_disclosure._routing import Router, normalize
 
 from .conftest import MINIMAL_MANIFEST
 
@@ -59,3 +60,32 @@ def test_the_cache_stays_bounded() -> None:
         assert rules.match(f"/a/{n}") is not None
         assert rules.match(f"/b/{n}") is None
     assert len(rules._cache) <= 11
+
+
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [
+        ("/ai/x", "/ai/x"),
+        ("/x/../ai/x", "/ai/x"),
+        ("//ai/x", "/ai/x"),
+        ("/ai/./x/", "/ai/x/"),
+        ("/../../ai", "/ai"),
+        ("/ai/x/..", "/ai/"),
+        ("/", "/"),
+    ],
+)
+def test_paths_are_matched_as_the_application_sees_them(path: str, normal: str) -> None:
+    assert normalize(path) == normal
+    rules = router(("/ai*", ["autre"]))
+    assert (rules.match(path) is not None) is normal.startswith("/ai")
+
+
+def test_many_wildcards_match_in_linear_time() -> None:
+    rules = router(("/*/*/*/answer", ["autre"]), ("/*a*a*a*b", ["assistant-dechets"]))
+    hostile = "/" + "a/" * 50_000
+    started = time.perf_counter()
+    assert rules.match(hostile) is None
+    assert rules.match("/" + "a" * 100_000) is None
+    assert time.perf_counter() - started < 1.0  # a regex took minutes on these
+    assert rules.match("/x/y/z/answer") is not None
+    assert rules.match("/xaya/zab") is not None

@@ -8,14 +8,13 @@ request.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._model import Manifest, Route, System
 
-__all__ = ["Match", "Router"]
+__all__ = ["Match", "Router", "normalize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,30 +26,53 @@ class Match:
 
 
 class _Rule:
-    __slots__ = ("exact", "match", "prefix", "regex")
+    __slots__ = ("exact", "head", "match", "middle", "tail")
 
     def __init__(self, route: Route, match: Match) -> None:
-        pattern = route.path
         self.match = match
-        self.exact: str | None = None
-        self.prefix: str | None = None
-        self.regex: re.Pattern[str] | None = None
-        # Most rules are a literal or a literal followed by one '*': avoid regexes for them.
-        if "*" not in pattern:
-            self.exact = pattern
-        elif pattern.count("*") == 1 and pattern.endswith("*"):
-            self.prefix = pattern[:-1]
-        else:
-            parts = (re.escape(part) for part in pattern.split("*"))
-            self.regex = re.compile(".*".join(parts) + r"\Z", re.DOTALL)
+        parts = route.path.split("*")
+        self.exact: str | None = route.path if len(parts) == 1 else None
+        self.head, self.tail = parts[0], parts[-1]
+        self.middle = parts[1:-1]
 
     def matches(self, path: str) -> bool:
+        """Glob match in linear time: with only ``*`` wildcards, taking each inner
+        literal at its leftmost place is always right - and no regex backtracking
+        lets a crafted path stall the server."""
         if self.exact is not None:
             return path == self.exact
-        if self.prefix is not None:
-            return path.startswith(self.prefix)
-        assert self.regex is not None
-        return self.regex.match(path) is not None
+        head, tail = self.head, self.tail
+        end = len(path) - len(tail)
+        if end < len(head) or not path.startswith(head) or not path.endswith(tail):
+            return False
+        position = len(head)
+        for part in self.middle:
+            found = path.find(part, position, end)
+            if found < 0:
+                return False
+            position = found + len(part)
+        return True
+
+
+def normalize(path: str) -> str:
+    """The path as the application will see it: dot segments resolved and repeated
+    slashes merged (httpx, proxies and many servers do so), so ``/x/../ai`` or
+    ``//ai`` cannot dodge the rule for ``/ai*``."""
+    if "//" not in path and "/." not in path:
+        return path
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    normal = "/" + "/".join(segments)
+    if segments and (path.endswith("/") or path.endswith("/.") or path.endswith("/..")):
+        normal += "/"
+    return normal
 
 
 class Router:
@@ -72,7 +94,8 @@ class Router:
             pass
         else:
             return found
-        found = next((rule.match for rule in self._rules if rule.matches(path)), None)
+        normal = normalize(path)
+        found = next((rule.match for rule in self._rules if rule.matches(normal)), None)
         cache[path] = found
         if len(cache) > self._cache_size:
             # Paths are unbounded (ids, typos, scanners): keep memory flat.

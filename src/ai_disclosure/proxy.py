@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import AsyncIterator
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,6 +58,20 @@ def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return HOP_BY_HOP | named
 
 
+class _ClientGone(Exception):
+    """The client disconnected while its request body was being forwarded."""
+
+
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: cookies pass through, per request, untouched."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
 class ReverseProxy:
     """Forward every HTTP request to ``upstream`` and stream the answer back."""
 
@@ -78,7 +94,11 @@ class ReverseProxy:
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            # One client serves every visitor: it must never keep one visitor's
+            # cookies and hand them to the next.
+            cookies=_NoCookies(),
         )
+        self._base = httpx.URL(self.upstream)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -126,7 +146,8 @@ class ReverseProxy:
         if client:
             address = client[0].encode()
             forwarded_for = forwarded_for + b", " + address if forwarded_for else address
-            forwarded = b'for="' + address + b'";proto=' + scheme
+            node = b"[" + address + b"]" if b":" in address else address  # RFC 7239: IPv6
+            forwarded = b'for="' + node + b'";proto=' + scheme
             if host:
                 forwarded += b';host="' + host + b'"'
             headers = [
@@ -137,19 +158,31 @@ class ReverseProxy:
         if host:
             headers += [(b"x-forwarded-host", host)]
         # Ask only for encodings this proxy can undo, so HTML can still get its notice.
-        headers += [(b"accept-encoding", b"gzip, deflate")]
+        # Ask only for encodings this proxy can undo (HTML must stay open to the
+        # notice), and only among those the client itself accepts.
+        accepted = next((v for k, v in incoming if k.lower() == b"accept-encoding"), b"")
+        wanted = [c for c in (b"gzip", b"deflate") if c in accepted.lower()]
+        if wanted:
+            headers += [(b"accept-encoding", b", ".join(wanted))]
+        else:
+            headers += [(b"accept-encoding", b"identity")]
         return headers
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = self.upstream + scope.get("root_path", "") + scope["path"]
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
+        # The path exactly as the client sent it: decoding it here would turn %3F
+        # into a query or %2F into a separator the upstream never saw.
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query: bytes = scope.get("query_string", b"")
+        target = self._base.copy_with(
+            raw_path=self._base.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
+        )
 
         async def body() -> AsyncIterator[bytes]:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    return
+                    # Never let a cut-off upload reach the app as if it were whole.
+                    raise _ClientGone
                 chunk = message.get("body", b"")
                 if chunk:
                     yield chunk
@@ -168,10 +201,12 @@ class ReverseProxy:
         )
         try:
             response = await self.client.send(request, stream=True)
+        except _ClientGone:
+            return  # nobody is left to answer
         except httpx.TimeoutException:
             await _error_page(send, 504, "The application did not answer in time.")
             return
-        except httpx.TransportError:
+        except (httpx.TransportError, httpx.LocalProtocolError):
             await _error_page(send, 502, "The application cannot be reached.")
             return
         try:
@@ -204,8 +239,11 @@ class ReverseProxy:
 
     def _rewrite_location(self, scope: Scope, key: bytes, value: bytes) -> tuple[bytes, bytes]:
         """A redirect to the upstream's own address points at the proxy instead."""
-        if key != b"location" or not value.startswith(self.upstream.encode()):
+        upstream = self.upstream.encode()
+        if key != b"location" or not value.startswith(upstream):
             return key, value
+        if value[len(upstream) : len(upstream) + 1] not in (b"", b"/", b"?", b"#"):
+            return key, value  # another host that merely starts alike (:80 vs :8080)
         host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
         if host is None:
             return key, value[len(self.upstream) :] or b"/"

@@ -88,5 +88,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"Proxy: http://{host}:{port}/ -> {proxy.upstream}  (Ctrl+C to stop)", flush=True)
     if logger is not None:
         print(f"Disclosure counts go to {args.registry}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # proxy_headers off: the client address is the peer's, never a header a visitor
+    # could forge; access log off: no visitor's address or path is written down.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", proxy_headers=False, access_log=False
+    )
     return 0

@@ -153,7 +153,16 @@ def _serve(args: argparse.Namespace) -> int:
     )
     app = create_app(url, settings=settings)
     print(f"AI register on http://{args.host}:{args.port}/ (database: {_safe(url)})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    # No access log: the register's readers are citizens, and their addresses, paths
+    # and searches are nobody's business.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,
+    )
     return 0
 
 

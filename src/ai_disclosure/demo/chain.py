@@ -100,7 +100,15 @@ class DemoPorts:
 
 
 def _server(app: Any, host: str, port: int, lifespan: Literal["on", "off"] = "off") -> _Server:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan=lifespan)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan=lifespan,
+        access_log=False,  # no visitor's address or path is written down
+        proxy_headers=False,
+    )
     return _Server(config)
 
 
