@@ -98,3 +98,48 @@ def test_a_wsgi_environ_reaches_the_asgi_scope() -> None:
         "detection-fuites",
         "tri-courrier",
     ]
+
+
+async def test_placed_notices_are_counted_as_shown_and_vary_when_negotiated() -> None:
+    calls: list[tuple[str, str, str, bool, str | None]] = []
+
+    class Recorder:
+        def record(self, *args: object) -> None:
+            calls.append(args)  # type: ignore[arg-type]
+
+    env = Environment(autoescape=True)
+    env.globals["notice"] = disclosure_notice
+    template = env.from_string(
+        "<!doctype html><html lang=fr><head></head><body>{{ notice(request, page_language='fr') }}"
+    )
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(template.render(request=request))
+
+    app = AIDisclosureMiddleware(Starlette(routes=[Route("/{p:path}", page)]), MANIFEST,
+                                 logger=Recorder())  # fmt: skip
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        english = await client.get("/dechets/assistant", headers={"Accept-Language": "en"})
+    assert english.headers["vary"] == "Accept-Language"
+    assert 'lang="en"' in english.text  # English inside a French page says so
+    assert english.text.count(MARKER.decode()) == 1
+    assert calls == [("assistant-dechets", "/dechets/assistant*", "ai-originated", True, "en")]
+
+
+async def test_a_placed_head_alone_still_gets_the_notice_injected() -> None:
+    env = Environment(autoescape=True)
+    env.globals["head"] = disclosure_head
+    template = env.from_string(
+        "<!doctype html><html lang=fr><head>{{ head(request, 'fr') }}</head><body><main>x</main>"
+    )
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(template.render(request=request))
+
+    app = AIDisclosureMiddleware(Starlette(routes=[Route("/{p:path}", page)]), MANIFEST)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        text = (await client.get("/dechets/assistant")).text
+    assert text.count('<meta name="ai-disclosure"') == 1
+    assert text.count(MARKER.decode()) == 1

@@ -82,6 +82,8 @@ def test_non_ascii_text_uses_display_strings() -> None:
         ('mode=none, date="yesterday"', "date must be a date"),
         ("model=x", "no .mode. key"),
         ("mode=none, provider=?1", "provider must be a string"),
+        ("mode=ai-originated, date=300000000000000", "out of range"),
+        ("mode=ai-originated, date=-300000000000000", "out of range"),
     ],
 )
 def test_bad_values_raise_clear_errors(value: str, words: str) -> None:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse as FastAPIHTML
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import StreamingResponse as StarletteStreaming
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -535,3 +536,63 @@ async def test_fastapi_app() -> None:
         answered = await http.post("/api/answer")
         assert answered.json() == {"answer": "bac jaune"}
         assert answered.headers["ai-disclosure"].startswith("mode=ai-originated")
+
+
+# --- what must never be said wrongly ---------------------------------------------------
+
+
+async def test_disclose_after_the_response_started_fails_loudly() -> None:
+    async def stream(request: Request) -> Response:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"first words"
+            disclose(request, "assistant-dechets")  # too late: the header has gone
+            yield b"more"
+
+        return StarletteStreaming(chunks(), media_type="text/plain")
+
+    app = Starlette(routes=[Route("/api/stream", stream)])
+    with pytest.raises(RuntimeError, match="after the response started"):
+        await get(app, "/api/stream")
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_error_pages_get_no_notice_and_no_count(status: int) -> None:
+    recorder = Recorder()
+    response = await get(page_app(status=status), "/dechets/assistant", logger=recorder)
+    assert response.headers["ai-disclosure"].startswith("mode=ai-originated")  # the route's
+    assert notices(response.text) == 0
+    assert recorder.calls == []
+
+
+async def test_head_requests_are_not_counted() -> None:
+    recorder = Recorder()
+    await get(page_app(), "/dechets/assistant", method="HEAD", logger=recorder)
+    assert recorder.calls == []
+
+
+async def test_xhtml_documents_keep_their_body_and_get_the_headers() -> None:
+    page = PAGE.replace("<!doctype html><html", '<html xmlns="http://www.w3.org/1999/xhtml"')
+    headers = {"Content-Type": "application/xhtml+xml; charset=utf-8"}
+    response = await get(page_app(page, headers=headers), "/dechets/assistant")
+    assert response.text == page
+    assert notices(response.text) == 0
+    assert response.headers["ai-disclosure"].startswith("mode=ai-originated")
+
+
+async def test_an_app_that_speaks_for_itself_gets_no_link_either() -> None:
+    response = await get(page_app(headers={"AI-Disclosure": "mode=none"}), "/dechets/assistant")
+    assert response.headers["ai-disclosure"] == "mode=none"
+    assert "link" not in response.headers
+
+
+async def test_json_in_scripts_survives_a_page_without_charset() -> None:
+    async def endpoint(request: Request) -> Response:
+        return Response(PAGE.encode(), headers={"Content-Type": "text/html"})  # no charset
+
+    response = await get(Starlette(routes=[Route("/{p:path}", endpoint)]), "/dechets/assistant")
+    body = response.content.decode("utf-8")
+    scripts = [part.split("</script>")[0] for part in body.split("<script")[1:]]
+    assert scripts
+    assert not any("&#" in script for script in scripts)  # references are not read there
+    assert "D\\u00e9marches" in body  # JSON escapes are, in any charset
+    assert "&#233;" in body  # and the notice's text still reads right

@@ -1,6 +1,6 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
-from ._disclose import disclose, disclosure_head, disclosure_notice
+from ._disclose import disclose, disclosure_head, disclosure_notice, request_disclosure
 from ._headers import (
     AIDisclosureHeader,
     HeaderError,
@@ -59,5 +59,6 @@ __all__ = [
     "load_manifest",
     "load_schema",
     "parse_header",
+    "request_disclosure",
     "serialize_header",
 ]

@@ -74,7 +74,8 @@ class Assets:
             return False
         method = scope.get("method", "GET")
         if method not in ("GET", "HEAD"):
-            await _send(send, 405, b"", [(b"allow", b"GET, HEAD")])
+            disclosure = (HEADER_NAME.lower().encode("latin-1"), _NOT_AI)
+            await _send(send, 405, b"", [(b"allow", b"GET, HEAD"), disclosure])
             return True
         headers = [
             (b"etag", found.etag),
@@ -94,9 +95,10 @@ class Assets:
 
 def _etag_matches(scope: Scope, etag: bytes) -> bool:
     for key, value in scope.get("headers", ()):
-        if key == b"if-none-match":
+        if key == b"if-none-match":  # the header may come in several lines: read all
             tags = [tag.strip().removeprefix(b"W/") for tag in value.split(b",")]
-            return etag in tags or b"*" in tags
+            if etag in tags or b"*" in tags:
+                return True
     return False
 
 

@@ -53,50 +53,60 @@ def disclose(request_or_scope: Any, *system_ids: str) -> None:
     request_disclosure(request_or_scope).add(system_ids)
 
 
-def _language(state: RequestDisclosure, scope: Any, language: str | None) -> str:
-    middleware = state.middleware
-    if language is None:
-        accept = next(
-            (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
-            None,
-        )
-        default = state.manifest.service.default_language
-        language, _ = choose_language(middleware.languages, default, None, accept)
-    return language
+def _language(state: RequestDisclosure, scope: Any, language: str | None) -> tuple[str, bool]:
+    """The notice's language, and whether the reader's Accept-Language chose it."""
+    if language is not None:
+        return language, False
+    accept = next(
+        (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
+        None,
+    )
+    default = state.manifest.service.default_language
+    return choose_language(state.middleware.languages, default, None, accept)
 
 
 def _prepare(request: Any, language: str | None) -> tuple[RequestDisclosure, tuple[Any, ...], str]:
-    """State, systems and language for an app that places the notice itself; from now
-    on the middleware injects nothing into this response."""
+    """State, systems and language for an app that places the fragments itself."""
     state = request_disclosure(request)
     systems = state.involved()
-    state.notice_placed = True
-    return state, systems, _language(state, _scope(request), language)
+    chosen, negotiated = _language(state, _scope(request), language)
+    state.language = chosen
+    state.negotiated = state.negotiated or negotiated
+    return state, systems, chosen
 
 
-def disclosure_notice(request: Any, language: str | None = None) -> Markup:
+def disclosure_notice(
+    request: Any, language: str | None = None, page_language: str | None = None
+) -> Markup:
     """The notice for this response, for an app that places it in its own template.
 
-    The middleware then injects nothing into this page (place
-    :func:`disclosure_head` in ``<head>`` too). Without ``language``, the reader's
-    ``Accept-Language`` picks among the service's languages. Empty when no AI
-    system is involved. With jinja2::
+    The middleware then injects no notice into this page, and counts it as shown.
+    Without ``language``, the reader's ``Accept-Language`` picks among the service's
+    languages (and the response says ``Vary: Accept-Language``). Give the page's
+    language as ``page_language`` so the notice states its own ``lang`` only when it
+    differs. Empty when no AI system is involved. With jinja2::
 
         templates.env.globals["ai_disclosure_notice"] = disclosure_notice
-        {{ ai_disclosure_notice(request, "fr") }}
+        {{ ai_disclosure_notice(request, page_language="fr") }}
     """
     state, systems, chosen = _prepare(request, language)
+    state.notice_placed = True
     if not systems:
         return Markup("")
     prefix = state.middleware.prefix
-    html = render_notice(state.manifest, systems, chosen, page_language=chosen, asset_prefix=prefix)
-    return Markup(html)
+    return Markup(
+        render_notice(
+            state.manifest, systems, chosen, page_language=page_language, asset_prefix=prefix
+        )
+    )
 
 
 def disclosure_head(request: Any, language: str | None = None, nonce: str | None = None) -> Markup:
     """The ``<head>`` fragment (meta, JSON-LD, stylesheet, script) for this response,
-    for an app that places the notice itself; see :func:`disclosure_notice`."""
+    for an app that places it in its own template: the middleware then inserts the
+    notice only (or nothing, with :func:`disclosure_notice` placed too)."""
     state, systems, chosen = _prepare(request, language)
+    state.head_placed = True
     if not systems:
         return Markup("")
     prefix = state.middleware.prefix

@@ -105,7 +105,10 @@ def parse_header(value: str | bytes) -> AIDisclosureHeader:
     if "date" in members:
         date = members.pop("date")
         if isinstance(date, int) and not isinstance(date, bool):  # the draft's integer form
-            date = datetime.fromtimestamp(date, UTC)
+            try:
+                date = datetime.fromtimestamp(date, UTC)
+            except (ValueError, OverflowError, OSError):
+                raise HeaderError(f"AI-Disclosure date {date} is out of range") from None
         if not isinstance(date, datetime):
             raise HeaderError(f"AI-Disclosure date must be a date (@seconds), found {date!r}")
         fields["date"] = date

@@ -56,19 +56,40 @@ class DisclosureRecorder(Protocol):
 class RequestDisclosure:
     """Per-request state, reachable from handlers through the ASGI scope."""
 
-    __slots__ = ("middleware", "notice_placed", "path", "systems")
+    __slots__ = (
+        "head_placed",
+        "language",
+        "middleware",
+        "negotiated",
+        "notice_placed",
+        "path",
+        "started",
+        "systems",
+    )
 
     def __init__(self, middleware: AIDisclosureMiddleware, path: str) -> None:
         self.middleware = middleware
         self.path = path
         self.systems: dict[str, System] | None = None  # set by disclose()
+        self.started = False  # the response's headers have gone
+        # Set by the template helpers when the app places the fragments itself:
         self.notice_placed = False
+        self.head_placed = False
+        self.language: str | None = None
+        self.negotiated = False
 
     @property
     def manifest(self) -> Manifest:
         return self.middleware.manifest
 
     def add(self, system_ids: Iterable[str]) -> None:
+        if self.started:
+            # The header has gone out saying otherwise: failing loudly beats a false
+            # statement to the public.
+            raise RuntimeError(
+                "disclose() was called after the response started; call it before "
+                "returning the response (for a streamed answer, before the first chunk)"
+            )
         if self.systems is None:
             self.systems = {}
         for system_id in system_ids:
@@ -156,6 +177,7 @@ class AIDisclosureMiddleware:
                 return responder.send(message)
             if message["type"] != "http.response.start":
                 return send(message)
+            state.started = True
             if state.systems is None:  # no disclose() call: the route decides alone
                 found = by_path.get(state.path)
                 plan, route = found if found is not None else self._plan_for(scope, state)
@@ -163,19 +185,23 @@ class AIDisclosureMiddleware:
                 plan, route = self._plan_for(scope, state)
             headers, app_spoke = _add_headers(message.get("headers", ()), plan.headers)
             message["headers"] = headers
-            if app_spoke:
-                # The app speaks for itself (or an inner AIDisclosureMiddleware did):
-                # a notice or a count here would contradict or double it.
+            if app_spoke or not plan.found.involves_ai:
+                # An app that sets AI-Disclosure speaks for itself (or an inner
+                # AIDisclosureMiddleware did): a notice or a count would contradict it.
                 return send(message)
-            if plan.found.involves_ai:
-                if (
-                    self.inject
-                    and not state.notice_placed
-                    and _injectable(scope, message["status"], headers)
-                ):
-                    # Held until the first body message decides how the page changes.
-                    responder = _Responder(self, scope, state, send, plan, route, message)
-                    return _done()
+            status: int = message["status"]
+            if status >= 400 or scope.get("method") == "HEAD":
+                # An error page is not the AI's work, and a HEAD shows nobody anything.
+                return send(message)
+            if state.notice_placed:
+                if state.negotiated:
+                    _add_vary(headers, b"Accept-Language")
+                self._record(plan, route, notice_shown=True, language=state.language)
+            elif self.inject and _injectable(scope, status, headers):
+                # Held until the first body message decides how the page changes.
+                responder = _Responder(self, scope, state, send, plan, route, message)
+                return _done()
+            else:
                 self._record(plan, route, notice_shown=False, language=None)
             return send(message)
 
@@ -310,7 +336,9 @@ def _injectable(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -
         ):
             return False
     media = content_type.split(b";", 1)[0].strip()
-    if media not in (b"text/html", b"application/xhtml+xml"):
+    if media != b"text/html":
+        # application/xhtml+xml goes to an XML parser, which would reject the HTML
+        # fragments (void elements, bare attributes): headers only, page untouched.
         return False
     charset = _charset(content_type)
     return charset is None or charset.startswith(_ASCII_COMPATIBLE)
@@ -338,8 +366,10 @@ def _add_headers(
             has_disclosure = True
         elif name == b"link" and b"ai-disclosure" in value:
             has_link = True
+    if has_disclosure:
+        return headers, True  # the app speaks for itself: add nothing to what it said
     for name, value in ours:
-        if not ((name == _HEADER and has_disclosure) or (name == b"link" and has_link)):
+        if not (name == b"link" and has_link):
             headers.append((name, value))
     return headers, has_disclosure
 
@@ -469,7 +499,9 @@ class _Responder:
             head, plain, notice = middleware.fragments(
                 self.plan.key, found.systems, language, own_lang, legacy
             )
-            if nonce is not None:
+            if self.state.head_placed:
+                head = b""  # the app's template carries it already
+            elif nonce is not None:
                 head = head.replace(_NONCE_SENTINEL_BYTES, nonce.encode("ascii"))
             else:
                 head = plain

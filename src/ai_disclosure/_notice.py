@@ -143,9 +143,11 @@ def json_for_html(data: object) -> str:
 
     ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026``, so no
     string can close the element (``</script>``) or open a comment (``<!--``);
-    U+2028 and U+2029 are escaped too. The JSON value is unchanged.
+    U+2028 and U+2029 are escaped too. The JSON value is unchanged. It is pure
+    ASCII (``\u00e9`` for ``é``): character references are not read inside
+    ``<script>``, so this is what survives a page in any charset.
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     for char, escaped in (
         ("&", "\\u0026"),
         ("<", "\\u003c"),

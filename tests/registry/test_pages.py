@@ -165,6 +165,14 @@ async def test_english_pages(published: Harness) -> None:
     assert '<input type="hidden" name="lang" value="en">' in listing
 
 
+async def test_the_language_link_never_leaves_the_register(published: Harness) -> None:
+    request = published.client.build_request("GET", "http://testserver//evil.example/foo")
+    response = await published.client.send(request)
+    assert response.status_code == 404
+    assert 'href="//evil.example' not in response.text
+    assert 'class="language-switch" href="?lang=en"' in response.text
+
+
 async def test_text_missing_in_english_is_marked_with_its_language(harness: Harness) -> None:
     token = await harness.token()
     manifest = example_manifest()

@@ -85,7 +85,9 @@ class Pages:
         other_query = {k: v for k, v in request.query_params.items() if k != "lang"}
         if other == "en":
             other_query["lang"] = "en"
-        other_url = root + request.url.path + ("?" + urlencode(other_query) if other_query else "")
+        # Only the query changes: a link relative to this very page, so a crafted
+        # path such as //evil.example/ can never become a link to another site.
+        other_url = "?" + urlencode(other_query) if other_query else "?"
         page = self.env.get_template(template).render(
             {
                 "lang": lang,
