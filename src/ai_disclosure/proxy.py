@@ -223,6 +223,12 @@ class ReverseProxy:
         if decode and encoding != b"identity":
             drop = drop | {b"content-encoding", b"content-length"}
         headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in drop]
+        if decode and encoding != b"identity":
+            # Decompressed: no longer the bytes the upstream's strong ETag named.
+            headers = [
+                (k, b"W/" + v if k == b"etag" and not v.startswith(b"W/") else v)
+                for k, v in headers
+            ]
         headers = [self._rewrite_location(scope, k, v) for k, v in headers]
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import socket
 import sys
 from typing import Any
 
@@ -40,6 +41,16 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from ..demo.chain import DemoPorts, run_chain
@@ -51,6 +62,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     ports = DemoPorts(site=args.port, legacy=args.legacy_port, registry=args.registry_port)
+    wanted = [args.port, args.legacy_port] + ([] if args.registry else [args.registry_port])
+    taken = [port for port in wanted if not _free(args.host, port)]
+    if taken:
+        print(
+            f"port {', '.join(map(str, taken))} on {args.host} is taken: stop what uses it or "
+            "choose others with --port, --legacy-port, --registry-port",
+            file=sys.stderr,
+        )
+        return 1
     register = None
     if args.registry:
         token = os.environ.get(TOKEN_ENV)
@@ -62,6 +82,16 @@ def run(args: argparse.Namespace) -> int:
             )
             return 1
         register = (args.registry.rstrip("/"), token)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_chain(args.host, ports, window_seconds=args.window, register=register))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_chain(args.host, ports, window_seconds=args.window, register=register))
+    except (OSError, RuntimeError, SystemExit) as exc:
+        # uvicorn exits when it cannot bind: say which ports, not a traceback.
+        print(
+            f"the demo could not start ({exc or 'a port is taken'}); it needs ports "
+            f"{args.port}, {args.legacy_port} and {args.registry_port} on {args.host}: "
+            "free them or choose others with --port, --legacy-port, --registry-port",
+            file=sys.stderr,
+        )
+        return 1
     return 0
