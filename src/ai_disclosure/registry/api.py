@@ -180,17 +180,23 @@ class Api:
         )
         raise Problem(422, "unknown-system", summary + "; nothing was stored", errors=errors)
 
-    async def put_manifest(self, request: Request) -> Response:
-        service_id: str = request.path_params["service_id"]
+    async def _owner(self, request: Request, service: str) -> Store:
+        """The store, once the request's token is proved to be ``service``'s own
+        (401 otherwise, 403 for another service's token) and within its rate."""
         store = await self.registry.store()
         owner = await authenticate(request, store)
-        if owner.service != service_id:
+        if owner.service != service:
             raise Problem(
                 403,
                 "forbidden",
-                f"the token is for service {owner.service!r}, not {service_id!r}",
+                f"the token is for service {owner.service!r}, not {service!r}",
             )
         self._throttle(owner.service)
+        return store
+
+    async def put_manifest(self, request: Request) -> Response:
+        service_id: str = request.path_params["service_id"]
+        store = await self._owner(request, service_id)
         data = await read_json(request, self.settings.max_body_bytes)
         if not isinstance(data, dict):
             raise Problem(
@@ -226,15 +232,7 @@ class Api:
         and where the system's public entry is."""
         service: str = request.path_params["service"]
         reference: str = request.path_params["reference"]
-        store = await self.registry.store()
-        owner = await authenticate(request, store)
-        if owner.service != service:
-            raise Problem(
-                403,
-                "forbidden",
-                f"the token is for service {owner.service!r}, not {service!r}",
-            )
-        self._throttle(owner.service)
+        store = await self._owner(request, service)
         if not REFERENCE.fullmatch(reference):
             detail = (
                 "must be an opaque case reference: 1 to 128 letters, digits, '.', '_', ':', "
