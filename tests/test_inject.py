@@ -268,3 +268,29 @@ def test_the_fast_path_takes_the_common_page_and_declines_the_doubtful() -> None
     assert injector.page_language == "oc"
     doubtful = b"<html><!-- <html lang=fr> --><head></head><body>x"
     assert inject(doubtful)[0] == token_by_token(doubtful)
+
+
+@pytest.mark.parametrize(
+    ("page", "language"),
+    [
+        (b"<!doctype html><HTML LANG='ar-MA'><head></head><body>x", "ar-ma"),
+        (b"<html class=x lang=oc><body>x", "oc"),
+        (b"<html><head></head><body>x", None),
+        (b"<!-- <html lang=en> --><html lang=fr><body>x", "fr"),
+    ],
+)
+def test_render_gets_the_pages_language_however_the_page_is_cut(
+    page: bytes, language: str | None
+) -> None:
+    for size in (len(page), 1, 3, 7):
+        seen: list[str | None] = []
+
+        def render(page_language: str | None) -> tuple[bytes, bytes]:
+            seen.append(page_language)
+            return HEAD, NOTICE
+
+        injector = Injector(b"", b"", render=render)
+        chunks = [page[i : i + size] for i in range(0, len(page), size)]
+        output = b"".join(injector.feed(c) for c in chunks) + injector.close()
+        assert seen == [language], size
+        assert output.count(NOTICE) == 1

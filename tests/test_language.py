@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ai_disclosure._language import choose_language, html_lang, parse_accept_language
+from ai_disclosure._language import choose_language, parse_accept_language
 
 AVAILABLE = ("fr", "en", "oc", "ar")
-
-
-@pytest.mark.parametrize(
-    ("page", "expected"),
-    [
-        (b"<!doctype html><html lang=fr>", "fr"),
-        (b'<HTML class="x" LANG="en-GB">', "en-gb"),
-        (b"<html xml:lang='oc' lang = 'oc'>", "oc"),
-        (b"<html><head>", None),
-        (b"<htmlx lang=fr>", None),
-    ],
-)
-def test_html_lang(page: bytes, expected: str | None) -> None:
-    assert html_lang(page) == expected
 
 
 def test_accept_language_order_and_quality() -> None:

@@ -5,21 +5,10 @@ Pure functions over strings; no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from functools import lru_cache
 
-__all__ = ["choose_language", "html_lang", "parse_accept_language"]
-
-_HTML_LANG = re.compile(
-    rb"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)", re.IGNORECASE
-)
-
-
-def html_lang(head_of_page: bytes) -> str | None:
-    """The ``lang`` of the ``<html>`` tag, if the first bytes of the page hold it."""
-    found = _HTML_LANG.search(head_of_page)
-    return found.group(1).decode("ascii").lower() if found else None
+__all__ = ["choose_language", "parse_accept_language"]
 
 
 @lru_cache(maxsize=512)
