@@ -285,7 +285,7 @@ def test_render_gets_the_pages_language_however_the_page_is_cut(
     for size in (len(page), 1, 3, 7):
         seen: list[str | None] = []
 
-        def render(page_language: str | None) -> tuple[bytes, bytes]:
+        def render(page_language: str | None, seen: list[str | None] = seen) -> tuple[bytes, bytes]:
             seen.append(page_language)
             return HEAD, NOTICE
 
