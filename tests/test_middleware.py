@@ -215,6 +215,22 @@ async def test_csp_nonce_is_reused_and_no_inline_code_is_added() -> None:
     assert "nonce=" not in without.text
 
 
+@pytest.mark.parametrize(
+    ("csp", "nonce"),
+    [
+        ("script-src 'nonce-abc'", "abc"),  # short nonces are nonces too
+        ("default-src 'self'; SCRIPT-SRC 'NONCE-XyZ9'", "XyZ9"),
+        ("style-src 'nonce-forstyles'; script-src 'self'", None),  # not the script's
+        ("default-src 'nonce-fromdefault'", "fromdefault"),
+        ("script-src-elem 'nonce-elem'; script-src 'nonce-other'", "elem"),
+    ],
+)
+async def test_the_scripts_own_nonce_is_used(csp: str, nonce: str | None) -> None:
+    response = await get(page_app(headers={"Content-Security-Policy": csp}), "/dechets/assistant")
+    script = response.text.split('<script type="module"')[1].split(">")[0]
+    assert (f'nonce="{nonce}"' in script) if nonce else ("nonce=" not in script)
+
+
 async def test_manifest_strings_cannot_break_out() -> None:
     data = json.loads(json.dumps(dict(MANIFEST.raw)))
     data["service"]["name"] = "</script><script>alert(1)</script>"

@@ -37,7 +37,9 @@ SCOPE_KEY = "ai_disclosure"
 _HEADER = HEADER_NAME.lower().encode("latin-1")
 _NONCE_SENTINEL = "aidisclosurenoncesentinel"
 _NONCE_SENTINEL_BYTES = _NONCE_SENTINEL.encode("ascii")
-_NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{8,200})'")
+_NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{1,200})'", re.IGNORECASE)
+#: Where a script's nonce is read, most specific first (CSP Level 3 fallbacks).
+_SCRIPT_DIRECTIVES = (b"script-src-elem", b"script-src", b"default-src")
 _ASCII_COMPATIBLE = (
     "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-12",
     "cp12", "koi8", "euc-", "gb2312", "gbk", "gb18030", "big5", "shift_jis",
@@ -516,11 +518,21 @@ class _Responder:
 
 
 def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The nonce the page's CSP allows scripts with: from the directive that governs
+    scripts (a nonce for styles only would not let the script run)."""
     for key, value in headers:
-        if key.lower() == b"content-security-policy":
-            found = _NONCE.search(value)
-            if found:
-                return found.group(1).decode("ascii")
+        if key.lower() != b"content-security-policy":
+            continue
+        directives: dict[bytes, bytes] = {}
+        for directive in value.split(b";"):
+            name, _, sources = directive.strip().partition(b" ")
+            directives.setdefault(name.lower(), sources)
+        for name in _SCRIPT_DIRECTIVES:
+            if name in directives:
+                found = _NONCE.search(directives[name])
+                if found:
+                    return found.group(1).decode("ascii")
+                break  # this directive governs scripts, and it has no nonce
     return None
 
 

@@ -200,6 +200,21 @@ async def test_csv_export(filled: Harness) -> None:
     assert len(list(csv.DictReader(io.StringIO(filtered.text)))) == 1
 
 
+async def test_a_configured_public_url_beats_a_forged_host(
+    filled: Harness, make_harness: Any
+) -> None:
+    forged = {"Host": "evil.example"}
+    plain = await filled.client.get("/v1/systems.csv", headers=forged)
+    assert "http://evil.example/" in plain.text  # without configuration, Host decides
+    public = await make_harness(public_url="https://registre.montpellier3m.example/")
+    response = await public.client.get("/v1/systems.csv", headers=forged)
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows[0]["register_page"] == (
+        "https://registre.montpellier3m.example/systems/demarches/assistant-dechets"
+    )
+    assert "evil.example" not in response.text
+
+
 async def test_csv_cells_never_become_formulas(harness: Harness) -> None:
     token = await harness.token()
     manifest = example_manifest()

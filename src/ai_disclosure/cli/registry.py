@@ -57,6 +57,12 @@ def register(subparsers: Any) -> None:
         help="batches per second per service (0: no limit)",
     )
     serve.add_argument("--burst", type=int, default=100, metavar="N", help="burst allowance")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the register's public address, for absolute links in exports "
+        "(default: the address each request names)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database tables")
@@ -150,6 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body,
         rate_per_second=args.rate or None,
         rate_burst=args.burst,
+        public_url=args.public_url,
     )
     app = create_app(url, settings=settings)
     print(f"AI register on http://{args.host}:{args.port}/ (database: {_safe(url)})")

@@ -80,8 +80,9 @@ def _page(request: Request, max_per_page: int, default: int) -> tuple[int, int]:
     return page, per_page
 
 
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def base_url(request: Request, public_url: str | None = None) -> str:
+    """Where absolute links point: the configured public address, else the request's."""
+    return (public_url or str(request.base_url)).rstrip("/")
 
 
 class Api:
@@ -251,7 +252,7 @@ class Api:
             )
         published = await store.published(service)
         declared = {s.id for s in published[0].manifest.systems} if published else set()
-        base = base_url(request)
+        base = base_url(request, self.settings.public_url)
 
         def item(decision: DecisionRecord) -> dict[str, Any]:
             url = (
@@ -366,7 +367,9 @@ class Api:
             status=_choice(request, "status", STATUSES),
             query=request.query_params.get("q") or None,
         )
-        text = systems_csv(entries, await store.totals(), base_url(request))
+        text = systems_csv(
+            entries, await store.totals(), base_url(request, self.settings.public_url)
+        )
         return Response(
             text.encode("utf-8"),
             media_type="text/csv; charset=utf-8",
@@ -383,7 +386,7 @@ class Api:
                 "lang",
                 f"must be one of the manifest's languages: {', '.join(entry.manifest.languages)}",
             )
-        return store, entry, language, base_url(request) + entry.path
+        return store, entry, language, base_url(request, self.settings.public_url) + entry.path
 
     async def algoritmeregister(self, request: Request) -> Response:
         store, entry, language, url = await self._export_context(request)

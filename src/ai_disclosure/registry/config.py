@@ -27,6 +27,10 @@ class Settings:
     operator: str = "Montpellier Méditerranée Métropole"
     #: Largest page size the list endpoints accept.
     max_per_page: int = 500
+    #: The register's public address (``https://registre.example``). Absolute links in
+    #: exports and API answers use it; without it they follow the request's Host
+    #: header, which a client chooses.
+    public_url: str | None = None
 
 
 def default_db_url() -> str:
