@@ -200,3 +200,19 @@ async def test_async_client_speaks_the_same_protocol() -> None:
         with pytest.raises(RegistryError, match="401 Unauthorized: bad token"):
             await client.send_batch(batch())
     assert [r.method for r in recorder.requests] == ["POST", "PUT", "GET", "GET", "POST"]
+
+
+def test_a_token_over_plain_http_to_another_machine_is_warned_about_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="ai_disclosure.logging"):
+        RegistryClient("http://127.0.0.1:8400", "t").close()  # loopback: fine
+        RegistryClient("https://registre.example", "t").close()  # https: fine
+        RegistryClient("http://registre.example", None).close()  # no token: fine
+        RegistryClient("http://registre.example", "t").close()
+        RegistryClient("http://registre.example", "t").close()
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "the registry token is sent in clear text to http://registre.example: use https:// "
+        "for a register on another machine"
+    ]

@@ -16,6 +16,7 @@ import datetime as dt
 import email.utils
 import gzip
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -153,6 +154,26 @@ class BatchSent:
 # --- requests and responses, shared by both clients --------------------------------
 
 
+_warned_plaintext: set[str] = set()
+
+
+def _warn_if_plaintext(base_url: str, token: str | None) -> None:
+    """A token sent over plain http to another machine can be read on the way: say so,
+    once per address (a test or a loopback register is fine)."""
+    url = httpx.URL(base_url)
+    if not token or url.scheme != "http" or base_url in _warned_plaintext:
+        return
+    host = url.host
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return
+    _warned_plaintext.add(base_url)
+    logging.getLogger("ai_disclosure.logging").warning(
+        "the registry token is sent in clear text to %s: use https:// for a register on "
+        "another machine",
+        base_url,
+    )
+
+
 def _headers(token: str | None) -> dict[str, str]:
     headers = {
         "User-Agent": f"{SDK_NAME}/{__version__}",
@@ -272,6 +293,8 @@ class RegistryClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 10.0,
     ) -> None:
+        if transport is None:
+            _warn_if_plaintext(base_url, token)
         self._http = httpx.Client(
             base_url=base_url, headers=_headers(token), transport=transport, timeout=timeout
         )
@@ -342,6 +365,8 @@ class AsyncRegistryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 10.0,
     ) -> None:
+        if transport is None:
+            _warn_if_plaintext(base_url, token)
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=_headers(token), transport=transport, timeout=timeout
         )
