@@ -231,6 +231,21 @@ async def test_the_scripts_own_nonce_is_used(csp: str, nonce: str | None) -> Non
     assert (f'nonce="{nonce}"' in script) if nonce else ("nonce=" not in script)
 
 
+async def test_a_style_nonce_goes_on_the_stylesheet_only() -> None:
+    csp = "style-src 'nonce-st'; script-src 'nonce-sc'"
+    response = await get(page_app(headers={"Content-Security-Policy": csp}), "/dechets/assistant")
+    link = response.text.split('<link rel="stylesheet"')[1].split(">")[0]
+    script = response.text.split('<script type="module"')[1].split(">")[0]
+    assert 'nonce="st"' in link
+    assert 'nonce="sc"' in script
+    only_styles = await get(
+        page_app(headers={"Content-Security-Policy": "style-src 'nonce-st'"}), "/dechets/assistant"
+    )
+    assert 'nonce="st"' in only_styles.text.split('<link rel="stylesheet"')[1].split(">")[0]
+    assert "nonce=" not in only_styles.text.split('<script type="module"')[1].split(">")[0]
+    assert "sentinel" not in response.text + only_styles.text
+
+
 async def test_manifest_strings_cannot_break_out() -> None:
     data = json.loads(json.dumps(dict(MANIFEST.raw)))
     data["service"]["name"] = "</script><script>alert(1)</script>"

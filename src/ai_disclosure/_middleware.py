@@ -37,9 +37,12 @@ SCOPE_KEY = "ai_disclosure"
 _HEADER = HEADER_NAME.lower().encode("latin-1")
 _NONCE_SENTINEL = "aidisclosurenoncesentinel"
 _NONCE_SENTINEL_BYTES = _NONCE_SENTINEL.encode("ascii")
+_STYLE_SENTINEL = "aidisclosurestylenoncesentinel"
+_STYLE_SENTINEL_BYTES = _STYLE_SENTINEL.encode("ascii")
 _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{1,200})'", re.IGNORECASE)
-#: Where a script's nonce is read, most specific first (CSP Level 3 fallbacks).
+#: Where a script's or a stylesheet's nonce is read, most specific first (CSP Level 3).
 _SCRIPT_DIRECTIVES = (b"script-src-elem", b"script-src", b"default-src")
+_STYLE_DIRECTIVES = (b"style-src-elem", b"style-src", b"default-src")
 _ASCII_COMPATIBLE = (
     "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-12",
     "cp12", "koi8", "euc-", "gb2312", "gbk", "gb18030", "big5", "shift_jis",
@@ -279,7 +282,7 @@ class AIDisclosureMiddleware:
         own_lang: bool,
         legacy: bool,
     ) -> tuple[bytes, bytes, bytes]:
-        """(head with a nonce sentinel, head without nonce, notice) as bytes ready to
+        """(head with nonce sentinels, head without nonces, notice) as bytes ready to
         insert, rendered once per combination; ``legacy`` gives them as ASCII with
         character references, which read right in any ASCII-compatible charset."""
         cache_key = (key, language, own_lang, legacy)
@@ -289,7 +292,12 @@ class AIDisclosureMiddleware:
             page_language = language if own_lang else None
             texts = (
                 render_head(
-                    manifest, systems, language, nonce=_NONCE_SENTINEL, asset_prefix=prefix
+                    manifest,
+                    systems,
+                    language,
+                    nonce=_NONCE_SENTINEL,
+                    style_nonce=_STYLE_SENTINEL,
+                    asset_prefix=prefix,
                 ),
                 render_head(manifest, systems, language, asset_prefix=prefix),
                 render_notice(
@@ -485,7 +493,8 @@ class _Responder:
             if key == b"accept-language":
                 accept = value.decode("latin-1")
                 break
-        nonce = _csp_nonce(headers)
+        nonce = _csp_nonce(headers, _SCRIPT_DIRECTIVES)
+        style_nonce = _csp_nonce(headers, _STYLE_DIRECTIVES)
         charset = _charset(self.content_type)
         legacy = charset is None or not charset.startswith(("utf-8", "utf8"))
 
@@ -503,10 +512,11 @@ class _Responder:
             )
             if self.state.head_placed:
                 head = b""  # the app's template carries it already
-            elif nonce is not None:
-                head = head.replace(_NONCE_SENTINEL_BYTES, nonce.encode("ascii"))
-            else:
+            elif nonce is None and style_nonce is None:
                 head = plain
+            else:
+                head = _with_nonce(head, _NONCE_SENTINEL_BYTES, nonce)
+                head = _with_nonce(head, _STYLE_SENTINEL_BYTES, style_nonce)
             return head, notice
 
         self.choose = choose
@@ -517,9 +527,9 @@ class _Responder:
         self.middleware._record(self.plan, self.route, notice_shown, language)
 
 
-def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The nonce the page's CSP allows scripts with: from the directive that governs
-    scripts (a nonce for styles only would not let the script run)."""
+def _csp_nonce(headers: list[tuple[bytes, bytes]], governing: tuple[bytes, ...]) -> str | None:
+    """The nonce the page's CSP allows scripts (or stylesheets) with: from the
+    directive that governs them (a nonce for styles would not let a script run)."""
     for key, value in headers:
         if key.lower() != b"content-security-policy":
             continue
@@ -527,13 +537,19 @@ def _csp_nonce(headers: list[tuple[bytes, bytes]]) -> str | None:
         for directive in value.split(b";"):
             name, _, sources = directive.strip().partition(b" ")
             directives.setdefault(name.lower(), sources)
-        for name in _SCRIPT_DIRECTIVES:
+        for name in governing:
             if name in directives:
                 found = _NONCE.search(directives[name])
                 if found:
                     return found.group(1).decode("ascii")
-                break  # this directive governs scripts, and it has no nonce
+                break  # this directive governs them, and it has no nonce
     return None
+
+
+def _with_nonce(head: bytes, sentinel: bytes, nonce: str | None) -> bytes:
+    if nonce is None:
+        return head.replace(b' nonce="' + sentinel + b'"', b"")
+    return head.replace(sentinel, nonce.encode("ascii"))
 
 
 def _drop_header(headers: list[tuple[bytes, bytes]], name: bytes) -> None:

@@ -373,11 +373,13 @@ def render_head(
     language: str,
     *,
     nonce: str | None = None,
+    style_nonce: str | None = None,
     asset_prefix: str = ASSET_PREFIX,
 ) -> str:
     """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element,
     a schema.org JSON-LD description with the IPTC digital source type, and the
-    widget's stylesheet and module script (with ``nonce`` when given)."""
+    widget's stylesheet and module script (with ``style_nonce`` and ``nonce`` - the
+    page's CSP nonces for styles and scripts - when given)."""
     combined = involvement(systems)
     service = manifest.service
     data: dict[str, object] = {
@@ -394,6 +396,7 @@ def render_head(
         json_ld=Markup(json_for_html(data)),
         prefix=asset_prefix.rstrip("/"),
         nonce=nonce,
+        style_nonce=style_nonce,
     )
 
 
