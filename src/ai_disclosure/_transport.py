@@ -477,6 +477,16 @@ class DisclosureLogger:
     def _has_pending(self) -> bool:
         return bool(self._outbox) or self._spool_backlog
 
+    def _open_spool(self, directory: str | os.PathLike[str]) -> Spool:
+        """The spool with this logger's bounds (blocking: SQLite opens a file)."""
+        return Spool(
+            directory,
+            self.service,
+            max_batches=self._spool_max_batches,
+            max_bytes=self._spool_max_bytes,
+            clock=self._clock,
+        )
+
     async def _ensure_open(self) -> None:
         if self._client is None:
             self._client = AsyncRegistryClient(
@@ -485,14 +495,7 @@ class DisclosureLogger:
         if self._spool_dir is not None and not self._spool_tried:
             self._spool_tried = True
             try:
-                self._spool = await asyncio.to_thread(
-                    Spool,
-                    self._spool_dir,
-                    self.service,
-                    max_batches=self._spool_max_batches,
-                    max_bytes=self._spool_max_bytes,
-                    clock=self._clock,
-                )
+                self._spool = await asyncio.to_thread(self._open_spool, self._spool_dir)
             except (SpoolError, OSError) as exc:
                 log.error("disclosure spool unavailable, keeping batches in memory only: %s", exc)
             else:
@@ -770,13 +773,7 @@ class DisclosureLogger:
             return
         if self._spool_dir is not None:
             try:
-                spool = Spool(
-                    self._spool_dir,
-                    self.service,
-                    max_batches=self._spool_max_batches,
-                    max_bytes=self._spool_max_bytes,
-                    clock=self._clock,
-                )
+                spool = self._open_spool(self._spool_dir)
             except (SpoolError, OSError) as exc:
                 log.error("disclosure spool unavailable at exit: %s", exc)
             else:

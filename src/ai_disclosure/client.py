@@ -174,6 +174,18 @@ def _warn_if_plaintext(base_url: str, token: str | None) -> None:
     )
 
 
+def _options(base_url: str, token: str | None, transport: Any, timeout: Any) -> dict[str, Any]:
+    """What both clients give httpx (warning first when a token would travel in clear)."""
+    if transport is None:
+        _warn_if_plaintext(base_url, token)
+    return {
+        "base_url": base_url,
+        "headers": _headers(token),
+        "transport": transport,
+        "timeout": timeout,
+    }
+
+
 def _headers(token: str | None) -> dict[str, str]:
     headers = {
         "User-Agent": f"{SDK_NAME}/{__version__}",
@@ -293,11 +305,7 @@ class RegistryClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 10.0,
     ) -> None:
-        if transport is None:
-            _warn_if_plaintext(base_url, token)
-        self._http = httpx.Client(
-            base_url=base_url, headers=_headers(token), transport=transport, timeout=timeout
-        )
+        self._http = httpx.Client(**_options(base_url, token, transport, timeout))
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -365,11 +373,7 @@ class AsyncRegistryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 10.0,
     ) -> None:
-        if transport is None:
-            _warn_if_plaintext(base_url, token)
-        self._http = httpx.AsyncClient(
-            base_url=base_url, headers=_headers(token), transport=transport, timeout=timeout
-        )
+        self._http = httpx.AsyncClient(**_options(base_url, token, transport, timeout))
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

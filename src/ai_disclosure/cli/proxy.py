@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from .._inject import Position
 from .._manifest import ManifestError
-from .registry import TOKEN_ENV, URL_ENV
+from .registry import TOKEN_ENV, _add_registry_options
 
 __all__ = ["register", "run"]
 
@@ -43,14 +42,7 @@ def register(subparsers: Any) -> None:
         help="where the notice goes in pages",
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=60.0, help="upstream read timeout, s")
-    parser.add_argument(
-        "--registry", default=os.environ.get(URL_ENV), metavar="URL",
-        help=f"log disclosure counts to this register (default: ${URL_ENV})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--token", default=os.environ.get(TOKEN_ENV),
-        help=f"the service's register token (default: ${TOKEN_ENV}; prefer the variable)",
-    )  # fmt: skip
+    _add_registry_options(parser)  # with them, disclosure counts go to that register
     parser.add_argument(
         "--spool-dir", metavar="DIR",
         help="keep unsent counts on disk here across restarts (recommended with --registry)",
