@@ -310,13 +310,12 @@ HTML = [(b"content-type", b"text/html; charset=utf-8")]
 @pytest.mark.parametrize(
     ("reason", "headers", "status", "method"),
     [
-        ("HEAD request", HTML, 200, "HEAD"),
         ("204", HTML, 204, "GET"),
         ("304", HTML, 304, "GET"),
         ("206", HTML, 206, "GET"),
         ("Content-Range", [*HTML, (b"content-range", b"bytes 0-10/100")], 200, "GET"),
-        ("gzip", [*HTML, (b"content-encoding", b"gzip")], 200, "GET"),
-        ("br", [*HTML, (b"content-encoding", b"br")], 200, "GET"),
+        ("not really gzip", [*HTML, (b"content-encoding", b"gzip")], 200, "GET"),
+        ("compress", [*HTML, (b"content-encoding", b"compress")], 200, "GET"),
         ("event stream", [(b"content-type", b"text/event-stream")], 200, "GET"),
         ("attachment", [*HTML, (b"content-disposition", b"attachment; filename=a")], 200, "GET"),
         ("no-transform", [*HTML, (b"cache-control", b"public, no-transform")], 200, "GET"),
@@ -627,3 +626,198 @@ async def test_json_in_scripts_survives_a_page_without_charset() -> None:
     assert not any("&#" in script for script in scripts)  # references are not read there
     assert "D\\u00e9marches" in body  # JSON escapes are, in any charset
     assert "&#233;" in body  # and the notice's text still reads right
+
+
+# --- pages the app compresses itself ---------------------------------------------
+
+
+def gzip_app(body: str = PAGE, minimum_size: int = 10) -> Any:
+    from starlette.middleware.gzip import GZipMiddleware
+
+    return GZipMiddleware(page_app(body), minimum_size=minimum_size)
+
+
+async def test_a_page_the_app_gzips_gets_the_notice_gzipped() -> None:
+    response = await get(gzip_app(), "/dechets/assistant", headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert notices(response.text) == 1  # httpx undid the gzip: the notice is in the page
+    assert 'name="ai-disclosure"' in response.text
+    # Exact length of what was sent, compressed; still varies as the app said.
+    sent = int(response.headers["content-length"])
+    assert sent == response.num_bytes_downloaded < len(response.text.encode())
+    assert "accept-encoding" in response.headers["vary"].lower()
+
+
+async def test_compressed_pages_read_the_same_as_plain_ones() -> None:
+    plain = await get(page_app(), "/dechets/assistant")
+    zipped = await get(gzip_app(), "/dechets/assistant", headers={"accept-encoding": "gzip"})
+    assert zipped.text == plain.text
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+async def test_every_coding_the_app_may_use_is_redone_in_kind(coding: str) -> None:
+    from ai_disclosure._encoding import Recoder
+
+    encoder = Recoder(coding.encode())
+    body = encoder.encode(PAGE.encode()) + encoder.finish()
+    headers = [*HTML, (b"content-encoding", coding.encode()), (b"etag", b'"z"')]
+    start, message = await run_asgi(raw_app(body, headers))
+    sent = dict(start["headers"])
+    assert sent[b"content-encoding"] == coding.encode()
+    assert sent[b"etag"] == b'W/"z"'
+    assert int(sent[b"content-length"]) == len(message["body"])
+    decoded = b"".join(Recoder(coding.encode()).decode(message["body"]))
+    assert decoded.count(MARKER) == 1
+    assert decoded.replace(MARKER, b"").startswith(b"<!doctype html>")
+
+
+async def test_a_compressed_stream_stays_a_stream() -> None:
+    import zlib
+
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    page = PAGE.encode() + b"<p>suite</p>" * 2000
+    chunks = [compressor.compress(page[i : i + 500]) + compressor.flush(zlib.Z_SYNC_FLUSH)
+              for i in range(0, len(page), 500)] + [compressor.flush()]  # fmt: skip
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [*HTML, (b"content-encoding", b"gzip")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    start, *bodies = await run_asgi(app)
+    assert b"content-length" not in dict(start["headers"])
+    assert len(bodies) == len(chunks) + 1
+    # Each message decodes on its own as it arrives: a reader sees the page grow.
+    decoder = zlib.decompressobj(31)
+    first = decoder.decompress(bodies[0]["body"])
+    assert MARKER in first or MARKER in decoder.decompress(bodies[1]["body"])
+    whole = zlib.decompress(b"".join(b["body"] for b in bodies), 31)
+    assert whole.replace(whole[whole.index(b"<meta name") : whole.index(b"</head>")], b"")
+
+
+async def test_a_corrupt_compressed_page_passes_untouched_and_is_reported() -> None:
+    from ai_disclosure.testing import capture_missed_notices
+
+    body = b"\x1f\x8b not gzip at all"
+    headers = [*HTML, (b"content-encoding", b"gzip"), (b"content-length", b"19")]
+    with capture_missed_notices() as missed:
+        start, message = await run_asgi(raw_app(body, headers))
+    assert message["body"] == body
+    assert dict(start["headers"])[b"content-length"] == b"19"
+    assert [(m.route, m.reason) for m in missed] == [("/dechets/assistant*", "corrupt")]
+
+
+# --- honest counts and lengths -----------------------------------------------------
+
+
+async def test_head_never_announces_a_length_get_would_not_send() -> None:
+    recorder = Recorder()
+    get_response = await get(page_app(), "/dechets/assistant")
+    head = await get(page_app(), "/dechets/assistant", method="HEAD", logger=recorder)
+    assert head.headers.get("content-length") in (None, get_response.headers["content-length"])
+    assert head.headers["etag" if "etag" in head.headers else "ai-disclosure"]
+    assert parse_header(head.headers["ai-disclosure"]).mode == "ai-originated"
+    assert recorder.calls == []  # a HEAD shows nobody anything
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 404, 500])
+async def test_redirects_and_errors_are_not_counted_nor_noticed(status: int) -> None:
+    recorder = Recorder()
+    response = await get(page_app(status=status), "/dechets/assistant", logger=recorder)
+    assert recorder.calls == []
+    assert notices(response.text) == 0
+    assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
+
+
+async def test_a_post_redirected_after_an_ai_answer_counts_once() -> None:
+    recorder = Recorder()
+
+    async def ask(request: Request) -> Response:
+        return Response(status_code=302, headers={"location": "/dechets/assistant/reponse"})
+
+    app = Starlette(
+        routes=[
+            Route("/dechets/assistant/poser", ask, methods=["POST"]),
+            Route("/dechets/assistant/reponse", lambda r: HTMLResponse(PAGE)),
+        ]
+    )
+    async with client(app, logger=recorder) as http:
+        response = await http.post("/dechets/assistant/poser", follow_redirects=True)
+    assert notices(response.text) == 1
+    assert [call[3] for call in recorder.calls] == [True]
+
+
+async def test_an_unchanged_page_keeps_its_length_and_etag() -> None:
+    page = PAGE.replace("</main>", "</main><ai-notice data-ai-disclosure-notice>IA</ai-notice>")
+    app = page_app(page, headers={"etag": '"x"'})
+    response = await get(app, "/dechets/assistant", position=Position.BODY_END)
+    assert response.headers["content-length"] == str(len(page.encode()))
+    assert response.headers["etag"] == '"x"'
+
+
+def two_message_app(body: bytes, headers: list[tuple[bytes, bytes]]) -> Any:
+    """How WSGI bridges send a page: the body, then an empty last message."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        declared = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": declared})
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return app
+
+
+async def test_a_page_of_declared_length_keeps_an_exact_length() -> None:
+    start, *bodies = await run_asgi(two_message_app(PAGE.encode(), HTML))
+    sent = b"".join(b["body"] for b in bodies)
+    assert sent.count(MARKER) == 1
+    assert dict(start["headers"])[b"content-length"] == str(len(sent)).encode()
+
+
+# --- never silent --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ([(b"content-type", b"application/xhtml+xml")], "xhtml"),
+        ([*HTML, (b"cache-control", b"no-transform")], "no-transform"),
+        ([(b"content-type", b"text/html; charset=utf-16")], "charset"),
+        ([*HTML, (b"content-encoding", b"compress")], "encoding"),
+    ],
+)
+async def test_an_ai_page_without_its_notice_is_logged_once_per_route(
+    headers: list[tuple[bytes, bytes]], reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ai_disclosure.testing import capture_missed_notices
+
+    wrapped = AIDisclosureMiddleware(raw_app(PAGE.encode(), headers), MANIFEST)
+    transport = httpx.ASGITransport(wrapped)
+    with capture_missed_notices() as missed, caplog.at_level("WARNING", "ai_disclosure"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://p") as http:
+            for path in ("/dechets/assistant", "/dechets/assistant/2", "/dechets/assistant/3"):
+                await http.get(path)
+            await http.get("/actualites")  # no AI: nothing to miss
+    assert [(m.route, m.reason) for m in missed] == [("/dechets/assistant*", reason)] * 3
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ai_disclosure"]
+    assert len(warnings) == 1
+    assert "/dechets/assistant*" in warnings[0]
+    assert "/dechets/assistant/2" not in warnings[0]
+
+
+async def test_pages_that_are_not_page_views_are_not_misses() -> None:
+    from ai_disclosure.testing import capture_missed_notices
+
+    cases = [
+        [*HTML, (b"content-disposition", b"attachment; filename=a.html")],
+        [(b"content-type", b"application/json")],
+        [*HTML, (b"content-range", b"bytes 0-10/100")],
+    ]
+    with capture_missed_notices() as missed:
+        for headers in cases:
+            await run_asgi(raw_app(PAGE.encode(), headers))
+        placed = PAGE.replace("<body>", "<body><div data-ai-disclosure-notice></div>")
+        await run_asgi(raw_app(placed.encode(), HTML))
+    assert missed == []

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._assets import Assets
+from ._encoding import DecodeError, Recoder, decodable
 from ._headers import HEADER_NAME, header_for, link_header, serialize_header
 from ._inject import Injector, Position
 from ._language import choose_language
 from ._manifest import load_manifest
+from ._misses import Misses
 from ._model import Involvement, Manifest, System, involvement
 from ._notice import notice_languages, render_head, render_notice
 from ._routing import Router
@@ -43,11 +45,15 @@ _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]{1,200})'", re.IGNORECASE)
 #: Where a script's or a stylesheet's nonce is read, most specific first (CSP Level 3).
 _SCRIPT_DIRECTIVES = (b"script-src-elem", b"script-src", b"default-src")
 _STYLE_DIRECTIVES = (b"style-src-elem", b"style-src", b"default-src")
+#: 2xx answers that carry no page: no content, reset, a part of a file.
+_NOT_A_PAGE = frozenset({204, 205, 206})
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Pages of declared length up to this are gathered whole before they change.
+_COLLECT_LIMIT = 262144
 _ASCII_COMPATIBLE = (
     "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-12",
     "cp12", "koi8", "euc-", "gb2312", "gbk", "gb18030", "big5", "shift_jis",
 )  # fmt: skip
-_NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
 class DisclosureRecorder(Protocol):
@@ -145,6 +151,7 @@ class AIDisclosureMiddleware:
         self.inject = inject
         self.logger = logger
         self.router = Router(self.manifest)
+        self.misses = Misses()
         self.assets = Assets(self.manifest, self.prefix)
         self.languages = tuple(
             lang for lang in self.manifest.service.languages if lang in notice_languages()
@@ -195,19 +202,34 @@ class AIDisclosureMiddleware:
                 # AIDisclosureMiddleware did): a notice or a count would contradict it.
                 return send(message)
             status: int = message["status"]
-            if status >= 400 or scope.get("method") == "HEAD":
-                # An error page is not the AI's work, and a HEAD shows nobody anything.
+            if not 200 <= status < 300 or status in _NOT_A_PAGE:
+                # A redirect, an error page, an empty or a partial answer is not the
+                # AI's work shown to someone: nothing is shown or counted (the header
+                # still describes the route).
+                return send(message)
+            if scope.get("method") == "HEAD":
+                # A HEAD shows nobody anything: not counted. Its length would be the
+                # app's, without the notice GET adds: say none rather than a wrong one.
+                if self.inject and not state.notice_placed and _page(headers)[0]:
+                    _drop_header(headers, b"content-length")
+                    _weaken_etag(headers)
                 return send(message)
             if state.notice_placed:
                 if state.negotiated:
                     _add_vary(headers, b"Accept-Language")
                 self._record(plan, route, notice_shown=True, language=state.language)
-            elif self.inject and _injectable(scope, status, headers):
-                # Held until the first body message decides how the page changes.
-                responder = _Responder(self, scope, state, send, plan, route, message)
-                return _done()
-            else:
-                self._record(plan, route, notice_shown=False, language=None)
+                return send(message)
+            if self.inject:
+                ok, coding, miss = _page(headers)
+                if ok:
+                    # Held until the first body message decides how the page changes.
+                    responder = _Responder(self, scope, state, send, plan, route, message)
+                    if coding is not None:
+                        responder.recoder = Recoder(coding)
+                    return _done()
+                if miss is not None:
+                    self.misses.report(route, miss)
+            self._record(plan, route, notice_shown=False, language=None)
             return send(message)
 
         await self.app(scope, receive, send_with_disclosure)
@@ -327,31 +349,43 @@ def _charset(content_type: bytes) -> str | None:
     return None
 
 
-def _injectable(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether the body is an HTML page this middleware may safely change."""
-    if scope.get("method") == "HEAD" or status < 200 or status in _NO_BODY_STATUSES:
-        return False
-    if status == 206:
-        return False
+def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str | None]:
+    """Whether the body is an HTML page this middleware may safely change: (yes,
+    the content-coding to undo first or None, why not when it is a page that
+    should have shown the notice)."""
     content_type = b""
+    coding: bytes | None = None
     for key, value in headers:
         name = key.lower()
         if name == b"content-type":
             content_type = value.lower()
-        elif (
-            name == b"content-range"
-            or (name == b"content-encoding" and value.strip().lower() != b"identity")
-            or (name == b"content-disposition" and value.strip().lower().startswith(b"attachment"))
-            or (name == b"cache-control" and b"no-transform" in value.lower())
+        elif name == b"content-encoding":
+            coding = value.strip().lower()
+        elif name == b"content-range" or (
+            name == b"content-disposition" and value.strip().lower().startswith(b"attachment")
         ):
-            return False
+            return False, None, None  # a part of a file, or a download: not a page view
+        elif name == b"cache-control" and b"no-transform" in value.lower():
+            miss: str | None = "no-transform"
+            break
+    else:
+        miss = None
     media = content_type.split(b";", 1)[0].strip()
     if media != b"text/html":
         # application/xhtml+xml goes to an XML parser, which would reject the HTML
         # fragments (void elements, bare attributes): headers only, page untouched.
-        return False
+        return False, None, "xhtml" if media == b"application/xhtml+xml" else None
+    if miss is not None:
+        return False, None, miss
     charset = _charset(content_type)
-    return charset is None or charset.startswith(_ASCII_COMPATIBLE)
+    if charset is not None and not charset.startswith(_ASCII_COMPATIBLE):
+        return False, None, "charset"
+    if coding in (None, b"", b"identity"):
+        return True, None, None
+    assert coding is not None
+    if decodable(coding):
+        return True, coding, None
+    return False, None, "encoding"
 
 
 async def _done() -> None:
@@ -388,13 +422,16 @@ class _Responder:
     """Per-request state machine for a page that may get the notice."""
 
     __slots__ = (
+        "_collected",
         "_send",
         "choose",
         "content_type",
+        "fed",
         "injector",
         "language",
         "middleware",
         "plan",
+        "recoder",
         "route",
         "scope",
         "start",
@@ -420,51 +457,78 @@ class _Responder:
         self.start: Message | None = start
         self.content_type = _header(start["headers"], b"content-type") or b""
         self.injector: Injector | None = None
+        self.recoder: Recoder | None = None
         self.language: str | None = None
+        self.fed = False  # some page bytes went through the injector
+        # Body messages of a page of known, small length, gathered so its
+        # Content-Length can stay exact (WSGI bridges send a page in two messages).
+        self._collected: list[bytes] | None = None
 
     async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.body" and self.start is not None:
-            await self._on_first_body(message)
-        elif kind == "http.response.body" and self.injector is not None:
-            await self._on_body(message)
-        else:
+        if message["type"] != "http.response.body":
             if self.start is not None:  # e.g. http.response.pathsend: nothing to change
                 start, self.start = self.start, None
                 await self._send(start)
+                self.middleware.misses.report(self.route, "file")
                 self._log(notice_shown=False)
+            await self._send(message)
+        elif self.start is not None:
+            await self._on_first_body(message)
+        elif self.injector is not None:
+            await self._on_body(message)
+        else:
             await self._send(message)
 
     async def _on_first_body(self, message: Message) -> None:
         start = self.start
         assert start is not None
-        self.start = None
         body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        collected = self._collected
+        if collected is not None or (more and self._worth_collecting(start, body)):
+            if collected is None:
+                collected = self._collected = []
+            collected.append(body)
+            if more and sum(map(len, collected)) <= _COLLECT_LIMIT:
+                return  # still gathering a page of known length
+            self._collected = None
+            body = message["body"] = b"".join(collected)
+        self.start = None
         headers: list[tuple[bytes, bytes]] = start["headers"]
-        if body[:2] in (b"\xff\xfe", b"\xfe\xff") or self.state.notice_placed:
-            # A UTF-16 page (BOM) or a notice the app placed itself: leave it alone.
+        if self.state.notice_placed or (self.recoder is None and body[:2] in _UTF16_BOMS):
+            # A notice the app placed itself, or a UTF-16 page (BOM): leave it alone.
+            if not self.state.notice_placed:
+                self.middleware.misses.report(self.route, "charset")
             await self._send(start)
             await self._send(message)
             self._log(notice_shown=self.state.notice_placed)
             return
         injector = self.injector = self._make_injector(headers)
-        output = injector.feed(body)
+        try:
+            output = self._process(body, final=not more)
+        except DecodeError:
+            # Not valid in its coding: nothing was sent yet, so the page goes untouched.
+            self.middleware.misses.report(self.route, "corrupt")
+            self.injector = None
+            await self._send(start)
+            await self._send(message)
+            self._log(notice_shown=False)
+            return
         # Headers go out now, perhaps before the page's <html lang> arrived (then
         # page_language is None): say Vary whenever the answer could depend on it.
         if self.choose(injector.page_language or None)[1]:
             _add_vary(headers, b"Accept-Language")
-        if not message.get("more_body", False):
-            tail = injector.close()
-            if tail:
-                output += tail
-            _set_content_length(headers, len(output))
+        if not more:
             if injector.injected:
+                _set_content_length(headers, len(output))
                 _weaken_etag(headers)
-            message["body"] = output
+                message["body"] = output
+            elif _header(headers, b"content-length") is None:
+                # Unchanged: the app's own bytes and ETag, and a length it did not give.
+                _set_content_length(headers, len(body))
             await self._send(start)
             await self._send(message)
-            self._log(notice_shown=injector.injected)
-            self.injector = None
+            self._done(injector)
             return
         # Streaming: the final length is unknown, so the declared one must go.
         _drop_header(headers, b"content-length")
@@ -473,16 +537,64 @@ class _Responder:
         message["body"] = output
         await self._send(message)
 
+    def _worth_collecting(self, start: Message, body: bytes) -> bool:
+        """A body of declared length small enough to gather before deciding."""
+        length = _header(start["headers"], b"content-length")
+        return length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
+
     async def _on_body(self, message: Message) -> None:
         injector = self.injector
         assert injector is not None
-        output = injector.feed(message.get("body", b""))
-        if not message.get("more_body", False):
-            output += injector.close()
-            self.injector = None
-            self._log(notice_shown=injector.injected)
+        final = not message.get("more_body", False)
+        try:
+            output = self._process(message.get("body", b""), final=final)
+        except DecodeError:
+            # Corrupt mid-stream: the reader's browser could not decode the rest
+            # either. End the page cleanly with what was valid.
+            self.middleware.misses.report(self.route, "corrupt")
+            assert self.recoder is not None
+            output, final = self.recoder.finish(), True
+            message["more_body"] = False
         message["body"] = output
+        if final:
+            self._done(injector)
         await self._send(message)
+
+    def _process(self, body: bytes, *, final: bool) -> bytes:
+        """The injector's output for one body message, decoded and re-encoded when
+        the page is compressed; ``final`` closes the page."""
+        injector = self.injector
+        assert injector is not None
+        recoder = self.recoder
+        if recoder is None:
+            if body:
+                self.fed = True
+            output = injector.feed(body)
+            if final:
+                output += self._close(injector)
+            return output
+        parts = []
+        for piece in recoder.decode(body):
+            self.fed = True
+            parts.append(recoder.encode(injector.feed(piece)))
+        if final:
+            parts.append(recoder.encode(self._close(injector)))
+            parts.append(recoder.finish())
+        else:
+            parts.append(recoder.encode(b"", flush=True))
+        return b"".join(parts)
+
+    def _close(self, injector: Injector) -> bytes:
+        # An empty body is no page: never a notice on its own.
+        return injector.close() if self.fed else b""
+
+    def _done(self, injector: Injector) -> None:
+        self.injector = None
+        if not injector.injected and self.fed:
+            reason = getattr(injector, "reason", None)
+            if reason != "marker":  # "marker": the page carries a notice of its own
+                self.middleware.misses.report(self.route, reason or "no-placeholder")
+        self._log(notice_shown=injector.injected)
 
     def _make_injector(self, headers: list[tuple[bytes, bytes]]) -> Injector:
         middleware = self.middleware

@@ -8,16 +8,33 @@ Starlette's test client, requests)::
     response = client.get("/dechets/assistant")
     assert_disclosed(response, mode="ai-originated", notice=True)
     assert_not_disclosed(client.get("/actualites"))
+
+An AI page the middleware could not put the notice in (a coding it cannot
+decode, XHTML, no placeholder...) is logged once per route; in tests, catch
+every one::
+
+    with capture_missed_notices() as missed:
+        client.get("/dechets/assistant")
+    assert missed == []
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ._headers import HEADER_NAME, AIDisclosureHeader, HeaderError, parse_header
 from ._inject import MARKER
+from ._misses import MissedNotice, listeners
 
-__all__ = ["assert_disclosed", "assert_not_disclosed", "disclosure_of"]
+__all__ = [
+    "MissedNotice",
+    "assert_disclosed",
+    "assert_not_disclosed",
+    "capture_missed_notices",
+    "disclosure_of",
+]
 
 _MARKER = MARKER.decode("ascii")
 
@@ -69,3 +86,15 @@ def assert_not_disclosed(response: Any) -> None:
         raise AssertionError(f"expected mode=none, but {HEADER_NAME} says mode={header.mode}")
     if _notices(response):
         raise AssertionError("expected no notice in the page, but it carries one")
+
+
+@contextmanager
+def capture_missed_notices() -> Iterator[list[MissedNotice]]:
+    """Collect every AI page served without its notice while the block runs, as
+    ``MissedNotice(route, reason)`` (``.explanation`` says why and what to do)."""
+    found: list[MissedNotice] = []
+    listeners.append(found)
+    try:
+        yield found
+    finally:
+        listeners.remove(found)
