@@ -224,11 +224,14 @@ class _Item:
 class _View:
     """Localises one manifest's text for one notice language."""
 
-    def __init__(self, manifest: Manifest, language: str, requested: str) -> None:
+    def __init__(
+        self, manifest: Manifest, language: str, requested: str, prefix: str = ASSET_PREFIX
+    ) -> None:
         self.manifest = manifest
         self.language = language
         self.requested = requested
         self.default = manifest.service.default_language
+        self.prefix = prefix.rstrip("/") or "/"
 
     def piece(self, value: str, lang: str) -> _Piece:
         if _primary(lang) == self.language:
@@ -251,6 +254,13 @@ class _View:
         """A plain string of the manifest: written in the service's default language."""
         return self.piece(value, self.default)
 
+    def register_href(self, system: System) -> str | None:
+        """The register entry; without a register, the service's own declaration
+        page, in this notice's language and scrolled to the system."""
+        if system.register_url or self.manifest.service.register_url:
+            return _safe_href(self.manifest.register_url_for(system))
+        return f"{self.prefix}?lang={self.language}#{system.id}"
+
     def item(self, system: System, dom_id: str) -> _Item:
         service = self.manifest.service
         label_key = LABEL_BY_INTERACTION.get(system.interaction) or LABEL_BY_ICON[system.eu_icon]
@@ -272,7 +282,7 @@ class _View:
             contact_href=contact_href,
             data=tuple(p for p in (self.text(t) for t in system.data_sources) if p),
             recourse=self.text(system.recourse),
-            register_href=_safe_href(self.manifest.register_url_for(system)),
+            register_href=self.register_href(system),
         )
 
 
@@ -336,15 +346,15 @@ def render_notice(
     ``language`` is a language tag; one the catalog lacks falls back to its
     primary subtag, then to French (the middleware picks it: ``_language``).
     The notice states its own ``lang`` and ``dir`` unless ``page_language``
-    says the page is already in that language. ``asset_prefix`` is accepted for
-    symmetry with :func:`render_head`: the notice itself loads nothing.
+    says the page is already in that language. ``asset_prefix`` is where the
+    middleware serves the declaration page: the register link opens it when the
+    service has no register.
     """
-    del asset_prefix  # the notice links to no asset; the script finds its own
     chosen = _unique(systems)
     if not chosen:
         return ""
     lang = _catalog_language(language)
-    view = _View(manifest, lang, language)
+    view = _View(manifest, lang, language, asset_prefix)
     digest = hashlib.sha1(
         "\n".join(s.id for s in chosen).encode(), usedforsecurity=False
     ).hexdigest()[:8]
