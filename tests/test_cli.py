@@ -50,6 +50,41 @@ def test_validate_lists_every_error_and_exits_1(
     assert f"{bad}#/routes/0/systems/0: unknown system 'ghost'" in captured.err
 
 
+def test_validate_warns_when_citizens_get_no_register_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(MINIMAL_MANIFEST.read_text(encoding="utf-8"))
+    second = dict(data["systems"][0], id="traduction")
+    own = dict(data["systems"][0], id="fiche-propre", register_url="https://example.org/fiche")
+    data["systems"] += [second, own]
+    path = tmp_path / "sans-registre.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0  # a warning, not an error
+    captured = capsys.readouterr()
+    assert f"{path}: valid" in captured.out
+    assert "warning" not in captured.out
+    [warning] = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warning.startswith(f"{path}: warning - no register_url for ")
+    assert "'assistant-dechets', 'traduction':" in warning  # which systems
+    assert "fiche-propre" not in warning  # it has its own entry
+    assert "declaration page (/.well-known/ai-disclosure)" in warning  # what people get
+    assert 'register_url = "https://registre.example/' in warning  # the fix
+    assert "under [service]" in warning
+
+
+def test_validate_is_quiet_when_every_system_has_a_register_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(EXAMPLE_MANIFEST)]) == 0  # service-level register_url
+    assert capsys.readouterr().err == ""
+    data = json.loads(MINIMAL_MANIFEST.read_text(encoding="utf-8"))
+    data["systems"][0]["register_url"] = "https://example.org/fiche"
+    path = tmp_path / "fiche.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_console_script_runs_as_a_module() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ai_disclosure.cli", "validate", str(EXAMPLE_MANIFEST)],
