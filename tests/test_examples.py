@@ -37,3 +37,14 @@ async def test_example_pages_and_answers_are_disclosed(module: str, name: str) -
         assert answer.json()["answer"].startswith("Le verre")
         assert parse_header(answer.headers["ai-disclosure"]).mode == "ai-originated"
         assert answer.headers["link"].endswith('rel="ai-disclosure"')
+
+
+@pytest.mark.parametrize("name", ["wsgi_app", "asgi_app"])
+async def test_django_pages_compressed_by_django_still_get_the_notice(name: str) -> None:
+    transport = httpx.ASGITransport(example("examples.django.site", name))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/dechets/assistant", headers={"accept-encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"  # Django compressed it, so do we
+    assert page.text.count(MARKER.decode()) == 1
+    assert 'name="ai-disclosure"' in page.text
+    assert int(page.headers["content-length"]) == page.num_bytes_downloaded

@@ -50,3 +50,24 @@ def test_not_disclosed() -> None:
     with pytest.raises(AssertionError, match="carries one"):
         assert_not_disclosed(response("mode=none", NOTICE))
     assert disclosure_of(response("mode=none")).mode == "none"
+
+
+async def test_capture_missed_notices_sees_each_miss_while_open() -> None:
+    from starlette.responses import Response
+
+    from ai_disclosure import AIDisclosureMiddleware
+    from ai_disclosure.testing import capture_missed_notices
+
+    from .conftest import EXAMPLE_MANIFEST
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        page = Response("<p>x</p>", media_type="application/xhtml+xml")
+        await page(scope, receive, send)  # type: ignore[arg-type]
+
+    transport = httpx.ASGITransport(AIDisclosureMiddleware(app, EXAMPLE_MANIFEST))
+    async with httpx.AsyncClient(transport=transport, base_url="http://p") as http:
+        with capture_missed_notices() as missed:
+            await http.get("/dechets/assistant")
+        await http.get("/dechets/assistant")  # after the block: not collected
+    assert [(m.route, m.reason) for m in missed] == [("/dechets/assistant*", "xhtml")]
+    assert "text/html" in missed[0].explanation

@@ -1,5 +1,9 @@
 """A one-file Django project, served both ways: WSGI (through a2wsgi) and ASGI.
 
+It compresses its own pages, as production Django sites do (``GZipMiddleware``):
+the disclosure middleware, outside Django, decompresses AI pages, adds the
+notice and compresses them again.
+
 pip install 'ai-disclosure[wsgi,serve]' django
 uvicorn examples.django.site:asgi_app --port 8000     # Django's ASGI handler
 uvicorn examples.django.site:wsgi_app --port 8000     # Django's WSGI handler
@@ -24,7 +28,7 @@ if not settings.configured:
         SECRET_KEY="example-only-never-deployed",
         ALLOWED_HOSTS=["*"],
         ROOT_URLCONF=__name__,
-        MIDDLEWARE=[],
+        MIDDLEWARE=["django.middleware.gzip.GZipMiddleware"],
         INSTALLED_APPS=[],
         USE_TZ=True,
     )
@@ -33,8 +37,12 @@ if not settings.configured:
 
 def assistant(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
-        "<!doctype html><html lang=fr><head><title>Assistant</title></head>"
-        "<body><h1>Assistant tri des déchets</h1></body></html>"
+        "<!doctype html><html lang=fr><head><meta charset=utf-8><title>Assistant</title></head>"
+        "<body><a href=#contenu class=skip-link>Aller au contenu</a>"
+        "<main id=contenu><h1>Assistant tri des déchets</h1>"
+        "<p>Posez votre question sur le tri : verre, papiers, emballages, encombrants, "
+        "déchets verts ou dangereux. L’assistant vous répond et vous oriente.</p>"
+        "</main></body></html>"
     )
 
 

@@ -158,7 +158,7 @@ class _BrotliDecoder:
             # The limit stops the buffer growing, not at SLICE exactly: drain until
             # a call gives nothing more.
             while out:
-                yield out
+                yield from _sliced(out)
                 if obj.is_finished():
                     return
                 out = obj.process(b"", output_buffer_limit=SLICE)
@@ -167,7 +167,8 @@ class _BrotliDecoder:
 
 
 class _ZstdDecoder:
-    """zstandard's streaming decoder has no output bound: its output is sliced after."""
+    """zstandard's streaming decoder has no output bound: its output is sliced after
+    (the body comes from the wrapped app itself, not from a stranger)."""
 
     __slots__ = ("_obj",)
 
@@ -179,5 +180,12 @@ class _ZstdDecoder:
             out = self._obj.decompress(data)
         except zstandard.ZstdError as exc:
             raise DecodeError(str(exc)) from None
-        for start in range(0, len(out), SLICE):
-            yield out[start : start + SLICE]
+        yield from _sliced(out)
+
+
+def _sliced(data: bytes) -> Iterator[bytes]:
+    if len(data) <= SLICE:
+        yield data
+        return
+    for start in range(0, len(data), SLICE):
+        yield data[start : start + SLICE]
