@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import gzip
 import json
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,6 +28,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from ai_disclosure import AIDisclosureMiddleware, load_manifest, parse_header
+from ai_disclosure._encoding import decodable
 from ai_disclosure._inject import MARKER
 from ai_disclosure.proxy import ReverseProxy
 
@@ -38,6 +41,8 @@ PAGE = (
 )
 BIG_CHUNK = b"x" * 65536
 BIG_CHUNKS = 320  # 20 MiB
+CSS_GZ = gzip.compress(b"body{}", mtime=0)
+OLD_DATE = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
 def upstream_app() -> Starlette:
@@ -86,9 +91,15 @@ def upstream_app() -> Starlette:
         return response
 
     async def gzipped_css(request: Request) -> Response:
-        return Response(
-            gzip.compress(b"body{}"), media_type="text/css", headers={"Content-Encoding": "gzip"}
-        )
+        return Response(CSS_GZ, media_type="text/css", headers={"Content-Encoding": "gzip"})
+
+    async def to_own_address(request: Request) -> Response:
+        # An app configured with its own base URL, whatever Host it was sent.
+        host, port = request.scope["server"]
+        return RedirectResponse(f"http://{host}:{port}/dechets/assistant", status_code=302)
+
+    async def dated_page(request: Request) -> Response:
+        return PlainTextResponse("dated", headers={"Date": OLD_DATE, "Server": "upstream/1"})
 
     async def hop(request: Request) -> Response:
         return PlainTextResponse(
@@ -102,6 +113,8 @@ def upstream_app() -> Starlette:
             Route("/api/gz", gzipped_json),
             Route("/big", big),
             Route("/redirect", redirect),
+            Route("/redirect-own", to_own_address),
+            Route("/dated", dated_page),
             Route("/error", error),
             Route("/slow", slow),
             Route("/echo", echo, methods=["GET", "POST", "PUT"]),
@@ -121,8 +134,10 @@ def upstream() -> Iterator[str]:
 
 
 @asynccontextmanager
-async def proxied(upstream: str, read_timeout: float = 60) -> AsyncIterator[httpx.AsyncClient]:
-    proxy = ReverseProxy(upstream, timeout=read_timeout)
+async def proxied(
+    upstream: str, read_timeout: float = 60, preserve_host: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
+    proxy = ReverseProxy(upstream, timeout=read_timeout, preserve_host=preserve_host)
     app = AIDisclosureMiddleware(proxy, EXAMPLE_MANIFEST)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app, client=("203.0.113.7", 5555)),
@@ -138,17 +153,33 @@ async def test_html_gets_headers_and_notice(upstream: str) -> None:
     assert response.status_code == 200
     assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
     assert response.text.count(MARKER.decode()) == 1
-    assert "content-length" not in response.headers  # relayed as a stream
+    # Absent (streamed) or exact: never the upstream's length for a changed page.
+    assert response.headers.get("content-length", str(len(response.content))) == str(
+        len(response.content)
+    )
 
 
-async def test_compressed_html_is_decompressed_so_the_notice_fits(upstream: str) -> None:
+async def test_compressed_html_travels_compressed_with_the_notice(upstream: str) -> None:
     async with proxied(upstream) as client:
-        response = await client.get("/dechets/assistant/gz")
-        assert "content-encoding" not in response.headers
-        assert response.text.count(MARKER.decode()) == 1
+        request = client.build_request("GET", "/dechets/assistant/gz")
+        response = await client.send(request, stream=True)
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+        assert response.headers["content-encoding"] == "gzip"
+        assert gzip.decompress(raw).decode().count(MARKER.decode()) == 1
         other = await client.get("/api/gz", headers={"Accept-Encoding": "identity"})
         assert other.headers["content-encoding"] == "gzip"  # not HTML: passed as it is
         assert other.json() == {"a": 1}
+
+
+async def test_bodies_pass_byte_for_byte_with_their_length(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        request = client.build_request("GET", "/gzcss")
+        response = await client.send(request, stream=True)
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+    assert raw == CSS_GZ  # the upstream's bytes, not decoded nor re-encoded
+    assert response.headers["content-length"] == str(len(raw))
 
 
 async def test_request_headers_and_body_are_forwarded(upstream: str) -> None:
@@ -244,7 +275,7 @@ async def test_dot_segments_cannot_dodge_the_disclosure(upstream: str) -> None:
 async def test_clients_get_no_encoding_they_did_not_ask_for(upstream: str) -> None:
     async with proxied(upstream) as client:
         plain = await client.get("/gzcss", headers={"Accept-Encoding": "identity"})
-        echoed = await client.get("/echo", headers={"Accept-Encoding": "br"})
+        echoed = await client.get("/echo", headers={"Accept-Encoding": "compress"})
     # The upstream was asked for identity: this one ignores it, and says so honestly.
     assert plain.headers["content-encoding"] == "gzip"
     assert echoed.json()["headers"]["accept-encoding"] == "identity"
@@ -341,3 +372,205 @@ def test_the_cli_proxy_logs_disclosures_to_a_register(upstream: str, tmp_path: P
         # Stopping the proxy flushed its last window to the register.
         entry = httpx.get(register + "/v1/systems/demarches/assistant-dechets").json()
         assert entry["counts"]["total"] == 3
+
+
+async def test_forwarding_headers_a_visitor_sends_never_reach_the_app(upstream: str) -> None:
+    forged = {
+        "X-Forwarded-For": "198.51.100.66",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Port": "443",
+        "X-Real-IP": "198.51.100.66",
+        "Forwarded": 'for=198.51.100.66;proto=https;host="evil.example"',
+    }
+    async with proxied(upstream) as client:
+        response = await client.get("/echo", headers=forged)
+    headers = response.json()["headers"]
+    # A JSON object keeps one value per name: a forged copy would show in the raw list.
+    assert headers["x-forwarded-for"] == "203.0.113.7"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-host"] == "portail.example"
+    assert headers["forwarded"] == 'for="203.0.113.7";proto=http;host="portail.example"'
+    assert "x-forwarded-port" not in headers
+    assert "x-real-ip" not in headers
+    assert "evil" not in json.dumps(headers)
+
+
+async def test_a_host_with_quotes_cannot_add_forwarded_parameters(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        response = await client.get("/echo", headers={"Host": 'a";proto=https;by="b'})
+    forwarded = response.json()["headers"]["forwarded"]
+    assert forwarded == r'for="203.0.113.7";proto=http;host="a\";proto=https;by=\"b"'
+
+
+async def test_preserve_host_sends_the_visitors_host(upstream: str) -> None:
+    async with proxied(upstream, preserve_host=True) as client:
+        echoed = await client.get("/echo")
+        redirect = await client.get("/redirect")  # built from the Host it received
+        own = await client.get("/redirect-own")  # built from its own address
+    assert echoed.json()["headers"]["host"] == "portail.example"
+    assert echoed.json()["headers"]["x-forwarded-host"] == "portail.example"
+    assert redirect.headers["location"] == "http://portail.example/dechets/assistant"
+    assert own.headers["location"] == "http://portail.example/dechets/assistant"
+
+
+async def test_by_default_the_upstream_gets_its_own_host(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        echoed = await client.get("/echo")
+    assert echoed.json()["headers"]["host"] == upstream.removeprefix("http://")
+
+
+@pytest.mark.parametrize(
+    ("accepted", "forwarded"),
+    [
+        ("gzip, compress, deflate", "gzip, deflate"),
+        ("compress;q=1.0, gzip;q=0.8, *;q=0.1", "gzip;q=0.8"),
+        ("gzip;q=0, deflate", "deflate"),
+        ("GZIP", "GZIP"),
+        ("*", "identity"),
+        ("identity", "identity"),
+        ("gzip;q=nonsense", "identity"),
+        ("", "identity"),
+    ],
+)
+async def test_only_codings_the_client_accepts_and_the_proxy_can_open_go_upstream(
+    upstream: str, accepted: str, forwarded: str
+) -> None:
+    async with proxied(upstream) as client:
+        response = await client.get("/echo", headers={"Accept-Encoding": accepted})
+    assert response.json()["headers"]["accept-encoding"] == forwarded
+
+
+async def test_brotli_and_zstd_are_asked_for_where_they_can_be_opened(upstream: str) -> None:
+    async with proxied(upstream) as client:
+        response = await client.get("/echo", headers={"Accept-Encoding": "br, zstd, gzip"})
+    asked = response.json()["headers"]["accept-encoding"].split(", ")
+    assert asked == [c for c in ("br", "zstd") if decodable(c.encode())] + ["gzip"]
+
+
+def _header_lines(port: int, path: str) -> list[str]:
+    """The response's header lines exactly as they came over the wire."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+
+
+def _named(lines: list[str], name: str) -> list[str]:
+    return [v.strip() for k, _, v in (line.partition(":") for line in lines) if k.lower() == name]
+
+
+@contextmanager
+def bare_server(app: object) -> Iterator[str]:
+    """An upstream whose server adds no Date and no Server: the app's are the only ones."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        lifespan="off",
+        date_header=False,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_one_date_and_one_server_the_upstreams(upstream: str) -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    with cli_server(args, port, "/hop"):
+        for path in ("/dechets/assistant", "/hop", "/error", "/big"):
+            lines = _header_lines(port, path)
+            assert len(_named(lines, "date")) == 1, (path, lines)
+            assert _named(lines, "server") == ["uvicorn"], (path, lines)  # the upstream's
+        # Answered by the middleware itself: dated, no Server to speak of.
+        lines = _header_lines(port, "/.well-known/ai-disclosure")
+        assert len(_named(lines, "date")) == 1, lines
+        assert _named(lines, "server") == []
+
+
+def test_the_proxys_own_error_pages_are_dated() -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", f"http://127.0.0.1:{free_port()}",
+            "--manifest", str(EXAMPLE_MANIFEST), "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    with cli_server(args, port, "/.well-known/ai-disclosure"):
+        lines = _header_lines(port, "/dechets/assistant")
+    assert len(_named(lines, "date")) == 1, lines
+    assert email.utils.parsedate_to_datetime(_named(lines, "date")[0]).tzinfo is not None
+    assert _named(lines, "server") == []
+
+
+async def test_the_upstreams_date_is_relayed_and_a_missing_one_added() -> None:
+    with bare_server(upstream_app()) as bare:
+        async with proxied(bare) as client:
+            dated = await client.get("/dated")
+            undated = await client.get("/hop")
+    assert dated.headers.get_list("date") == [OLD_DATE]
+    assert dated.headers.get_list("server") == ["upstream/1"]
+    assert len(undated.headers.get_list("date")) == 1
+    assert email.utils.parsedate_to_datetime(undated.headers["date"]).year >= 2025
+    assert "server" not in undated.headers
+
+
+def test_a_trusted_terminator_tells_the_scheme_and_client(upstream: str) -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}", "--forwarded-allow-ips", "127.0.0.1"]  # fmt: skip
+    terminator = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20",
+                  "Host": "portail.example"}  # fmt: skip
+    with cli_server(args, port, "/hop"):
+        base = f"http://127.0.0.1:{port}"
+        echoed = httpx.get(base + "/echo", headers=terminator).json()["headers"]
+        redirect = httpx.get(base + "/redirect-own", headers=terminator)
+    assert echoed["x-forwarded-proto"] == "https"
+    assert echoed["x-forwarded-for"] == "198.51.100.20"
+    assert echoed["forwarded"] == 'for="198.51.100.20";proto=https;host="portail.example"'
+    assert redirect.headers["location"] == "https://portail.example/dechets/assistant"
+
+
+def test_without_a_trusted_terminator_the_scheme_is_the_connections(upstream: str) -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20"}
+    with cli_server(args, port, "/hop"):
+        echoed = httpx.get(f"http://127.0.0.1:{port}/echo", headers=forged).json()["headers"]
+    assert echoed["x-forwarded-proto"] == "http"
+    assert echoed["x-forwarded-for"] == "127.0.0.1"
+
+
+def test_the_cli_proxy_writes_down_no_address_path_or_user_agent(upstream: str) -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}", "--forwarded-allow-ips", "127.0.0.1"]  # fmt: skip
+    visitor = {"User-Agent": "VisitorBrowser/9.9", "X-Forwarded-For": "198.51.100.77",
+               "Cookie": "session=visitor-secret"}  # fmt: skip
+    with cli_server(args, port, "/hop") as process:
+        base = f"http://127.0.0.1:{port}"
+        for path in ("/dechets/assistant?who=visitor-query", "/error", "/missing-visitor-path"):
+            httpx.get(base + path, headers=visitor)
+    output: str = process.output  # type: ignore[attr-defined]
+    for secret in ("198.51.100.77", "visitor", "VisitorBrowser", "GET ", "/dechets"):
+        assert secret not in output, output

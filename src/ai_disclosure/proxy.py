@@ -5,9 +5,26 @@ puts ``AIDisclosureMiddleware`` in front of ``ReverseProxy``: the upstream app g
 headers, notice and logging without a code change.
 
 * Bodies stream both ways, chunk by chunk; nothing is buffered whole.
-* Hop-by-hop headers are dropped; ``X-Forwarded-*`` and ``Forwarded`` are set.
-* Compressed HTML is decompressed on the way through (the notice must be
-  inserted into it); other compressed bodies pass as they are.
+* Hop-by-hop headers are dropped. ``X-Forwarded-For/Proto/Host`` and ``Forwarded``
+  are set from what the server established (peer address, scheme, ``Host``); the
+  same headers sent by a visitor are dropped, never passed on, so nobody can tell
+  the app a scheme or host of their choosing. A TLS terminator in front is trusted
+  through the server (uvicorn's ``forwarded_allow_ips``), which rewrites the scope.
+* ``Host``: by default the upstream's own (its URL's host), as nginx and Apache do
+  by default; ``preserve_host=True`` sends the visitor's instead. The default is
+  the safe one to switch on in front of an app nobody has reconfigured: it keeps
+  answering the name it was set up for (virtual hosts, ``ALLOWED_HOSTS``), and a
+  visitor-chosen ``Host`` only reaches it as ``X-Forwarded-Host``, which an app
+  reads only once told to trust it (Django ``USE_X_FORWARDED_HOST``, Flask
+  ``ProxyFix``). Apps that check ``Origin`` against the host (Django's CSRF check)
+  need one or the other; docs/proxy.md gives the settings.
+* ``Date`` and ``Server`` are the upstream's: run the server with its own off
+  (uvicorn ``date_header=False, server_header=False``). The proxy dates what it
+  answers itself and what the upstream sent undated (RFC 9110 6.6.1).
+* Bodies pass as the upstream sent them, compressed or not, ``Content-Length``
+  and ``ETag`` included. The upstream is offered only the codings the client
+  accepts and the middleware can open (``_encoding.decodable``): pages travel
+  compressed and the notice still gets into them.
 * Upstream failures become a clear 502 (unreachable) or 504 (too slow) page.
 * WebSockets are refused with a clear reason: a 501 answer where the server
   supports denial responses, else close code 1008 with the reason.
@@ -16,17 +33,19 @@ headers, notice and logging without a code change.
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from email.utils import formatdate
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ._encoding import decodable
 from ._headers import HEADER_NAME
-from ._types import Message, Receive, Scope, Send
+from ._types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ReverseProxy"]
+__all__ = ["ReverseProxy", "dated"]
 
 #: RFC 9110 7.6.1: meaningful for one connection only, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -42,9 +61,18 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-#: Encodings httpx can undo without optional packages.
-_DECODABLE = (b"gzip", b"deflate", b"identity")
-_HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+#: Where the request came from: only the proxy says it, from its server's view.
+_FORWARDING = frozenset(
+    {
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"x-forwarded-proto",
+        b"x-real-ip",
+    }
+)
 
 
 def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
@@ -56,6 +84,75 @@ def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
         for token in value.split(b",")
     }
     return HOP_BY_HOP | named
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
+    return next((v for k, v in headers if k.lower() == name), b"")
+
+
+def _quoted(value: bytes) -> bytes:
+    """An RFC 7239 quoted-string: a Host with a quote cannot add parameters."""
+    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def _accept_encoding(accepted: bytes, usable: Callable[[bytes], bool]) -> bytes:
+    """The client's ``Accept-Encoding`` cut down to the codings ``usable`` accepts.
+
+    The upstream must not compress HTML in a coding the notice cannot get through,
+    nor in one the client refused (``q=0``); ``*`` is dropped, as it names no
+    coding. With nothing left, ``identity``.
+    """
+    kept = []
+    for item in accepted.split(b","):
+        coding, _, params = item.partition(b";")
+        coding = coding.strip().lower()
+        if not coding or coding in (b"*", b"identity") or not usable(coding):
+            continue
+        quality = params.strip().lower()
+        if quality.startswith(b"q=") and _refused(quality[2:]):
+            continue
+        kept.append(item.strip())
+    return b", ".join(kept) or b"identity"
+
+
+def _refused(quality: bytes) -> bool:
+    try:
+        return float(quality) <= 0
+    except ValueError:
+        return True
+
+
+def _date() -> tuple[bytes, bytes]:
+    return b"date", formatdate(usegmt=True).encode()
+
+
+def _dated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    if any(k.lower() == b"date" for k, _ in headers):
+        return headers
+    return [*headers, _date()]
+
+
+def dated(app: ASGIApp) -> ASGIApp:
+    """Wrap ``app`` so every HTTP response carries a ``Date`` (RFC 9110 6.6.1).
+
+    For a server that adds none of its own (uvicorn ``date_header=False``, so the
+    upstream's ``Date`` is the only one): the middleware's own answers, such as
+    ``/.well-known/ai-disclosure``, get theirs here.
+    """
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _dated(list(message.get("headers", ())))}
+            await send(message)
+
+        await app(scope, receive, send_dated)
+
+    return wrapped
 
 
 class _ClientGone(Exception):
@@ -73,7 +170,11 @@ class _NoCookies(CookieJar):
 
 
 class ReverseProxy:
-    """Forward every HTTP request to ``upstream`` and stream the answer back."""
+    """Forward every HTTP request to ``upstream`` and stream the answer back.
+
+    ``preserve_host=True`` sends the visitor's ``Host`` upstream instead of the
+    upstream's own (nginx's ``proxy_set_header Host $host``).
+    """
 
     def __init__(
         self,
@@ -82,6 +183,7 @@ class ReverseProxy:
         client: httpx.AsyncClient | None = None,
         timeout: float = 60.0,
         connect_timeout: float = 5.0,
+        preserve_host: bool = False,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -89,6 +191,7 @@ class ReverseProxy:
                 f"upstream must be an http(s) URL such as http://127.0.0.1:8080, got {upstream!r}"
             )
         self.upstream = upstream.rstrip("/")
+        self.preserve_host = preserve_host
         self._own_client = client is None
         self.client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -129,7 +232,7 @@ class ReverseProxy:
         reason = "ai-disclosure proxy: WebSockets are not forwarded; connect to the app directly"
         if "websocket.http.response" in scope.get("extensions", {}):
             body = reason.encode()
-            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), _date()]
             await send({"type": "websocket.http.response.start", "status": 501, "headers": headers})
             await send({"type": "websocket.http.response.body", "body": body})
             return
@@ -137,35 +240,26 @@ class ReverseProxy:
 
     def _request_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         incoming: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
-        drop = _hop_by_hop(incoming) | {b"host", b"accept-encoding"}
+        drop = _hop_by_hop(incoming) | _FORWARDING | {b"host", b"accept-encoding"}
         headers = [(k, v) for k, v in incoming if k.lower() not in drop]
-        host = next((v for k, v in incoming if k.lower() == b"host"), b"")
-        client = scope.get("client")
+        host = _header(incoming, b"host")
         scheme = scope.get("scheme", "http").encode()
-        forwarded_for = next((v for k, v in incoming if k.lower() == b"x-forwarded-for"), None)
+        if self.preserve_host and host:
+            headers.append((b"host", host))
+        forwarded = [b"proto=" + scheme]
+        client = scope.get("client")
         if client:
             address = client[0].encode()
-            forwarded_for = forwarded_for + b", " + address if forwarded_for else address
+            headers.append((b"x-forwarded-for", address))
             node = b"[" + address + b"]" if b":" in address else address  # RFC 7239: IPv6
-            forwarded = b'for="' + node + b'";proto=' + scheme
-            if host:
-                forwarded += b';host="' + host + b'"'
-            headers = [
-                (k, v) for k, v in headers if k.lower() not in (b"x-forwarded-for", b"forwarded")
-            ]
-            headers += [(b"x-forwarded-for", forwarded_for), (b"forwarded", forwarded)]
-        headers += [(b"x-forwarded-proto", scheme)]
+            forwarded.insert(0, b'for="' + node + b'"')
+        headers.append((b"x-forwarded-proto", scheme))
         if host:
-            headers += [(b"x-forwarded-host", host)]
-        # Ask only for encodings this proxy can undo, so HTML can still get its notice.
-        # Ask only for encodings this proxy can undo (HTML must stay open to the
-        # notice), and only among those the client itself accepts.
-        accepted = next((v for k, v in incoming if k.lower() == b"accept-encoding"), b"")
-        wanted = [c for c in (b"gzip", b"deflate") if c in accepted.lower()]
-        if wanted:
-            headers += [(b"accept-encoding", b", ".join(wanted))]
-        else:
-            headers += [(b"accept-encoding", b"identity")]
+            headers.append((b"x-forwarded-host", host))
+            forwarded.append(b"host=" + _quoted(host))
+        headers.append((b"forwarded", b";".join(forwarded)))
+        accepted = _accept_encoding(_header(incoming, b"accept-encoding"), decodable)
+        headers.append((b"accept-encoding", accepted))
         return headers
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -217,25 +311,13 @@ class ReverseProxy:
     async def _relay(self, scope: Scope, response: httpx.Response, send: Send) -> None:
         raw_headers = list(response.headers.raw)
         drop = _hop_by_hop(raw_headers)
-        content_type = response.headers.get("content-type", "").encode("latin-1").lower()
-        encoding = response.headers.get("content-encoding", "identity").encode().lower().strip()
-        decode = content_type.startswith(_HTML_TYPES) and encoding in _DECODABLE
-        if decode and encoding != b"identity":
-            drop = drop | {b"content-encoding", b"content-length"}
         headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in drop]
-        if decode and encoding != b"identity":
-            # Decompressed: no longer the bytes the upstream's strong ETag named.
-            headers = [
-                (k, b"W/" + v if k == b"etag" and not v.startswith(b"W/") else v)
-                for k, v in headers
-            ]
-        headers = [self._rewrite_location(scope, k, v) for k, v in headers]
+        headers = _dated([self._rewrite_location(scope, k, v) for k, v in headers])
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
-        chunks = response.aiter_bytes() if decode else response.aiter_raw()
         try:
-            async for chunk in chunks:
+            async for chunk in response.aiter_raw():
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.TransportError:
@@ -287,6 +369,7 @@ async def _error_page(send: Send, status: int, reason: str) -> None:
             (b"content-length", str(len(page)).encode()),
             (b"cache-control", b"no-store"),
             (HEADER_NAME.lower().encode(), b"mode=none"),
+            _date(),
         ],
     }
     await send(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -42,6 +43,16 @@ def register(subparsers: Any) -> None:
         help="where the notice goes in pages",
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=60.0, help="upstream read timeout, s")
+    parser.add_argument(
+        "--preserve-host", action="store_true",
+        help="send the visitor's Host to the upstream instead of the upstream's own "
+        "(the app must accept that name, e.g. Django ALLOWED_HOSTS); see docs/proxy.md",
+    )  # fmt: skip
+    parser.add_argument(
+        "--forwarded-allow-ips", metavar="IPS",
+        help="comma-separated addresses or networks of a TLS terminator in front, whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (default: nobody's)",
+    )  # fmt: skip
     _add_registry_options(parser)  # with them, disclosure counts go to that register
     parser.add_argument(
         "--spool-dir", metavar="DIR",
@@ -59,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
     from .._manifest import load_manifest
     from .._middleware import AIDisclosureMiddleware
     from .._transport import DisclosureLogger
-    from ..proxy import ReverseProxy
+    from ..proxy import ReverseProxy, dated
 
     if args.registry and not args.token:
         print(f"--registry needs the service's token: set ${TOKEN_ENV}", file=sys.stderr)
         return 1
     try:
         manifest = load_manifest(args.manifest)
-        proxy = ReverseProxy(args.upstream, timeout=args.timeout)
+        proxy = ReverseProxy(args.upstream, timeout=args.timeout, preserve_host=args.preserve_host)
         logger = None
         if args.registry:
             logger = DisclosureLogger(
@@ -80,9 +91,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"Proxy: http://{host}:{port}/ -> {proxy.upstream}  (Ctrl+C to stop)", flush=True)
     if logger is not None:
         print(f"Disclosure counts go to {args.registry}", flush=True)
-    # proxy_headers off: the client address is the peer's, never a header a visitor
-    # could forge; access log off: no visitor's address or path is written down.
+    # httpx logs every request's URL at INFO: never written down, whatever the
+    # logging set-up.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", proxy_headers=False, access_log=False
+        dated(app),
+        host=host,
+        port=port,
+        log_level="warning",
+        # No visitor's address or path is written down.
+        access_log=False,
+        # The client and scheme are the peer's, unless the peer is a named terminator:
+        # never a header any visitor could forge.
+        proxy_headers=args.forwarded_allow_ips is not None,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        # One Date and one Server per response, the upstream's.
+        date_header=False,
+        server_header=False,
     )
     return 0
