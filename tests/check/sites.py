@@ -3,6 +3,7 @@
 Every site is an ASGI app served on its own 127.0.0.1 port (its own origin). The
 baseline AI page (``GOOD``) passes every check; each broken site changes one
 thing, so a test can assert that exactly that check fails, with its reason.
+``no_ai`` uses no AI and declares nothing, as most sites on the web.
 """
 
 from __future__ import annotations
@@ -41,15 +42,21 @@ SITES = (
     "polite",
     "generic",
     "moved",
+    "no_ai",
+    "notice_only",
+    "register_json",
+    "own_register",
+    "own_register_json",
 )
 
 
 class Hits:
-    """Requests a site received: (method, path, start time), and the most that
-    were in flight at once."""
+    """Requests a site received: (method, path, start time), (method, path,
+    ``Accept``), and the most that were in flight at once."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, float]] = []
+        self.accepts: list[tuple[str, str, str]] = []
         self.in_flight = 0
         self.most_in_flight = 0
 
@@ -62,6 +69,8 @@ class Hits:
                 await app(scope, receive, send)
                 return
             self.requests.append((scope["method"], scope["path"], time.monotonic()))
+            accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+            self.accepts.append((scope["method"], scope["path"], accept))
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
             try:
@@ -175,30 +184,103 @@ def ai_site(
     return Starlette(routes=routes)
 
 
+def prefers_html(accept: str) -> bool:
+    """Whether an ``Accept`` value ranks ``text/html`` above ``application/json``
+    (a plain reading of q-values, enough for the auditor's requests)."""
+
+    def quality(media: str) -> float:
+        for part in accept.lower().split(","):
+            name, *params = (piece.strip() for piece in part.split(";"))
+            if name == media:
+                q = next((p[2:] for p in params if p.startswith("q=")), "1")
+                return float(q)
+        return 0.0
+
+    return quality("text/html") > quality("application/json")
+
+
+_ENTRY = b"<!doctype html><html lang='fr'><title>Registre</title><h1>Assistant</h1></html>"
+
+
 def register_app() -> ASGIApp:
-    """A register: entries under /systems/ answer HEAD and GET; /get-only/ refuses
-    HEAD (405) but answers GET; everything else is 404."""
+    """A register, its entries readable by people. Under /systems/ an HTML page
+    (HEAD and GET); /get-only/ refuses HEAD (405) but answers GET; /untyped/
+    answers HTML without a media type; /json/ answers JSON only; /negotiated/
+    answers HTML to browsers and JSON to ``Accept: application/json``;
+    /moved/X redirects to /systems/X; everything else is 404."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
         path, method = scope["path"], scope["method"]
-        if path.startswith("/systems/") or (path.startswith("/get-only/") and method == "GET"):
-            status = 200
+        accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+        status, content_type, body = 200, b"text/html; charset=utf-8", _ENTRY
+        extra: list[tuple[bytes, bytes]] = []
+        if path.startswith("/systems/"):
+            pass
         elif path.startswith("/get-only/"):
-            status = 405
+            status = 200 if method == "GET" else 405
+        elif path.startswith("/untyped/"):
+            content_type = b""
+        elif path.startswith("/json/") or (
+            path.startswith("/negotiated/") and not prefers_html(accept)
+        ):
+            content_type, body = b"application/json", b'{"system": "bot"}'
+        elif path.startswith("/negotiated/"):
+            pass
+        elif path.startswith("/moved/"):
+            status, body = 302, b""
+            extra = [(b"location", b"/systems/" + path.removeprefix("/moved/").encode())]
         else:
-            status = 404
-        body = b"" if method == "HEAD" else b"register entry"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"14")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+            status, content_type, body = 404, b"text/plain", b"not found"
+        headers = [(b"content-length", str(len(body)).encode()), *extra]
+        if content_type:
+            headers.append((b"content-type", content_type))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
     return app
+
+
+def _plain(title: str, links: str = "") -> Callable[[Request], Response]:
+    """A page that uses no AI and says nothing about it: no header, no meta."""
+
+    def endpoint(request: Request) -> Response:
+        return HTMLResponse(html(f"<main><h1>{title}</h1><p>Horaires.</p>{links}</main>"))
+
+    return endpoint
+
+
+def own_register(entry_lang: str = "fr", *, negotiates: bool = True) -> Starlette:
+    """A site whose notice links to its own ``/.well-known/ai-disclosure`` (no
+    register URL). ``negotiates``: it answers people an HTML page and machines
+    (``Accept: application/json``) the manifest; else the manifest only."""
+    document = manifest(("/ai*", "bot"))
+    page = replace(
+        GOOD,
+        headers={
+            "AI-Disclosure": "mode=ai-originated",
+            "Link": '</.well-known/ai-disclosure>; rel="ai-disclosure"',
+        },
+        body="<div data-ai-disclosure-notice><p>Vous échangez avec une IA.</p>"
+        '<a href="/.well-known/ai-disclosure">Fiche complète dans le registre</a></div>',
+    )
+
+    def well_known(request: Request) -> Response:
+        headers = {"AI-Disclosure": "mode=none", "Vary": "Accept"}
+        if negotiates and prefers_html(request.headers.get("accept", "")):
+            text = html(
+                "<main><h1>Intelligence artificielle : Assistant</h1></main>", lang=entry_lang
+            )
+            return HTMLResponse(text, headers=headers)
+        return JSONResponse(document, headers=headers)
+
+    return Starlette(
+        routes=[
+            Route("/", _no_ai('<a href="/ai">ai</a>')),
+            Route("/ai", _page(page, "")),
+            Route("/.well-known/ai-disclosure", well_known),
+        ]
+    )
 
 
 def _chain(depth: int) -> list[Route]:
@@ -241,6 +323,13 @@ def build(urls: Mapping[str, str]) -> tuple[dict[str, ASGIApp], dict[str, Hits]]
         head='<meta name="ai-disclosure" content="ai-generated">',
         body="<article><h1>Budget</h1><p>Enquête de nos journalistes.</p></article>"
         '<aside aidisclosure="ai-generated"><p>Résumé : le budget augmente.</p></aside>',
+    )
+    notice_only = AIPage(headers={}, head="")
+    json_register = replace(
+        GOOD,
+        headers={"AI-Disclosure": "mode=ai-originated"},
+        body="<div data-ai-disclosure-notice><p>Vous échangez avec une IA.</p>"
+        '<a href="{register}/json/bot">Fiche du registre</a></div>',
     )
     keyword_page = AIPage(
         headers={"AI-Disclosure": "mode=ai-modified"},
@@ -311,6 +400,35 @@ def build(urls: Mapping[str, str]) -> tuple[dict[str, ASGIApp], dict[str, Hits]]
             {"/summary": generic_page, "/translated": keyword_page},
             declared=PlainTextResponse("Not Found", status_code=404),
         ),
+        "no_ai": Starlette(
+            routes=[
+                Route("/", _plain("Accueil", '<a href="/piscine">p</a> <a href="/doc.pdf">d</a>')),
+                Route("/piscine", _plain("Piscine", '<a href="/">accueil</a>')),
+                Route("/doc.pdf", lambda r: Response(b"%PDF-1.4", media_type="application/pdf")),
+            ]
+        ),
+        "notice_only": ai_site(
+            register,
+            {"/ai": notice_only},
+            declared=PlainTextResponse("Not Found", status_code=404),
+        ),
+        "register_json": ai_site(
+            register,
+            {
+                "/ai": json_register,
+                "/ai-negotiated": replace(
+                    json_register, body=json_register.body.replace("/json/", "/negotiated/")
+                ),
+                "/ai-untyped": replace(
+                    json_register, body=json_register.body.replace("/json/", "/untyped/")
+                ),
+                "/ai-moved": replace(
+                    json_register, body=json_register.body.replace("/json/", "/moved/")
+                ),
+            },
+        ),
+        "own_register": own_register(),
+        "own_register_json": own_register(negotiates=False),
         "moved": Starlette(
             routes=[
                 Route(

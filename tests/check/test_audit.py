@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from ai_disclosure.check import Options, PageReport, RunReport, SiteReport, Status, audit
-from ai_disclosure.check.results import CHECKS
+from ai_disclosure.check.results import CHECKS, Declaration
 
 from .conftest import LocalOnly, Servers
 
 PASS, WARN, FAIL, NA = Status.PASS, Status.WARN, Status.FAIL, Status.NA
+UNDECLARED = Status.UNDECLARED
 
 
 async def run(*urls: str, **options: Any) -> RunReport:
@@ -86,7 +87,9 @@ async def test_the_demo_passes_every_check(servers: Servers) -> None:
         reason(page(demo, "/en/waste"), "language")
         == "notice <ai-notice> in the page's language (en)"
     )
+    assert chatbot.declaration is Declaration.AI
     home = page(demo, "/")
+    assert home.declaration is Declaration.NO_AI
     assert statuses(home) == {
         "header": PASS,
         "meta": NA,
@@ -113,21 +116,33 @@ async def test_the_good_baseline_passes(servers: Servers) -> None:
 # --- One failure per site ----------------------------------------------------------
 
 
-async def test_header_missing(servers: Servers) -> None:
-    found = page(await site(servers["missing_header"]), "/ai")
-    assert only_failure(found, "header") == "AI-Disclosure header missing"
-    assert statuses(found)["meta"] is WARN
-    assert (
-        reason(found, "meta") == "meta says ai-autonomous but the AI-Disclosure header is missing"
+async def test_a_missing_header_is_not_a_failure(servers: Servers) -> None:
+    report = await run(servers["missing_header"])
+    found = page(report.sites[0], "/ai")
+    assert found.verdict is PASS
+    assert statuses(found)["header"] is NA
+    assert reason(found, "header") == "no AI-Disclosure header (optional)"
+    assert reason(found, "meta") == "meta ai-autonomous (no AI-Disclosure header to compare)"
+    assert found.declaration is Declaration.AI
+    assert report.exit_code == 0
+
+
+async def test_header_garbage_warns(servers: Servers) -> None:
+    report = await run(servers["garbage_header"])
+    (garbage_site,) = report.sites
+    garbage = page(garbage_site, "/ai")
+    assert garbage.verdict is WARN
+    assert reason(garbage, "header").startswith(
+        "AI-Disclosure '???garbage' invalid: AI-Disclosure is not a"
     )
-
-
-async def test_header_garbage(servers: Servers) -> None:
-    report = await site(servers["garbage_header"])
-    garbage = only_failure(page(report, "/ai"), "header")
-    assert garbage.startswith("AI-Disclosure '???garbage' invalid: AI-Disclosure is not a")
-    robot = only_failure(page(report, "/ai-robot"), "header")
-    assert robot.startswith("AI-Disclosure 'mode=robot' invalid: unknown mode 'robot'")
+    robot = page(garbage_site, "/ai-robot")
+    assert statuses(robot)["header"] is WARN
+    assert reason(robot, "header").startswith(
+        "AI-Disclosure 'mode=robot' invalid: unknown mode 'robot'"
+    )
+    assert report.exit_code == 0
+    strict = page(await site(servers["garbage_header"], strict=True), "/ai")
+    assert only_failure(strict, "header") == reason(garbage, "header")
 
 
 async def test_meta_missing_on_an_ai_page(servers: Servers) -> None:
@@ -155,15 +170,13 @@ async def test_ai_page_without_any_notice(servers: Servers) -> None:
 async def test_notice_language_differs_from_the_page(servers: Servers) -> None:
     report = await site(servers["notice_lang"])
     inherited = page(report, "/ai")
-    assert statuses(inherited)["language"] is WARN
-    assert reason(inherited, "language") == (
-        "notice <div> inherits lang=en from <section> but the page is lang=fr; "
-        "give the notice its own lang"
+    assert only_failure(inherited, "language") == (
+        "no notice in the page's language (lang=fr): notice <div> inherits lang=en from <section>"
     )
-    assert inherited.verdict is WARN
     declared = page(report, "/ai-own")
-    assert reason(declared, "language") == "notice <div> declares lang=en on a lang=fr page"
-    assert declared.verdict is PASS
+    assert only_failure(declared, "language") == (
+        "no notice in the page's language (lang=fr): notice <div> is lang=en"
+    )
 
 
 async def test_register_link_404(servers: Servers) -> None:
@@ -256,7 +269,8 @@ async def test_other_origins_are_not_followed(servers: Servers) -> None:
     pdf = page(report, "/file.pdf")
     assert pdf.content_type == "application/pdf"
     assert reason(pdf, "meta") == "not an HTML page"
-    assert statuses(pdf)["header"] is FAIL
+    assert statuses(pdf)["header"] is NA
+    assert pdf.verdict is UNDECLARED
 
 
 async def test_requests_are_polite(servers: Servers) -> None:
@@ -323,3 +337,120 @@ async def test_a_bad_url_is_reported_not_crawled(bad: str) -> None:
     report = await run(bad)
     assert report.sites[0].error == f"not an http(s) URL: {bad}"
     assert report.exit_code == 2
+
+
+# --- Law 6, not the draft: declaring nothing is not a failure -------------------------------
+
+
+async def test_a_site_without_ai_declares_nothing_and_passes(servers: Servers) -> None:
+    report = await run(servers["no_ai"])
+    assert report.exit_code == 0
+    (quiet,) = report.sites
+    assert quiet.manifest_state == "missing"
+    assert sorted(p.url.removeprefix(quiet.origin) for p in quiet.pages) == [
+        "/",
+        "/doc.pdf",
+        "/piscine",
+    ]
+    assert {p.declaration for p in quiet.pages} == {Declaration.UNDECLARED}
+    assert {p.verdict for p in quiet.pages} == {UNDECLARED}
+    assert quiet.counts()[UNDECLARED] == 3
+    home = page(quiet, "/")
+    assert reason(home, "header") == "no AI-Disclosure header (optional)"
+    assert set(statuses(home).values()) == {NA}
+
+
+async def test_strict_fails_pages_that_declare_nothing(servers: Servers) -> None:
+    report = await run(servers["no_ai"], strict=True)
+    assert report.exit_code == 1
+    assert report.strict
+    (quiet,) = report.sites
+    assert {p.verdict for p in quiet.pages} == {FAIL}
+    assert only_failure(page(quiet, "/piscine"), "header") == (
+        "nothing declared: no AI-Disclosure header, no ai-disclosure meta (--strict: every "
+        "page must declare, mode=none or human-only where no AI is involved)"
+    )
+    assert reason(page(quiet, "/doc.pdf"), "header").startswith(
+        "nothing declared: no AI-Disclosure header, not an HTML page"
+    )
+    # Pages that declare, mode=none included, pass as before.
+    good = await run(servers["good"], strict=True)
+    assert good.exit_code == 0
+    assert {p.verdict for p in good.sites[0].pages} == {PASS}
+
+
+async def test_a_notice_without_the_meta_fails(servers: Servers) -> None:
+    report = await run(servers["notice_only"])
+    assert report.exit_code == 1
+    found = page(report.sites[0], "/ai")
+    assert found.declaration is Declaration.AI
+    assert only_failure(found, "meta") == (
+        "meta ai-disclosure missing on a page involving AI ([data-ai-disclosure-notice])"
+    )
+    assert reason(found, "header") == "no AI-Disclosure header (optional)"
+
+
+async def test_a_register_link_answering_json_only_fails(servers: Servers) -> None:
+    report = await run(servers["register_json"])
+    assert report.exit_code == 1
+    (json_site,) = report.sites
+    register = servers["register"]
+    assert only_failure(page(json_site, "/ai"), "register") == (
+        f"register link {register}/json/bot answers JSON only (application/json), "
+        "not a page people can read"
+    )
+    # HTML to a browser, JSON to machines: a citizen gets the page.
+    negotiated = page(json_site, "/ai-negotiated")
+    assert negotiated.verdict is PASS
+    assert reason(negotiated, "register") == f"register link {register}/negotiated/bot answered 200"
+    # No media type: recognised as HTML by its first bytes, as browsers do.
+    assert page(json_site, "/ai-untyped").verdict is PASS
+    # A redirect is followed to the page it leads to.
+    assert reason(page(json_site, "/ai-moved"), "register") == (
+        f"register link {register}/moved/bot answered 200"
+    )
+
+
+async def test_register_links_are_asked_for_as_a_browser_asks(servers: Servers) -> None:
+    hits = servers.hits["register"]
+    before = len(hits.accepts)
+    await run(servers["register_json"])
+    asked = {(method, path): accept for method, path, accept in hits.accepts[before:]}
+    for path in ("/json/bot", "/negotiated/bot"):
+        assert asked["HEAD", path].startswith("text/html,"), asked
+    # HEAD named no media type: GET, to recognise HTML by its first bytes.
+    assert asked["GET", "/untyped/bot"].startswith("text/html,")
+
+
+async def test_a_site_serving_its_own_register_page(servers: Servers) -> None:
+    """No register URL: the notice links to /.well-known/ai-disclosure, which
+    answers people a page and the auditor (asking for JSON) the manifest."""
+    report = await run(servers["own_register"])
+    assert report.exit_code == 0
+    (own,) = report.sites
+    assert own.manifest_state == "valid"
+    manifest_get = next(
+        accept
+        for method, path, accept in servers.hits["own_register"].accepts
+        if (method, path) == ("GET", "/.well-known/ai-disclosure")
+    )
+    assert manifest_get == "application/json"
+    found = page(own, "/ai")
+    assert set(statuses(found).values()) == {PASS}
+    assert reason(found, "register") == (
+        f"register link {own.origin}/.well-known/ai-disclosure answered 200"
+    )
+    assert (
+        reason(found, "manifest") == 'header mode=ai-originated matches manifest rule "/ai*" (bot)'
+    )
+
+
+async def test_a_register_link_to_the_raw_manifest_fails(servers: Servers) -> None:
+    report = await run(servers["own_register_json"])
+    assert report.exit_code == 1
+    (raw,) = report.sites
+    assert raw.manifest_state == "valid"
+    assert only_failure(page(raw, "/ai"), "register") == (
+        f"register link {raw.origin}/.well-known/ai-disclosure answers JSON only "
+        "(application/json), not a page people can read"
+    )

@@ -55,7 +55,7 @@ def test_the_demo_passes_exit_0(
 ) -> None:
     assert cli(servers["demo"], "--delay", "0") == 0
     captured = capsys.readouterr()
-    assert re.search(r"\b(\d+) pages: \1 pass, 0 warn, 0 fail\n", captured.out)
+    assert re.search(r"\b(\d+) pages: \1 pass, 0 warn, 0 fail, 0 no AI declared\n", captured.out)
     assert "Failures and warnings" not in captured.out
     # Not a terminal: plain progress lines, no carriage returns.
     assert f"checking 1/50 {servers['demo']}/\n" in captured.err
@@ -83,6 +83,25 @@ def test_json_output(cli: Run, servers: Servers, capsys: pytest.CaptureFixture[s
     assert ai["checks"]["notice"]["reason"].startswith("no human-readable notice")
     assert set(ai["checks"]) == {"header", "meta", "notice", "language", "register", "manifest"}
     assert data["summary"]["verdicts"]["fail"] == 1
+
+
+def test_a_site_without_ai_exits_0_unless_strict(
+    cli: Run, servers: Servers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(servers["no_ai"], "--delay", "0") == 0
+    out = capsys.readouterr().out
+    assert "3 pages: 0 pass, 0 warn, 0 fail, 3 no AI declared" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("/piscine "))
+    assert row.split()[:3] == ["/piscine", "200", "nothing"]
+    assert "Failures and warnings" not in out
+
+    assert cli(servers["no_ai"], "--delay", "0", "--strict", "--json") == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["strict"] is True
+    assert data["exit_code"] == 1
+    assert data["summary"]["declarations"] == {"ai": 0, "no-ai": 0, "undeclared": 3}
+    assert data["summary"]["verdicts"]["fail"] == 3
+    assert {page["declaration"] for page in data["sites"][0]["pages"]} == {"undeclared"}
 
 
 def test_unreachable_start_url_exit_2(

@@ -9,6 +9,7 @@ from ai_disclosure.check.progress import LineProgress, TerminalProgress, progres
 from ai_disclosure.check.report import ASCII_SYMBOLS, SYMBOLS, render_table, symbols_for, to_json
 from ai_disclosure.check.results import (
     CHECKS,
+    Declaration,
     PageReport,
     RunReport,
     SiteReport,
@@ -20,9 +21,12 @@ from ai_disclosure.check.results import (
 ORIGIN = "https://ville.example"
 
 
-def _page(path: str, **statuses: Status) -> PageReport:
+def _page(path: str, declaration: Declaration = Declaration.AI, **statuses: Status) -> PageReport:
     checks = {name: Verdict(statuses.get(name, Status.PASS), f"{name} reason") for name in CHECKS}
-    return PageReport(ORIGIN + path, 1, 200, "text/html", checks)
+    return PageReport(ORIGIN + path, 1, 200, "text/html", checks, declaration)
+
+
+_QUIET = dict.fromkeys(("header", "meta", "notice", "language", "register"), Status.NA)
 
 
 REPORT = RunReport(
@@ -34,6 +38,8 @@ REPORT = RunReport(
                 _page("/"),
                 _page("/ai", meta=Status.FAIL, language=Status.WARN),
                 _page("/api?q=" + "x" * 80, notice=Status.NA),
+                _page("/piscine", Declaration.UNDECLARED, **_QUIET),
+                _page("/horaires", Declaration.NO_AI, **_QUIET),
             ),
             skipped=(Skipped(ORIGIN + "/private", "disallowed by robots.txt"),),
             unvisited=3,
@@ -52,12 +58,20 @@ def test_json_structure() -> None:
     data = json.loads(json.dumps(to_json(REPORT)))
     assert data["format"] == 1
     assert data["checks"] == list(CHECKS)
+    assert data["strict"] is False
     assert data["exit_code"] == 2
     assert data["summary"]["sites"] == 2
     assert data["summary"]["unreachable"] == 1
-    assert data["summary"]["pages"] == 3
-    assert data["summary"]["verdicts"] == {"pass": 2, "warn": 0, "fail": 1, "n/a": 0}
-    assert data["summary"]["checks"]["meta"] == {"pass": 2, "warn": 0, "fail": 1, "n/a": 0}
+    assert data["summary"]["pages"] == 5
+    assert data["summary"]["verdicts"] == {
+        "pass": 3,
+        "warn": 0,
+        "fail": 1,
+        "n/a": 0,
+        "undeclared": 1,
+    }
+    assert data["summary"]["declarations"] == {"ai": 3, "no-ai": 1, "undeclared": 1}
+    assert data["summary"]["checks"]["meta"] == {"pass": 2, "warn": 0, "fail": 1, "n/a": 2}
     site, down = data["sites"]
     assert down["error"] == "unreachable"
     assert down["pages"] == []
@@ -69,10 +83,22 @@ def test_json_structure() -> None:
     }
     assert site["skipped"] == [{"url": ORIGIN + "/private", "reason": "disallowed by robots.txt"}]
     assert site["unvisited"] == 3
-    assert site["summary"] == {"pages": 3, "pass": 2, "warn": 0, "fail": 1, "n/a": 0}
+    assert site["summary"] == {
+        "pages": 5,
+        "pass": 3,
+        "warn": 0,
+        "fail": 1,
+        "n/a": 0,
+        "undeclared": 1,
+        "declarations": {"ai": 3, "no-ai": 1, "undeclared": 1},
+    }
     page = site["pages"][1]
     assert page["url"] == ORIGIN + "/ai"
+    assert page["declaration"] == "ai"
     assert page["verdict"] == "fail"
+    quiet = site["pages"][3]
+    assert (quiet["declaration"], quiet["verdict"]) == ("undeclared", "undeclared")
+    assert site["pages"][4]["verdict"] == "pass"
     assert page["http_status"] == 200
     assert page["checks"]["meta"] == {"status": "fail", "reason": "meta reason"}
     assert page["checks"]["language"]["status"] == "warn"
@@ -86,6 +112,7 @@ def test_table() -> None:
     assert header.split() == [
         "Page",
         "HTTP",
+        "Declares",
         "Header",
         "Meta",
         "Notice",
@@ -94,7 +121,11 @@ def test_table() -> None:
         "Manifest",
     ]
     row = next(line for line in lines if line.strip().startswith("/ai "))
-    assert row.split() == ["/ai", "200", "✓", "✗", "✓", "!", "✓", "✓"]
+    assert row.split() == ["/ai", "200", "AI", "✓", "✗", "✓", "!", "✓", "✓"]
+    quiet = next(line for line in lines if line.strip().startswith("/piscine "))
+    assert quiet.split() == ["/piscine", "200", "nothing", "–", "–", "–", "–", "–", "✓"]
+    no_ai = next(line for line in lines if line.strip().startswith("/horaires "))
+    assert no_ai.split()[2:4] == ["no", "AI"]
     assert "  ✗ /ai  meta: meta reason" in lines
     assert "  ! /ai  language: language reason" in lines
     assert "    /systems/0/origin: 'robotic' is not allowed" in lines
@@ -103,7 +134,11 @@ def test_table() -> None:
     assert "  ✗ not audited: unreachable" in lines
     long_row = next(line for line in lines if "/api?q=" in line)
     assert "…" in long_row
-    assert lines[-1].startswith("2 sites, 3 pages: 2 pass, 0 warn, 1 fail.")
+    assert "  5 pages: 3 pass, 0 warn, 1 fail, 1 no AI declared" in lines
+    assert lines[-1].startswith("2 sites, 5 pages: 3 pass, 0 warn, 1 fail, 1 no AI declared.")
+    assert "Strict" not in lines[-1]
+    strict = render_table(RunReport(REPORT.sites, strict=True)).splitlines()
+    assert strict[-1].endswith(" Strict: pages that declare nothing fail.")
 
 
 def test_symbols_fall_back_to_ascii() -> None:
@@ -112,7 +147,7 @@ def test_symbols_fall_back_to_ascii() -> None:
     assert symbols_for("not-a-codec") is ASCII_SYMBOLS
     text = render_table(REPORT, ASCII_SYMBOLS)
     row = next(line for line in text.splitlines() if line.strip().startswith("/ai "))
-    assert row.split() == ["/ai", "200", "ok", "X", "ok", "!", "ok", "ok"]
+    assert row.split() == ["/ai", "200", "AI", "ok", "X", "ok", "!", "ok", "ok"]
 
 
 def test_progress_on_a_terminal_and_elsewhere() -> None:

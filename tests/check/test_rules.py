@@ -7,14 +7,16 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from ai_disclosure.check.results import CHECKS, Status
+from ai_disclosure.check.results import CHECKS, Declaration, PageReport, Status
 from ai_disclosure.check.rules import (
     LinkResult,
     Page,
     ai_evidence,
+    declaration_of,
     evaluate,
     link_targets,
     not_fetched,
+    notice_links,
     read_page,
     register_targets,
 )
@@ -25,6 +27,8 @@ from .sites import manifest
 PASS, WARN, FAIL, NA = Status.PASS, Status.WARN, Status.FAIL, Status.NA
 URL = "https://ville.example/ai"
 REGISTER = "https://registre.example/systems/service/bot"
+#: The register entry as a browser gets it: an HTML page.
+ENTRY = LinkResult(REGISTER, status=200, media_type="text/html", html=True)
 NOTICE = (
     b"<div data-ai-disclosure-notice><p>Vous \xc3\xa9changez avec une IA.</p>"
     b'<a href="https://registre.example/systems/service/bot#top">Registre</a>'
@@ -65,10 +69,12 @@ def verdicts(
     url: str = URL,
     site: SiteManifest = VALID,
     links: Mapping[str, LinkResult] | None = None,
+    strict: bool = False,
 ) -> dict[str, tuple[Status, str]]:
     page = read_page(url, status, headers, body() if content is None else content)
-    results = links if links is not None else {REGISTER: LinkResult(REGISTER, status=200)}
-    return {name: (v.status, v.reason) for name, v in evaluate(page, site, results).items()}
+    results = links if links is not None else {REGISTER: ENTRY}
+    found = evaluate(page, site, results, strict=strict)
+    return {name: (v.status, v.reason) for name, v in found.items()}
 
 
 def without(name: str) -> tuple[tuple[str, str], ...]:
@@ -93,13 +99,22 @@ def test_a_complete_ai_page_passes() -> None:
 # --- (1) header ------------------------------------------------------------------
 
 
-def test_header_missing_and_invalid() -> None:
-    assert verdicts(without("AI-Disclosure"))["header"] == (FAIL, "AI-Disclosure header missing")
+def test_a_missing_header_is_never_a_failure() -> None:
+    # An expired draft: the meta, the notice and the manifest say the rest.
+    found = verdicts(without("AI-Disclosure"))
+    assert found["header"] == (NA, "no AI-Disclosure header (optional)")
+    assert {status for status, _ in found.values()} == {PASS, NA}
+    # Even under --strict, when the page declares through its meta.
+    assert verdicts(without("AI-Disclosure"), strict=True)["header"][0] is NA
+
+
+def test_an_invalid_header_warns_and_fails_under_strict() -> None:
     status, reason = verdicts(replaced("AI-Disclosure", "mode=sentient"))["header"]
-    assert status is FAIL
+    assert status is WARN
     assert reason.startswith("AI-Disclosure 'mode=sentient' invalid: unknown mode 'sentient'")
     status, reason = verdicts(replaced("AI-Disclosure", 'model="x"'))["header"]
     assert reason.startswith("AI-Disclosure 'model=\"x\"' invalid: AI-Disclosure has no 'mode'")
+    assert verdicts(replaced("AI-Disclosure", "mode=sentient"), strict=True)["header"][0] is FAIL
 
 
 def test_header_draft_parameter_form_is_read() -> None:
@@ -162,10 +177,14 @@ def test_meta_missing_unknown_duplicated() -> None:
     )
 
 
-def test_meta_without_header_warns_and_no_ai_page_needs_none() -> None:
+def test_meta_without_header_passes_and_no_ai_page_needs_none() -> None:
     assert verdicts(without("AI-Disclosure"))["meta"] == (
-        WARN,
-        "meta says ai-autonomous but the AI-Disclosure header is missing",
+        PASS,
+        "meta ai-autonomous (no AI-Disclosure header to compare)",
+    )
+    assert verdicts(replaced("AI-Disclosure", "mode=robot"))["meta"] == (
+        PASS,
+        "meta ai-autonomous (an unreadable AI-Disclosure header to compare)",
     )
     plain = (("Content-Type", "text/html"), ("AI-Disclosure", "mode=none"))
     page = body(content=b"<p>Horaires de la piscine.</p>", head=b"")
@@ -237,16 +256,39 @@ def test_words_alone_never_make_a_page_involve_ai() -> None:
         (
             b'<div data-ai-disclosure-notice lang="en" dir="ltr"><p>An AI.</p></div>',
             b"oc",
-            (PASS, "notice <div> declares lang=en on a lang=oc page"),
+            (FAIL, "no notice in the page's language (lang=oc): notice <div> is lang=en"),
         ),
         (
             b'<footer lang="en"><div data-ai-disclosure-notice><p>An AI.</p></div></footer>',
             b"fr",
             (
-                WARN,
-                "notice <div> inherits lang=en from <footer> but the page is lang=fr; "
-                "give the notice its own lang",
+                FAIL,
+                "no notice in the page's language (lang=fr): notice <div> inherits lang=en "
+                "from <footer>",
             ),
+        ),
+        (  # one notice per language: the page's is there
+            b'<div data-ai-disclosure-notice lang="en"><p>An AI.</p></div>'
+            b'<div data-ai-disclosure-notice lang="ar" dir="rtl">'
+            b"<p>\xd8\xb0\xd9\x83\xd8\xa7\xd8\xa1</p></div>",
+            b"ar",
+            (PASS, "notice <div> lang=ar, like the page"),
+        ),
+        (
+            b'<div data-ai-disclosure-notice lang="en"><p>An AI.</p></div>'
+            b'<div data-ai-disclosure-notice lang="es"><p>Una IA.</p></div>',
+            b"ca",
+            (
+                FAIL,
+                "no notice in the page's language (lang=ca): notice <div> is lang=en, "
+                "and 1 more in other languages",
+            ),
+        ),
+        (  # a notice that is only hidden text is no notice at all
+            b'<div data-ai-disclosure-notice lang="fr" hidden><p>Une IA.</p></div>'
+            b'<div data-ai-disclosure-notice lang="en"><p>An AI.</p></div>',
+            b"fr",
+            (FAIL, "no notice in the page's language (lang=fr): notice <div> is lang=en"),
         ),
     ],
 )
@@ -258,8 +300,26 @@ def test_page_without_lang_warns() -> None:
     page = b"<!doctype html><html><head>" + META_AI + b"</head><body>" + NOTICE + b"</body></html>"
     assert verdicts(content=page)["language"] == (
         WARN,
-        "the page has no <html lang>: the notice's language is unknown",
+        "the page declares no language (no <html lang>, no Content-Language): "
+        "the notice's language is unknown",
     )
+
+
+def test_content_language_stands_in_for_a_missing_html_lang() -> None:
+    english = b'<div data-ai-disclosure-notice lang="en"><p>An AI answers.</p></div>'
+    page = b"<!doctype html><html><head>" + META_AI + b"</head><body>" + english + b"</body></html>"
+    french = (*AI_HEADERS, ("Content-Language", "fr"))
+    assert verdicts(french, page)["language"] == (
+        FAIL,
+        "no notice in the page's language (lang=fr): notice <div> is lang=en",
+    )
+    assert verdicts((*AI_HEADERS, ("Content-Language", "en-GB")), page)["language"] == (
+        PASS,
+        "notice <div> lang=en, like the page",
+    )
+    # Several languages name an audience, not the text's language; <html lang> wins.
+    assert verdicts((*AI_HEADERS, ("Content-Language", "fr, en")), page)["language"][0] is WARN
+    assert verdicts(french, body(content=english, lang=b"en"))["language"][0] is PASS
 
 
 # --- (5) register links ----------------------------------------------------------------
@@ -284,7 +344,7 @@ def test_link_header_parsing() -> None:
 
 
 def test_register_link_failures() -> None:
-    gone = {REGISTER: LinkResult(REGISTER, status=404)}
+    gone = {REGISTER: LinkResult(REGISTER, status=404, media_type="text/html", html=True)}
     assert verdicts(links=gone)["register"] == (FAIL, f"register link {REGISTER} answered 404")
     down = {REGISTER: LinkResult(REGISTER, error="ConnectError: refused")}
     assert verdicts(links=down)["register"] == (
@@ -296,8 +356,49 @@ def test_register_link_failures() -> None:
         WARN,
         f"register link {REGISTER} not checked: disallowed by robots.txt",
     )
+    # Redirects are followed: what remains a 3xx has nowhere to go.
     moved = {REGISTER: LinkResult(REGISTER, status=301)}
-    assert verdicts(links=moved)["register"][0] is PASS
+    assert verdicts(links=moved)["register"] == (FAIL, f"register link {REGISTER} answered 301")
+
+
+def test_a_notice_link_must_land_on_a_page_people_can_read() -> None:
+    json_only = {REGISTER: LinkResult(REGISTER, status=200, media_type="application/json")}
+    assert verdicts(links=json_only)["register"] == (
+        FAIL,
+        f"register link {REGISTER} answers JSON only (application/json), "
+        "not a page people can read",
+    )
+    ld = {REGISTER: LinkResult(REGISTER, status=200, media_type="application/ld+json")}
+    assert "answers JSON only (application/ld+json)" in verdicts(links=ld)["register"][1]
+    text = {REGISTER: LinkResult(REGISTER, status=200, media_type="text/plain")}
+    assert verdicts(links=text)["register"] == (
+        FAIL,
+        f"register link {REGISTER} answers text/plain, not an HTML page people can read",
+    )
+    untyped = {REGISTER: LinkResult(REGISTER, status=200, html=True)}
+    assert verdicts(links=untyped)["register"] == (PASS, f"register link {REGISTER} answered 200")
+
+
+def test_a_link_header_target_is_for_machines() -> None:
+    # Only in the Link header: JSON is fine, it must answer.
+    machine = "https://ville.example/.well-known/ai-disclosure"
+    headers = replaced("Link", f'<{machine}>; rel="ai-disclosure"')
+    page = read_page(URL, 200, headers, body())
+    assert notice_links(page) == (REGISTER,)
+    assert register_targets(page) == (machine, REGISTER)
+    links = {
+        machine: LinkResult(machine, status=200, media_type="application/json"),
+        REGISTER: ENTRY,
+    }
+    assert verdicts(headers, links=links)["register"] == (
+        PASS,
+        f"register link {machine} answered 200 (and 1 more)",
+    )
+    gone = {**links, machine: LinkResult(machine, status=410)}
+    assert verdicts(headers, links=gone)["register"] == (
+        FAIL,
+        f"register link {machine} answered 410",
+    )
 
 
 def test_ai_page_without_register_link_warns() -> None:
@@ -336,6 +437,41 @@ def test_manifest_rules_and_page_modes() -> None:
         'page declares AI (header mode=ai-originated, Link rel="ai-disclosure", meta '
         "ai-autonomous, [data-ai-disclosure-notice]) but no manifest rule matches /autre",
     )
+
+
+def _site(document: dict[str, object]) -> SiteManifest:
+    return read_manifest(VALID.url, 200, "application/json", json.dumps(document).encode())
+
+
+def test_a_page_declaring_ai_on_a_site_that_declares_none_fails() -> None:
+    none = manifest()
+    none["systems"] = []
+    assert verdicts(site=_site(none))["manifest"] == (
+        FAIL,
+        'page declares AI (header mode=ai-originated, Link rel="ai-disclosure", meta '
+        "ai-autonomous, [data-ai-disclosure-notice]) but the site's manifest declares no AI "
+        "system",
+    )
+    plain = (("Content-Type", "text/html"),)
+    quiet = verdicts(plain, body(content=b"<p>Horaires.</p>", head=b""), site=_site(none))
+    assert quiet["manifest"] == (PASS, "no manifest rule matches /ai; the page declares no AI")
+
+
+def test_a_rule_naming_no_system_is_no_ai_for_its_path() -> None:
+    # A specific rule first that names no system overrides the broad one after it.
+    document = manifest(("/ai*", "bot"))
+    document["routes"].insert(0, {"path": "/ai/aide", "systems": []})
+    site = _site(document)
+    plain = (("Content-Type", "text/html"),)
+    help_page = body(content=b"<p>Aide.</p>", head=b"")
+    url = "https://ville.example/ai/aide"
+    quiet = verdicts(plain, help_page, url=url, site=site)
+    assert quiet["manifest"] == (
+        PASS,
+        'manifest rule "/ai/aide" names no system for /ai/aide; the page declares no AI',
+    )
+    assert quiet["notice"] == (NA, "the page does not involve AI")
+    assert verdicts(url=url, site=site)["manifest"][0] is WARN  # disclosed at run time?
 
 
 def test_a_weaker_rule_than_the_page_passes() -> None:
@@ -409,3 +545,100 @@ def test_pages_without_content_type_are_sniffed() -> None:
     assert page.is_html
     data = read_page(URL, 200, (), b"\x89PNG\r\n")
     assert not data.is_html
+
+
+# --- What a page declares; --strict -------------------------------------------------------
+
+
+def _declaration(headers: Sequence[tuple[str, str]], content: bytes) -> Declaration:
+    page = read_page("https://ville.example/x", 200, headers, content)
+    return declaration_of(page, VALID.rule_for(page.path))
+
+
+@pytest.mark.parametrize(
+    ("headers", "content", "expected"),
+    [
+        ((), body(content=b"<p>Horaires.</p>", head=b""), Declaration.UNDECLARED),
+        ((("Content-Type", "application/pdf"),), b"%PDF-1.4", Declaration.UNDECLARED),
+        ((("AI-Disclosure", "???"),), body(content=b"<p>x</p>", head=b""), Declaration.UNDECLARED),
+        ((("AI-Disclosure", "mode=none"),), body(content=b"<p>x</p>", head=b""), Declaration.NO_AI),
+        (
+            (),
+            body(content=b"<p>x</p>", head=b'<meta name="ai-disclosure" content="none">'),
+            Declaration.NO_AI,
+        ),
+        ((("AI-Disclosure", "mode=ai-modified"),), b"", Declaration.AI),
+        ((), body(head=b""), Declaration.AI),  # a notice alone
+        (
+            (),
+            body(content=b'<p aidisclosure="mixed">R\xc3\xa9sum\xc3\xa9</p>', head=b""),
+            Declaration.AI,
+        ),
+        # Words alone never declare AI.
+        ((), body(content=b"<p>Notre charte IA.</p>", head=b""), Declaration.UNDECLARED),
+    ],
+)
+def test_what_a_page_declares(
+    headers: tuple[tuple[str, str], ...], content: bytes, expected: Declaration
+) -> None:
+    assert _declaration(headers, content) is expected
+
+
+def test_a_manifest_rule_declares_ai_for_its_path() -> None:
+    page = read_page(URL, 200, (), body(content=b"<p>Question ?</p>", head=b""))
+    assert declaration_of(page) is Declaration.UNDECLARED
+    assert declaration_of(page, VALID.rule_for(page.path)) is Declaration.AI
+
+
+def test_a_page_declaring_nothing_is_no_ai_declared_not_a_failure() -> None:
+    plain = (("Content-Type", "text/html; charset=utf-8"),)
+    content = body(content=b"<main><p>Horaires de la piscine.</p></main>", head=b"")
+    url = "https://ville.example/piscine"
+    found = verdicts(plain, content, url=url)
+    assert found == {
+        "header": (NA, "no AI-Disclosure header (optional)"),
+        "meta": (NA, "no meta ai-disclosure; the page does not involve AI"),
+        "notice": (NA, "the page does not involve AI"),
+        "language": (NA, "the page does not involve AI"),
+        "register": (NA, "no register link; the page does not involve AI"),
+        "manifest": (PASS, "no manifest rule matches /piscine; the page declares no AI"),
+    }
+    page = read_page(url, 200, plain, content)
+    checks = evaluate(page, no_manifest(), {})
+    report = PageReport(url, 0, 200, "text/html", checks, declaration_of(page))
+    assert report.verdict is Status.UNDECLARED
+    strict = verdicts(plain, content, url=url, strict=True)
+    assert strict["header"] == (
+        FAIL,
+        "nothing declared: no AI-Disclosure header, no ai-disclosure meta (--strict: every "
+        "page must declare, mode=none or human-only where no AI is involved)",
+    )
+    assert [name for name, (status, _) in strict.items() if status is FAIL] == ["header"]
+
+
+def test_strict_is_satisfied_by_a_header_or_a_no_ai_meta() -> None:
+    url = "https://ville.example/piscine"
+    html_page = body(content=b"<p>Horaires.</p>", head=b"")
+    declared = (("Content-Type", "text/html"), ("AI-Disclosure", "mode=none"))
+    assert verdicts(declared, html_page, url=url, strict=True)["header"] == (
+        PASS,
+        "AI-Disclosure mode=none",
+    )
+    human = body(
+        content=b"<p>Horaires.</p>", head=b'<meta name="ai-disclosure" content="human-only">'
+    )
+    found = verdicts((("Content-Type", "text/html"),), human, url=url, strict=True)
+    assert found["header"] == (NA, "no AI-Disclosure header (optional)")
+    pdf = verdicts((("Content-Type", "application/pdf"),), b"%PDF", url=url, strict=True)
+    assert pdf["header"][0] is FAIL
+    assert "no AI-Disclosure header, not an HTML page" in pdf["header"][1]
+
+
+def test_a_page_with_a_failure_is_a_failure_whatever_it_declares() -> None:
+    page = read_page(
+        URL, 200, (("Content-Type", "text/html"),), body(content=b"<p>x</p>", head=b"")
+    )
+    broken = read_manifest(VALID.url, 200, "application/json", b"{}")
+    checks = evaluate(page, broken, {})
+    report = PageReport(URL, 0, 200, "text/html", checks, Declaration.UNDECLARED)
+    assert report.verdict is FAIL

@@ -5,6 +5,10 @@ limits, after robots.txt allows it; one request at a time per origin, ``delay``
 seconds apart (or robots.txt's ``Crawl-delay``, if longer). Every verdict comes
 from the pure ``rules``; this module only fetches what they need: the pages,
 robots.txt and the manifest once per origin, and each register link once per run.
+
+Each request says what it wants: the manifest asks for JSON, a register link is
+followed as a browser follows it (HTML first, redirects followed), since a
+``/.well-known/ai-disclosure`` may answer a page to people and JSON to machines.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from .._version import __version__
 from .html import is_html, media_type
 from .results import PageReport, RunReport, SiteReport, Skipped
 from .robots import Robots, read_robots
-from .rules import LinkResult, Page, evaluate, not_fetched, read_page, register_targets
+from .rules import (
+    LinkResult,
+    Page,
+    declaration_of,
+    evaluate,
+    not_fetched,
+    read_page,
+    register_targets,
+)
 from .wellknown import WELL_KNOWN_PATH, SiteManifest, read_manifest, unavailable
 
 __all__ = [
@@ -41,6 +53,11 @@ DEFAULT_USER_AGENT = (
     "(+https://github.com/montpellier-mediterranee-metropole/ai-disclosure)"
 )
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+#: What a browser sends when people follow a link (Firefox's navigation Accept).
+_BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+_MANIFEST_ACCEPT = "application/json"
+#: Enough of a register page to recognise HTML when it names no media type.
+_SNIFF_BYTES = 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_PAGE_BYTES = 5 * 1024 * 1024
 _MAX_MANIFEST_BYTES = 1024 * 1024
@@ -51,13 +68,15 @@ _MAX_REHOMES = 3
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How far and how fast to crawl each site."""
+    """How far and how fast to crawl each site; ``strict``: a page that declares
+    nothing about AI fails."""
 
     max_pages: int = 50
     max_depth: int = 3
     delay: float = 0.5
     timeout: float = 10.0
     user_agent: str = DEFAULT_USER_AGENT
+    strict: bool = False
 
 
 class Progress(Protocol):
@@ -204,13 +223,20 @@ class _Auditor:
         return max(self.options.delay, crawl_delay or 0.0)
 
     async def _request(
-        self, method: str, url: str, *, read: int = 0, follow: bool = False
+        self,
+        method: str,
+        url: str,
+        *,
+        read: int = 0,
+        follow: bool = False,
+        accept: str | None = None,
     ) -> _Response:
         """One throttled request; reads at most ``read`` bytes of body (0: the
         body of an HTML page, up to the page limit; nothing otherwise)."""
+        wanted = {"accept": accept} if accept else None
         async with (
             self.throttle.slot(origin_of(url), self._delay(origin_of(url))),
-            self.client.stream(method, url, follow_redirects=follow) as response,
+            self.client.stream(method, url, headers=wanted, follow_redirects=follow) as response,
         ):
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
             limit = read
@@ -257,7 +283,9 @@ class _Auditor:
         if not robots.allows(self.options.user_agent, url):
             return unavailable(url, f"manifest at {url} not fetched: disallowed by robots.txt")
         try:
-            response = await self._request("GET", url, read=_MAX_MANIFEST_BYTES, follow=True)
+            response = await self._request(
+                "GET", url, read=_MAX_MANIFEST_BYTES, follow=True, accept=_MANIFEST_ACCEPT
+            )
         except httpx.HTTPError as exc:
             return unavailable(url, f"manifest at {url} unreachable: {self._why(exc)}")
         if response.truncated:
@@ -269,20 +297,29 @@ class _Auditor:
         return _describe(exc, self.options.timeout)
 
     async def _check_link(self, url: str, crawl: _Crawl) -> None:
-        """HEAD a register link, then GET if HEAD is refused; once per URL per run."""
+        """Follow a register link as a browser does, once per URL per run: HEAD,
+        then GET (its first bytes) if HEAD is refused or names no media type."""
         if url in self.links:
             return
         if origin_of(url) == crawl.origin and not crawl.robots.allows(self.options.user_agent, url):
             self.links[url] = LinkResult(url, skipped="disallowed by robots.txt")
             return
         try:
-            response = await self._request("HEAD", url, read=0)
-            if not 200 <= response.status < 400:
-                response = await self._request("GET", url, read=1)
+            response = await self._request("HEAD", url, follow=True, accept=_BROWSER_ACCEPT)
+            if not (200 <= response.status < 300 and response.header("content-type")):
+                response = await self._request(
+                    "GET", url, read=_SNIFF_BYTES, follow=True, accept=_BROWSER_ACCEPT
+                )
         except httpx.HTTPError as exc:
             self.links[url] = LinkResult(url, error=self._why(exc))
             return
-        self.links[url] = LinkResult(url, status=response.status)
+        content_type = response.header("content-type")
+        self.links[url] = LinkResult(
+            url,
+            status=response.status,
+            media_type=media_type(content_type),
+            html=is_html(content_type, response.body),
+        )
 
     async def _start(self, start_url: str) -> _Crawl | SiteReport:
         try:
@@ -343,9 +380,15 @@ class _Auditor:
             page = read_page(url, response.status, response.headers, response.body)
             for target in register_targets(page) if 200 <= page.status < 300 else ():
                 await self._check_link(target, crawl)
-            verdicts = evaluate(page, crawl.manifest, self.links)
+            verdicts = evaluate(page, crawl.manifest, self.links, strict=options.strict)
+            declaration = (
+                declaration_of(page, crawl.manifest.rule_for(page.path))
+                if 200 <= page.status < 300
+                else None
+            )
+            content_type = media_type(page.content_type) or None
             crawl.pages.append(
-                PageReport(url, depth, page.status, media_type(page.content_type) or None, verdicts)
+                PageReport(url, depth, page.status, content_type, verdicts, declaration)
             )
             location = _location(page)
             if location is None:
@@ -416,4 +459,4 @@ async def audit(
             sites = [await auditor.site(url) for url in urls]
         finally:
             progress.finished()
-    return RunReport(tuple(sites))
+    return RunReport(tuple(sites), strict=options.strict)

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._version import __version__
-from .results import CHECKS, PageReport, RunReport, SiteReport, Status
+from .results import CHECK_STATUSES, CHECKS, Declaration, PageReport, RunReport, SiteReport, Status
 
 __all__ = ["ASCII_SYMBOLS", "FORMAT", "SYMBOLS", "render_table", "symbols_for", "to_json"]
 
@@ -24,6 +24,7 @@ SYMBOLS: Mapping[Status, str] = {
     Status.WARN: "!",
     Status.FAIL: "✗",
     Status.NA: "–",
+    Status.UNDECLARED: "–",
 }
 #: For terminals and pipes that cannot encode the symbols above.
 ASCII_SYMBOLS: Mapping[Status, str] = {
@@ -31,7 +32,16 @@ ASCII_SYMBOLS: Mapping[Status, str] = {
     Status.WARN: "!",
     Status.FAIL: "X",
     Status.NA: "-",
+    Status.UNDECLARED: "-",
 }
+#: The table's "Declares" column.
+_DECLARES = {
+    Declaration.AI: "AI",
+    Declaration.NO_AI: "no AI",
+    Declaration.UNDECLARED: "nothing",
+}
+#: Page verdicts in summaries: the check statuses, then pages that declare nothing.
+_VERDICTS = (Status.PASS, Status.WARN, Status.FAIL, Status.NA, Status.UNDECLARED)
 _TITLES = {
     "header": "Header",
     "meta": "Meta",
@@ -55,9 +65,14 @@ def symbols_for(encoding: str | None) -> Mapping[Status, str]:
 # --- JSON -------------------------------------------------------------------------
 
 
-def _counts(statuses: Iterable[Status]) -> dict[str, int]:
+def _counts(statuses: Iterable[Status], among: Iterable[Status] = _VERDICTS) -> dict[str, int]:
     found = Counter(statuses)
-    return {status.value: found[status] for status in Status}
+    return {status.value: found[status] for status in among}
+
+
+def _declarations(pages: Iterable[PageReport]) -> dict[str, int]:
+    found = Counter(page.declaration for page in pages)
+    return {declaration.value: found[declaration] for declaration in Declaration}
 
 
 def _page_json(page: PageReport) -> dict[str, Any]:
@@ -66,6 +81,7 @@ def _page_json(page: PageReport) -> dict[str, Any]:
         "depth": page.depth,
         "http_status": page.http_status,
         "content_type": page.content_type,
+        "declaration": page.declaration.value if page.declaration is not None else None,
         "verdict": page.verdict.value,
         "checks": {
             name: {"status": verdict.status.value, "reason": verdict.reason}
@@ -89,7 +105,11 @@ def _site_json(site: SiteReport) -> dict[str, Any]:
         "pages": [_page_json(page) for page in site.pages],
         "skipped": [{"url": s.url, "reason": s.reason} for s in site.skipped],
         "unvisited": site.unvisited,
-        "summary": {"pages": len(site.pages), **_counts(p.verdict for p in site.pages)},
+        "summary": {
+            "pages": len(site.pages),
+            **_counts(p.verdict for p in site.pages),
+            "declarations": _declarations(site.pages),
+        },
     }
 
 
@@ -100,14 +120,17 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "format": FORMAT,
         "tool": f"ai-disclosure {__version__}",
         "checks": list(CHECKS),
+        "strict": report.strict,
         "exit_code": report.exit_code,
         "summary": {
             "sites": len(report.sites),
             "unreachable": sum(1 for site in report.sites if site.error),
             "pages": len(pages),
             "verdicts": _counts(page.verdict for page in pages),
+            "declarations": _declarations(pages),
             "checks": {
-                name: _counts(page.checks[name].status for page in pages) for name in CHECKS
+                name: _counts((page.checks[name].status for page in pages), CHECK_STATUSES)
+                for name in CHECKS
             },
         },
         "sites": [_site_json(site) for site in report.sites],
@@ -129,6 +152,7 @@ def _short(url: str, origin: str) -> str:
 def _summary(statuses: Counter[Status], pages: int) -> str:
     noun = "page" if pages == 1 else "pages"
     parts = [f"{statuses[s]} {s.value}" for s in (Status.PASS, Status.WARN, Status.FAIL)]
+    parts.append(f"{statuses[Status.UNDECLARED]} no AI declared")
     if statuses[Status.NA]:
         parts.append(f"{statuses[Status.NA]} not audited")
     return f"{pages} {noun}: " + ", ".join(parts)
@@ -144,11 +168,12 @@ def _site_table(site: SiteReport, symbols: Mapping[Status, str]) -> list[str]:
         lines.append(f"    {pointer}: {message}")
     lines.append("")
     if site.pages:
-        header = ["Page", "HTTP", *(_TITLES[name] for name in CHECKS)]
+        header = ["Page", "HTTP", "Declares", *(_TITLES[name] for name in CHECKS)]
         rows = [
             [
                 _short(page.url, site.origin),
                 str(page.http_status) if page.http_status is not None else "-",
+                _DECLARES[page.declaration] if page.declaration is not None else "-",
                 *(symbols[page.checks[name].status] for name in CHECKS),
             ]
             for page in site.pages
@@ -184,8 +209,8 @@ def _site_table(site: SiteReport, symbols: Mapping[Status, str]) -> list[str]:
 
 
 def render_table(report: RunReport, symbols: Mapping[Status, str] = SYMBOLS) -> str:
-    """The run as text: per site, a row per page and a symbol per check, then
-    the reason of every failure and warning."""
+    """The run as text: per site, a row per page with what it declares and a
+    symbol per check, then the reason of every failure and warning."""
     lines: list[str] = []
     for site in report.sites:
         lines += _site_table(site, symbols)
@@ -195,5 +220,6 @@ def render_table(report: RunReport, symbols: Mapping[Status, str] = SYMBOLS) -> 
     )
     total = _summary(Counter(page.verdict for page in pages), len(pages))
     sites = len(report.sites)
-    lines.append(f"{sites} site{'s' * (sites != 1)}, {total}.  ({legend})")
+    strict = " Strict: pages that declare nothing fail." if report.strict else ""
+    lines.append(f"{sites} site{'s' * (sites != 1)}, {total}.  ({legend}){strict}")
     return "\n".join(lines) + "\n"

@@ -14,6 +14,8 @@ from types import MappingProxyType
 
 __all__ = [
     "CHECKS",
+    "CHECK_STATUSES",
+    "Declaration",
     "PageReport",
     "RunReport",
     "SiteReport",
@@ -25,17 +27,31 @@ __all__ = [
 
 
 class Status(StrEnum):
-    """Outcome of one check on one page."""
+    """Outcome of one check on one page; ``UNDECLARED`` is a page verdict only:
+    a page that declares nothing about AI and has nothing wrong."""
 
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     NA = "n/a"
+    UNDECLARED = "undeclared"
+
+
+#: The statuses a single check can give.
+CHECK_STATUSES: tuple[Status, ...] = (Status.PASS, Status.WARN, Status.FAIL, Status.NA)
+
+
+class Declaration(StrEnum):
+    """What a page says about AI, all signals taken together."""
+
+    AI = "ai"  # something machine-readable says AI is involved
+    NO_AI = "no-ai"  # a header mode=none or a meta human-only/none, and nothing more
+    UNDECLARED = "undeclared"  # no signal at all: "no AI declared"
 
 
 #: Severity order: a page is as bad as its worst check.
 _SEVERITY: Mapping[Status, int] = MappingProxyType(
-    {Status.NA: 0, Status.PASS: 1, Status.WARN: 2, Status.FAIL: 3}
+    {Status.NA: 0, Status.UNDECLARED: 0, Status.PASS: 1, Status.WARN: 2, Status.FAIL: 3}
 )
 
 #: The checks, in report order (JSON keys and table columns).
@@ -43,7 +59,7 @@ CHECKS: tuple[str, ...] = ("header", "meta", "notice", "language", "register", "
 
 
 def worst(statuses: Iterable[Status]) -> Status:
-    """The most severe status; ``n/a`` when there is none."""
+    """The most severe check status; ``n/a`` when there is none."""
     return max(statuses, key=_SEVERITY.__getitem__, default=Status.NA)
 
 
@@ -57,17 +73,27 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class PageReport:
-    """One fetched URL and its verdicts, one per name in ``CHECKS``."""
+    """One fetched URL and its verdicts, one per name in ``CHECKS``.
+
+    ``declaration`` is ``None`` for responses that were not audited (redirects,
+    errors, pages that could not be fetched).
+    """
 
     url: str
     depth: int
     http_status: int | None
     content_type: str | None
     checks: Mapping[str, Verdict]
+    declaration: Declaration | None = None
 
     @property
     def verdict(self) -> Status:
-        return worst(v.status for v in self.checks.values())
+        """The worst check; ``undeclared`` instead of pass or n/a for a page that
+        declares nothing, so that such pages are counted apart."""
+        found = worst(v.status for v in self.checks.values())
+        if self.declaration is Declaration.UNDECLARED and found in (Status.PASS, Status.NA):
+            return Status.UNDECLARED
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +134,15 @@ class SiteReport:
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """Every site of one ``check`` run."""
+    """Every site of one ``check`` run; ``strict`` when pages had to declare."""
 
     sites: tuple[SiteReport, ...] = field(default_factory=tuple)
+    strict: bool = False
 
     @property
     def exit_code(self) -> int:
-        """2 when a site could not be reached, else 1 when any page fails, else 0."""
+        """2 when a site could not be reached, else 1 when any page fails, else 0
+        (pages that declare nothing do not fail, unless ``strict`` made them)."""
         if any(site.error for site in self.sites):
             return 2
         if any(page.verdict is Status.FAIL for site in self.sites for page in site.pages):

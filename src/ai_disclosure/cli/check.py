@@ -1,7 +1,8 @@
 """``ai-disclosure check URL...``: audit websites for AI disclosure (law 6, AI Act Art. 50).
 
-Exit 0 when no page fails, 1 when any page fails, 2 on a usage error or when a
-start URL cannot be reached (the audit is then incomplete), 130 if interrupted.
+Exit 0 when no page fails (a page that declares nothing about AI does not fail,
+unless ``--strict``), 1 when any page fails, 2 on a usage error or when a start
+URL cannot be reached (the audit is then incomplete), 130 if interrupted.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def register(subparsers: Any) -> None:
         "check",
         help="audit websites: is AI disclosed on every page? (law 6, AI Act Art. 50)",
         description="Crawl each site (same origin, breadth-first, robots.txt respected) and "
-        "check every page for the AI-Disclosure header, the W3C ai-disclosure meta, a "
-        "readable notice in the page's language, reachable register links and agreement "
-        "with the site's /.well-known/ai-disclosure manifest. Exit 0 when no page fails, "
-        "1 when any page fails, 2 on usage errors or an unreachable start URL.",
+        "report every contradiction: AI declared (AI-Disclosure header, W3C ai-disclosure "
+        "meta or attribute, the site's /.well-known/ai-disclosure) without a readable notice "
+        "in the page's language, a notice without the meta, a register link that is broken "
+        "or answers JSON only, a page disagreeing with its header, meta or manifest. A page "
+        "that declares nothing is 'no AI declared', not a failure. Exit 0 when no page "
+        "fails, 1 when any page fails, 2 on usage errors or an unreachable start URL.",
     )
     parser.add_argument("urls", nargs="+", metavar="URL", help="start pages (https:// assumed)")
     parser.add_argument(
@@ -64,6 +67,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--timeout", type=_number(float, 0, True), default=10.0, help="seconds per request (10)"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail pages that declare nothing (no AI-Disclosure header, no ai-disclosure meta): "
+        "for services that promised to declare every page, mode=none where no AI is involved",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (see docs/check.md)")
     parser.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent to send")
@@ -89,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         delay=float(args.delay),
         timeout=float(args.timeout),
         user_agent=args.user_agent,
+        strict=bool(args.strict),
     )
     progress = progress_for(sys.stderr)
     try:
