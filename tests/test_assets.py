@@ -96,6 +96,7 @@ async def test_machines_get_todays_json(accept: str | None) -> None:
     assert list(validator("manifest").iter_errors(data)) == []
     assert data == DECLARATION
     assert "content-security-policy" not in response.headers
+    assert "content-language" not in response.headers
 
 
 async def test_format_in_the_query_overrides_accept() -> None:
@@ -127,6 +128,7 @@ async def test_language_query_then_reader_then_service(
     response = await fetch(WELL_KNOWN + query, **headers)
     assert is_page(response, lang)
     assert parse(response.text).get("dir") == ("rtl" if lang == "ar" else "ltr")
+    assert response.headers["content-language"] == lang
 
 
 # --- Caches -----------------------------------------------------------------------------

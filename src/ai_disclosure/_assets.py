@@ -90,7 +90,8 @@ class _Declaration:
             for language in declaration_languages(manifest)
         }
 
-    def choose(self, scope: Scope) -> _File:
+    def choose(self, scope: Scope) -> tuple[_File, str | None]:
+        """The representation this request asks for, and its language if a page."""
         accept = accept_language = None
         for key, value in scope.get("headers", ()):
             if key == b"accept":
@@ -103,8 +104,9 @@ class _Declaration:
         wanted = query.get("format")
         html = wanted == "html" or (wanted != "json" and prefers_html(accept))
         if not html:
-            return self.json
-        return self.pages[page_language(self.manifest, query.get("lang"), accept_language)]
+            return self.json, None
+        language = page_language(self.manifest, query.get("lang"), accept_language)
+        return self.pages[language], language
 
 
 class Assets:
@@ -129,10 +131,11 @@ class Assets:
         if widget is not None:
             found = widget
         else:
-            found = self.declaration.choose(scope)
+            found, language = self.declaration.choose(scope)
             headers.append(_VARY)
-            if found.media_type.startswith(b"text/html"):
+            if language is not None:
                 headers.append(_PAGE_CSP)
+                headers.append((b"content-language", language.encode("ascii", "replace")))
         headers += [
             (b"etag", found.etag),
             (b"cache-control", found.cache_control),

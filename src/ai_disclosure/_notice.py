@@ -259,7 +259,7 @@ class _View:
         page, in this notice's language and scrolled to the system."""
         if system.register_url or self.manifest.service.register_url:
             return _safe_href(self.manifest.register_url_for(system))
-        return f"{self.prefix}?lang={self.language}#{system.id}"
+        return _safe_href(f"{self.prefix}?lang={self.language}#{system.id}")
 
     def item(self, system: System, dom_id: str) -> _Item:
         service = self.manifest.service
