@@ -221,6 +221,9 @@ def test_page_structure_in_every_language(lang: str) -> None:
     strings = catalog()[lang]
     root = parse(html)
     assert html.startswith("<!doctype html>")
+    parser = html5lib.HTMLParser()
+    parser.parse(html)
+    assert parser.errors == []  # valid HTML: no parse error to recover from
     assert root.get("lang") == lang
     assert root.get("dir") == ("rtl" if lang == "ar" else "ltr")
     [h1] = list(root.iter("h1"))
