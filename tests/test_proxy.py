@@ -448,8 +448,8 @@ async def test_brotli_and_zstd_are_asked_for_where_they_can_be_opened(upstream: 
     assert asked == [c for c in ("br", "zstd") if decodable(c.encode())] + ["gzip"]
 
 
-def _header_lines(port: int, path: str) -> list[str]:
-    """The response's header lines exactly as they came over the wire."""
+def _head(port: int, path: str) -> list[str]:
+    """The response's status line and header lines exactly as they came over the wire."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
@@ -460,7 +460,11 @@ def _header_lines(port: int, path: str) -> list[str]:
             if not chunk:
                 break
             data += chunk
-    return data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    return data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+
+
+def _header_lines(port: int, path: str) -> list[str]:
+    return _head(port, path)[1:]
 
 
 def _named(lines: list[str], name: str) -> list[str]:
@@ -574,3 +578,16 @@ def test_the_cli_proxy_writes_down_no_address_path_or_user_agent(upstream: str) 
     output: str = process.output  # type: ignore[attr-defined]
     for secret in ("198.51.100.77", "visitor", "VisitorBrowser", "GET ", "/dechets"):
         assert secret not in output, output
+
+
+def test_a_target_that_is_not_a_path_is_a_400_page(upstream: str) -> None:
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    with cli_server(args, port, "/hop") as process:
+        absolute = _head(port, upstream + "/dechets/assistant")
+        asterisk = _head(port, "*")
+    assert absolute[0] == "HTTP/1.1 400 Bad Request", absolute
+    assert asterisk[0] == "HTTP/1.1 400 Bad Request", asterisk
+    assert len(_named(absolute, "date")) == 1
+    assert "Traceback" not in process.output  # type: ignore[attr-defined]

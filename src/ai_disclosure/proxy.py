@@ -267,9 +267,21 @@ class ReverseProxy:
         # into a query or %2F into a separator the upstream never saw.
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         query: bytes = scope.get("query_string", b"")
-        target = self._base.copy_with(
-            raw_path=self._base.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
-        )
+        if not raw_path.startswith(b"/"):
+            # "OPTIONS *", or an absolute-form target ("GET http://host/x") the
+            # server passed on as it was: not a path of this site, and a path the
+            # route rules did not see.
+            await _error_page(send, 400)
+            return
+        try:
+            target = self._base.copy_with(
+                raw_path=self._base.raw_path.rstrip(b"/")
+                + raw_path
+                + (b"?" + query if query else b"")
+            )
+        except httpx.InvalidURL:
+            await _error_page(send, 400)
+            return
 
         async def body() -> AsyncIterator[bytes]:
             while True:
@@ -298,10 +310,10 @@ class ReverseProxy:
         except _ClientGone:
             return  # nobody is left to answer
         except httpx.TimeoutException:
-            await _error_page(send, 504, "The application did not answer in time.")
+            await _error_page(send, 504)
             return
         except (httpx.TransportError, httpx.LocalProtocolError):
-            await _error_page(send, 502, "The application cannot be reached.")
+            await _error_page(send, 502)
             return
         try:
             await self._relay(scope, response, send)
@@ -343,23 +355,37 @@ def _text(value: str) -> str:
     return html.escape(value, quote=False)
 
 
-async def _error_page(send: Send, status: int, reason: str) -> None:
-    titles = {
-        502: ("Service indisponible", "Bad gateway"),
-        504: ("Délai dépassé", "Gateway timeout"),
-    }
-    french, english = titles[status]
-    french_reason = {
-        502: "L'application ne répond pas.",
-        504: "L'application n'a pas répondu à temps.",
-    }[status]
+#: The proxy's own answers: (French title, text; English title, text).
+_ERRORS = {
+    400: (
+        "Requête invalide",
+        "L'adresse demandée n'est pas un chemin de ce site.",
+        "Bad request",
+        "The requested address is not a path on this site.",
+    ),
+    502: (
+        "Service indisponible",
+        "L'application ne répond pas. Réessayez dans quelques minutes.",
+        "Bad gateway",
+        "The application cannot be reached. Please try again in a few minutes.",
+    ),
+    504: (
+        "Délai dépassé",
+        "L'application n'a pas répondu à temps. Réessayez dans quelques minutes.",
+        "Gateway timeout",
+        "The application did not answer in time. Please try again in a few minutes.",
+    ),
+}
+
+
+async def _error_page(send: Send, status: int) -> None:
+    french, french_text, english, english_text = _ERRORS[status]
     page = (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         f"<title>{status} {_text(french)}</title></head><body><main>"
-        f"<h1>{_text(french)}</h1><p>{_text(french_reason)} "
-        "Réessayez dans quelques minutes.</p>"
-        f'<h2 lang="en">{_text(english)}</h2><p lang="en">{_text(reason)} '
-        "Please try again in a few minutes.</p></main></body></html>"
+        f"<h1>{_text(french)}</h1><p>{_text(french_text)}</p>"
+        f'<h2 lang="en">{_text(english)}</h2><p lang="en">{_text(english_text)}</p>'
+        "</main></body></html>"
     ).encode()
     message: Message = {
         "type": "http.response.start",

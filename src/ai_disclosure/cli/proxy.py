@@ -39,8 +39,8 @@ def register(subparsers: Any) -> None:
         help="where the proxy listens (default 127.0.0.1:8000)",
     )  # fmt: skip
     parser.add_argument(
-        "--position", choices=[p.value for p in Position], default=Position.BODY_START.value,
-        help="where the notice goes in pages",
+        "--position", choices=[p.value for p in Position],
+        help="where the notice goes in pages (default: the middleware's)",
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=60.0, help="upstream read timeout, s")
     parser.add_argument(
@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
             logger = DisclosureLogger(
                 manifest.service.id, args.registry, args.token, spool_dir=args.spool_dir
             )
-        app = AIDisclosureMiddleware(proxy, manifest, position=args.position, logger=logger)
+        # Without --position, the middleware's own default applies.
+        placement = {"position": args.position} if args.position else {}
+        app = AIDisclosureMiddleware(proxy, manifest, logger=logger, **placement)
     except (ManifestError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
