@@ -271,7 +271,8 @@ def check_header(
 
 
 def check_meta(page: Page, evidence: Sequence[str]) -> Verdict:
-    """(2) W3C ``<meta name="ai-disclosure">`` on AI pages, agreeing with the header."""
+    """(2) W3C ``<meta name="ai-disclosure">`` on every HTML page involving AI (one
+    that shows a notice included), agreeing with the header when there is one."""
     document = page.document
     if document is None:
         return Verdict(Status.NA, "not an HTML page")
