@@ -821,3 +821,13 @@ async def test_pages_that_are_not_page_views_are_not_misses() -> None:
         placed = PAGE.replace("<body>", "<body><div data-ai-disclosure-notice></div>")
         await run_asgi(raw_app(placed.encode(), HTML))
     assert missed == []
+
+
+async def test_without_a_register_the_link_names_the_declaration_under_its_prefix() -> None:
+    raw = {k: v for k, v in MANIFEST.raw.items()}
+    raw["service"] = {k: v for k, v in raw["service"].items() if k != "register_url"}
+    raw["systems"] = [{k: v for k, v in s.items() if k != "register_url"} for s in raw["systems"]]
+    wrapped = AIDisclosureMiddleware(page_app(), raw, prefix="/ia")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://p") as h:
+        response = await h.get("/dechets/assistant")
+    assert response.headers["link"] == '</ia>; rel="ai-disclosure"'

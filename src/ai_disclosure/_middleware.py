@@ -27,7 +27,7 @@ from ._language import choose_language
 from ._manifest import load_manifest
 from ._misses import Misses
 from ._model import Involvement, Manifest, System, involvement
-from ._notice import notice_languages, render_head, render_notice
+from ._notice import ASSET_PREFIX, notice_languages, render_head, render_notice
 from ._routing import Router
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
@@ -291,10 +291,16 @@ class AIDisclosureMiddleware:
             combined = involvement(systems.values())
             headers = [(_HEADER, serialize_header(header_for(combined)).encode("latin-1"))]
             if combined.involves_ai:
-                urls = (self.manifest.register_url_for(s) for s in combined.systems)
+                urls = (self._entry(s) for s in combined.systems)
                 headers.append((b"link", link_header(urls).encode("latin-1")))
             found = self._plans[key] = _Plan(key, combined, tuple(headers))
         return found
+
+    def _entry(self, system: System) -> str:
+        """The system's register entry; without a register, the declaration this
+        middleware serves under its prefix."""
+        url = self.manifest.register_url_for(system)
+        return self.prefix if url == ASSET_PREFIX else url
 
     def fragments(
         self,
@@ -540,7 +546,9 @@ class _Responder:
     def _worth_collecting(self, start: Message, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
         length = _header(start["headers"], b"content-length")
-        return length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
+        return (
+            length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
+        )
 
     async def _on_body(self, message: Message) -> None:
         injector = self.injector
