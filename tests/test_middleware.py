@@ -824,7 +824,7 @@ async def test_pages_that_are_not_page_views_are_not_misses() -> None:
 
 
 async def test_without_a_register_the_link_names_the_declaration_under_its_prefix() -> None:
-    raw = {k: v for k, v in MANIFEST.raw.items()}
+    raw = dict(MANIFEST.raw)
     raw["service"] = {k: v for k, v in raw["service"].items() if k != "register_url"}
     raw["systems"] = [{k: v for k, v in s.items() if k != "register_url"} for s in raw["systems"]]
     wrapped = AIDisclosureMiddleware(page_app(), raw, prefix="/ia")
