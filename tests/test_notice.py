@@ -311,9 +311,9 @@ def test_notice_renders_in_every_language(lang: str) -> None:
     strings = catalog()[lang]
     hosts = checker.with_attr("data-ai-disclosure-notice")
     assert [name for name, _ in hosts] == ["ai-notice"]
-    aside = checker.all("aside")
-    assert len(aside) == 1
-    assert aside[0]["aria-labelledby"]
+    region = checker.all("section")
+    assert len(region) == 1
+    assert region[0]["aria-labelledby"]
     for key in ("title", "label_chatbot", "label_decision", "label_translation", "more"):
         assert strings[key] in html, key
     assert strings["register"] in html

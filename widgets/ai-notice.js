@@ -177,17 +177,17 @@ export const parseDisclosure = (value) => {
 const build = (s, mode) => {
   const [name, key] = MODES[mode] || MODES["machine-generated"];
   const host = make("ai-notice", "ai-notice-host");
-  const aside = make("aside", "ai-notice");
+  const section = make("section", "ai-notice");
   const title = make("p", "ai-notice__title ai-notice__vh", s.title);
   const row = make("p", "ai-notice__summary");
   host.setAttribute(ATTR, "");
   host.lang = s.lang;
   host.dir = s.dir;
   title.id = "ai-notice-live-title";
-  aside.setAttribute("aria-labelledby", title.id);
+  section.setAttribute("aria-labelledby", title.id);
   row.append(icon(name), make("strong", "ai-notice__label", s[key]));
-  aside.append(title, row);
-  host.append(aside);
+  section.append(title, row);
+  host.append(section);
   return host;
 };
 
