@@ -25,7 +25,8 @@ headers, notice and logging without a code change.
   and ``ETag`` included. The upstream is offered only the codings the client
   accepts and the middleware can open (``_encoding.decodable``): pages travel
   compressed and the notice still gets into them.
-* Upstream failures become a clear 502 (unreachable) or 504 (too slow) page.
+* Upstream failures become a clear 502 (unreachable) or 504 (too slow) page; a
+  target that is not a path (``OPTIONS *``, an absolute URL) a 400 page.
 * WebSockets are refused with a clear reason: a 501 answer where the server
   supports denial responses, else close code 1008 with the reason.
 """
