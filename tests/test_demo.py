@@ -117,6 +117,10 @@ def test_the_legacy_site_behind_the_proxy_discloses_and_logs(demo: str) -> None:
     assert "Vos alertes de consommation" in page.text
     home = httpx.get(legacy + "/")
     assert home.headers["ai-disclosure"] == "mode=none"
+    for response in (page, home):  # the legacy server's, relayed: one each
+        assert len(response.headers.get_list("date")) == 1
+        assert len(response.headers.get_list("server")) == 1
+        assert response.headers["server"] != "uvicorn"
     deadline = time.monotonic() + 20
     while total("detection-fuites") < before + 1:
         assert time.monotonic() < deadline, "the proxy's counts did not reach the register"

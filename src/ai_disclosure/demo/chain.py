@@ -28,7 +28,7 @@ import uvicorn
 from .._middleware import AIDisclosureMiddleware
 from .._transport import DisclosureLogger
 from ..client import AsyncRegistryClient
-from ..proxy import ReverseProxy
+from ..proxy import ReverseProxy, dated
 from ..registry import create_app, create_token_async
 from . import example_manifest_path, wrapped_site
 
@@ -99,7 +99,14 @@ class DemoPorts:
     registry: int = 8400
 
 
-def _server(app: Any, host: str, port: int, lifespan: Literal["on", "off"] = "off") -> _Server:
+def _server(
+    app: Any,
+    host: str,
+    port: int,
+    lifespan: Literal["on", "off"] = "off",
+    relays: bool = False,
+) -> _Server:
+    """``relays``: the app is a proxy, whose upstream's Date and Server are the only ones."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -108,6 +115,8 @@ def _server(app: Any, host: str, port: int, lifespan: Literal["on", "off"] = "of
         lifespan=lifespan,
         access_log=False,  # no visitor's address or path is written down
         proxy_headers=False,
+        date_header=not relays,
+        server_header=not relays,
     )
     return _Server(config)
 
@@ -149,7 +158,10 @@ async def run_chain(
             proxy = ReverseProxy(legacy_url)
             # The same declaration as the site, pointing at the same register.
             legacy = AIDisclosureMiddleware(proxy, site.manifest, logger=logger)
-            sites = [_server(site, host, ports.site), _server(legacy, host, ports.legacy)]
+            sites = [
+                _server(site, host, ports.site),
+                _server(dated(legacy), host, ports.legacy, relays=True),
+            ]
             site_tasks = [asyncio.create_task(s.serve()) for s in sites]
             try:
                 await _started(sites, site_tasks)
