@@ -126,6 +126,18 @@ const announce = (text) => {
   setTimeout(() => (r.textContent = text), 100);
 };
 
+// WordPress 6.4 to 6.9 add a block theme's skip link from a script at the end
+// of the page, before .wp-site-blocks: after this notice, which found no skip
+// link to follow. Put the notice after it: the skip link stays the first stop.
+const followScriptedSkipLink = (notice) => {
+  const link = doc.getElementById("wp-skip-link");
+  if (!link || link.parentNode !== notice.parentNode) return;
+  for (let e = notice.nextElementSibling; e !== link; e = e.nextElementSibling) {
+    if (!e || !/^(script|style|link|template|noscript)$/.test(e.localName)) return;
+  }
+  link.after(notice);
+};
+
 class AINotice extends HTMLElement {
   connectedCallback() {
     if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", () => this.upgrade(), { once: true });
@@ -135,6 +147,7 @@ class AINotice extends HTMLElement {
   upgrade() {
     if (this.hasAttribute("data-upgraded")) return;
     this.setAttribute("data-upgraded", "");
+    followScriptedSkipLink(this);
     const s = ownStrings(this) || {};
     for (const item of this.querySelectorAll("[data-ai-notice-system]")) {
       const id = item.getAttribute("data-ai-notice-system");
