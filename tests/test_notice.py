@@ -465,7 +465,9 @@ def test_register_link() -> None:
         "fr", systems=(own,), manifest=make_manifest(own)
     )
     bare = make_manifest(CHATBOT, register_url=None)
-    assert 'href="/.well-known/ai-disclosure"' in notice("fr", systems=(CHATBOT,), manifest=bare)
+    assert 'href="/.well-known/ai-disclosure?lang=fr#tri-dechets"' in notice(
+        "fr", systems=(CHATBOT,), manifest=bare
+    )
 
 
 @pytest.mark.parametrize(
