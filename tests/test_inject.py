@@ -3,10 +3,13 @@ never go, and that any split of a page into chunks gives the same bytes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ai_disclosure import _inject
 from ai_disclosure._inject import MARKER, PLACEHOLDER, Injector, Position
 
 HEAD = b"<meta name=ai-disclosure content=ai-autonomous>"
@@ -14,9 +17,12 @@ NOTICE = b"<aside data-ai-disclosure-notice>IA</aside>"
 
 
 def inject(
-    page: bytes, position: Position = Position.BODY_START, chunks: list[int] | None = None
+    page: bytes,
+    position: Position = Position.BODY_START,
+    chunks: list[int] | None = None,
+    max_holdback: int = 65536,
 ) -> tuple[bytes, Injector]:
-    injector = Injector(HEAD, NOTICE, position)
+    injector = Injector(HEAD, NOTICE, position, max_holdback=max_holdback)
     if chunks is None:
         return injector.feed(page) + injector.close(), injector
     out, start = [], 0
@@ -34,6 +40,20 @@ def expect(page: bytes, head_before: bytes, notice_after: bytes) -> bytes:
     at = page.index(head_before)
     page = page[:at] + HEAD + page[at:]
     at = page.index(notice_after, at) + len(notice_after)
+    return page[:at] + NOTICE + page[at:]
+
+
+def expect_at(page: bytes, head_before: bytes, notice_before: bytes | None = None) -> bytes:
+    """``page`` with HEAD right before ``head_before`` and NOTICE right before
+    ``notice_before`` (the same place when None; b"" for the end of the page)."""
+    at = page.index(head_before)
+    page = page[:at] + HEAD + page[at:]
+    if notice_before is None:
+        at += len(HEAD)
+    elif notice_before == b"":
+        at = len(page)
+    else:
+        at = page.index(notice_before, at + len(HEAD))
     return page[:at] + NOTICE + page[at:]
 
 
@@ -63,17 +83,15 @@ CORPUS = [
     ("no head", b"<!doctype html><html><body>x</body></html>", b"<body>", b"<body>"),
     ("no html, no head", b"<body>x", b"<body>", b"<body>"),
     ("multiple </body>", b"<head></head><body>a</body>b</body>", b"</head>", b"<body>"),
-    ("bodyx is not body", b"<head></head><bodyx><body-y><body>x", b"</head>", b"<body>"),
+
     ("xhtml with cdata",
      b"<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head>"
      b"<script><![CDATA[ if (a < b) '<body>' ]]></script></head><body/></html>",
      b"</head>", b"<body/>"),
-    ("cdata outside script", b"<head><![CDATA[ <body> ]]></head><body>x", b"</head><body>x",
-     b"<body>"),
+
     ("empty comments close at once", b"<head><!--><!---><title>t</title></head><body>x",
      b"</head>", b"<body>"),
-    ("processing instruction", b"<head><?php echo '<body>'; ?></head><body>x",
-     b"</head><body>x", b"<body>"),
+
     ("lone < in text", b"<head><title>1 < 2</title></head><body>3 < 4", b"</head>", b"<body>"),
 ]  # fmt: skip
 
@@ -95,24 +113,99 @@ def test_corpus_every_split_is_the_same(
         assert inject(page, chunks=[size] * (len(page) // size))[0] == whole
 
 
+# (name, page, where HEAD goes before, where NOTICE goes before: None for the same
+# place, b"" for the end) when the page leaves out optional tags: the HTML parser
+# implies <head> and <body>, and so does the injector (body-start).
+IMPLIED = [
+    ("flask tutorial base.html",
+     b"<!doctype html>\n<title>Log In - Flaskr</title>\n<link rel=\"stylesheet\" "
+     b"href=\"/static/style.css\">\n<nav>\n  <h1>Flaskr</h1>\n  <ul>\n    <li><a href=\"/auth/"
+     b"register\">Register</a>\n  </ul>\n</nav>\n<section class=\"content\">",
+     b"<nav>", None),
+    ("no body tag", b"<html><head><title>x</title></head><p>no body tag</p></html>",
+     b"</head>", b"<p>"),
+    ("<head> without </head>", b"<html><head><meta charset=utf-8><title>t</title><p>x",
+     b"<p>", None),
+    ("text before any tag", b"Hello <b>world</b>", b"Hello", None),
+    ("comment, doctype and whitespace first",
+     b"<!-- c -->\n<!DOCTYPE html>\n  <!-- d --> \n<html lang=fr>\n  x", b"x", None),
+    ("a bogus comment is not text", b"<head><![CDATA[ <body> ]]></head><body>x", b"]]", None),
+    ("a processing instruction ends at its first '>'",
+     b"<head><?php echo '<body>'; ?></head><body>x", b"'; ?>", None),
+    ("template in the head implies nothing",
+     b"<head><template><p>x</p><body></template><title>t</title></head><main>m",
+     b"</head>", b"<main>"),
+    ("noscript in the head: before it",
+     b"<head><title>t</title><noscript><img src=p><style>a{}</style></noscript></head><body>x",
+     b"<noscript>", b"x"),
+    ("head elements after </head> stay in the head",
+     b"<head></head>\n<script>s()</script><link rel=x href=y><meta name=a>\n<div>x",
+     b"</head>", b"<div>"),
+    ("the body tag after the body was implied", b"<title>x</title><p>a<body class=x>b",
+     b"<p>", None),
+    ("end of the page with nothing in the body", b"<!doctype html><title>x</title>\n",
+     b"", None),
+    ("</br> implies the body", b"<head></head></br>x", b"</head>", b"</br>"),
+    ("other end tags are ignored before the body", b"<head></p></div></head></span>x",
+     b"</head>", b"x"),
+    ("a tag cut by the end is dropped", b"<title>x</title><div cl", b"<div cl", None),
+    ("bodyx is not body", b"<head></head><bodyx><body-y><body>x", b"</head>", b"<bodyx>"),
+    ("utf-8 BOM then text", b"\xef\xbb\xbfHi", b"Hi", None),
+    ("a quote in an unquoted value opens nothing",
+     b"<head><meta name=a\"b></head><body class=x'y>z", b"</head>", b"z"),
+    ("an unclosed title is closed as at the end of the input",
+     b"<html><head><title>cut", b"", None),
+    ("an unclosed comment in the head", b"<head><!-- cut --", b"", None),
+]  # fmt: skip
+
+
+def closed(page: bytes, ending: bytes) -> bytes:
+    return page + ending
+
+
+@pytest.mark.parametrize(("name", "page", "head", "notice"), IMPLIED, ids=[c[0] for c in IMPLIED])
+def test_implied_head_and_body(name: str, page: bytes, head: bytes, notice: bytes | None) -> None:
+    output, injector = inject(page)
+    if name == "an unclosed title is closed as at the end of the input":
+        assert output == page + b"</title>" + HEAD + NOTICE
+    elif name == "an unclosed comment in the head":
+        assert output == page + b">" + HEAD + NOTICE
+    elif head == b"":
+        assert output == page + HEAD + NOTICE
+    else:
+        assert output == expect_at(page, head, notice)
+    assert injector.injected
+    assert not injector.gave_up
+    assert injector.reason is None
+    for size in (1, 2, 5):
+        assert inject(page, chunks=[size] * len(page))[0] == output
+
+
 UNTOUCHED = [
-    ("no body", b"<html><head><title>x</title></head><p>no body tag</p></html>"),
-    ("body only in comment", b"<html><!-- <body> --><p>x</p>"),
-    ("body only in script", b"<script>document.write('<body>')</script>"),
-    ("body only in attribute", b"<div title='<body>'>x</div>"),
-    ("not html at all", b'{"answer": "<body>"}'[:0] + b"plain text, no tags"),
-    ("notice already there", b"<head><meta data-ai-disclosure-notice></head><body>x"),
-    ("marker on body", b"<head></head><body data-ai-disclosure-notice>x"),
-    ("empty", b""),
-]
+    ("notice already there", b"<head><meta data-ai-disclosure-notice></head><body>x", "marker"),
+    ("marker on body", b"<head></head><body data-ai-disclosure-notice>x", "marker"),
+    ("marker on an implied body's first tag", b"<title>t</title><div data-ai-disclosure-notice>",
+     "marker"),
+    ("empty", b"", "empty"),
+    ("whitespace", b" \r\n\t", "empty"),
+    ("frameset", b"<!doctype html><head><title>f</title></head><frameset><frame src=a>",
+     "frameset"),
+    ("frameset without head", b"<frameset cols=50%><frame src=a></frameset>", "frameset"),
+    ("cut inside a doctype", b"<!DOCTYPE html", "truncated"),
+    ("cut in a double-escaped script", b"<head><script><!--<script>x", "truncated"),
+    ("cut in a long tag", b"<head><link href='" + b"a" * 5000, "truncated"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "page"), UNTOUCHED, ids=[c[0] for c in UNTOUCHED])
-def test_pages_it_cannot_change_are_untouched(name: str, page: bytes) -> None:
+@pytest.mark.parametrize(("name", "page", "reason"), UNTOUCHED, ids=[c[0] for c in UNTOUCHED])
+def test_pages_it_cannot_change_are_untouched(name: str, page: bytes, reason: str) -> None:
     for position in Position:
-        output, injector = inject(page, position)
-        assert output == page
-        assert not injector.injected
+        for chunks in (None, [1] * len(page), [3] * len(page)):
+            output, injector = inject(page, position, chunks)
+            assert output == page
+            assert not injector.injected
+            assert injector.gave_up
+            assert injector.reason == reason
 
 
 def test_body_end_goes_before_the_first_real_end_tag() -> None:
@@ -171,14 +264,16 @@ def test_holds_back_only_a_partial_token() -> None:
 
 
 def test_a_long_gap_between_head_and_body_gives_up_untouched() -> None:
-    page = b"<head></head>" + b"<p>gap</p>" * 10_000 + b"<body>x"
+    page = b"<head></head>" + b"<!-- gap --><script>s()</script>\n" * 10_000 + b"<body>x"
     injector = Injector(HEAD, NOTICE, max_holdback=1000)
     output = b"".join(injector.feed(page[i : i + 700]) for i in range(0, len(page), 700))
     output += injector.close()
     assert output == page
     assert injector.gave_up
+    assert injector.reason == "holdback"
     whole = Injector(HEAD, NOTICE, max_holdback=1000)
     assert whole.feed(page) + whole.close() == page
+    assert whole.reason == "holdback"
 
 
 def test_memory_stays_bounded_on_a_huge_page() -> None:
@@ -231,15 +326,23 @@ def test_any_split_gives_the_single_chunk_output(
     assert (injector.injected, injector.gave_up) == (reference.injected, reference.gave_up)
 
 
+#: What closes a page cut short inside a comment, raw text or templates.
+CLOSER = re.compile(rb"(?:</[a-z]+>|-->|->|>|\]\]>)?(?:</template>)*\Z")
+
+
 @settings(max_examples=300, deadline=None)
 @given(page=pages, position=st.sampled_from(Position))
 def test_removing_the_fragments_gives_back_the_page(page: bytes, position: Position) -> None:
     output, injector = inject(page, position)
     if injector.injected:
         assert output.count(NOTICE) == 1 + page.count(NOTICE)
-        assert output.replace(HEAD, b"", 1).replace(NOTICE, b"", 1) == page
+        rest = output.replace(HEAD, b"", 1).replace(NOTICE, b"", 1)
+        assert rest.startswith(page)
+        assert CLOSER.match(rest, len(page))
     else:
         assert output.replace(HEAD, b"", 1) == page
+        assert injector.gave_up
+        assert injector.reason
 
 
 @given(st.binary(max_size=300), st.lists(st.integers(1, 50), max_size=10))
@@ -250,15 +353,16 @@ def test_garbage_never_raises(data: bytes, sizes: list[int]) -> None:
 
 def token_by_token(page: bytes, position: Position = Position.BODY_START) -> bytes:
     """The injector with its one-match fast path turned off."""
-    injector = Injector(HEAD, NOTICE, position)
-    injector._fresh = False
-    return injector.feed(page) + injector.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_inject, "_FAST", re.compile(b"(?!)"))
+        injector = Injector(HEAD, NOTICE, position)
+        return injector.feed(page) + injector.close()
 
 
 @settings(max_examples=600, deadline=None)
-@given(page=pages)
-def test_the_fast_path_gives_the_token_by_token_bytes(page: bytes) -> None:
-    assert inject(page)[0] == token_by_token(page)
+@given(page=pages, position=st.sampled_from(Position))
+def test_the_fast_path_gives_the_token_by_token_bytes(page: bytes, position: Position) -> None:
+    assert inject(page, position)[0] == token_by_token(page, position)
 
 
 def test_the_fast_path_takes_the_common_page_and_declines_the_doubtful() -> None:
