@@ -149,6 +149,13 @@ def _body_skipped(comments: bool) -> bytes:
     )  # fmt: skip
 
 
+#: One step of reading skip links: whitespace and comments (1), then a tag (2: "/"
+#: of an end tag, 3: name) or text (4).
+_SKIP_STEP = re.compile(
+    rb"((?:[\t\n\f\r ]++|" + _COMMENT_RE + rb")*+)"
+    rb"(?:<(/?)([a-zA-Z][^\t\n\f\r />]*+)" + _ATTRS + rb"|([^<\t\n\f\r ][^<]*+))?",
+    re.IGNORECASE,
+)
 _HEAD_SKIP = re.compile(_HEAD_SKIPPED, re.IGNORECASE)
 _SKIP_SKIP = re.compile(_SKIP_SKIPPED, re.IGNORECASE)
 _BODY_SKIP = {
@@ -225,6 +232,12 @@ _NOT_FOLLOWED = frozenset(
 _HEADINGS = frozenset((b"h1", b"h2", b"h3", b"h4", b"h5", b"h6"))
 #: Elements whose end tag the parser implies when their parent closes.
 _IMPLIED_END = frozenset((b"li", b"p", b"dd", b"dt"))
+#: Start tags that need more than being pushed while reading skip links.
+_SPECIAL_START = (
+    _FOCUSABLE | _NOT_FOLLOWED | _VOID | frozenset(_RAW) | _HEADINGS
+    | {b"a", b"input", b"audio", b"video", b"li", b"dd", b"dt", b"svg", b"math",
+       b"template", b"body", b"html", b"head"}
+)  # fmt: skip
 #: Where a notice (a block with a <section>) may go without changing how the page
 #: parses or reads: the innermost open element, and every one around it.
 _SAFE_INNER = frozenset(
@@ -243,6 +256,11 @@ _BREAKOUT = frozenset(
 
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
+
+
+#: Start tags whose attributes matter while reading skip links, whatever they are.
+_ATTRIBUTES_MATTER = frozenset((b"a", b"input", b"audio", b"video", b"html"))
+_FOCUS_ATTRIBUTE = re.compile(rb"[\t\n\f\r /](?:tabindex|contenteditable|xlink:href)", re.I)
 
 
 def _attributes(tag: bytes, name_end: int) -> dict[bytes, bytes]:
@@ -541,6 +559,11 @@ class Injector:
                 self._emit(out, buf[i:])
                 return
             if state is _State.DATA:
+                if self._phase is _Phase.SKIP and not self._templates:
+                    step = self._skip_step(buf, i, out)
+                    if step > i or self._state is _State.DONE:
+                        i = step
+                        continue
                 end = self._skip(buf, i).end()  # type: ignore[union-attr]
                 if end > i:
                     if self._blank and self._phase is _Phase.HEAD and buf[i:end].strip(_WS):
@@ -576,6 +599,48 @@ class Injector:
                 self._decide(self._cand, out)
             else:
                 self._give_up(out, "holdback")
+
+    def _skip_step(self, buf: bytes, i: int, out: list[bytes]) -> int:
+        """Reading skip links, the common tokens in one match each (whitespace and
+        comments, then a whole tag or a text run), in one loop. Returns where it
+        stopped: at anything else (cut tokens, raw text, long tags, markers...),
+        which the general path takes, or where the decision was made."""
+        held = self._held  # always holding in this phase
+        limit = self.max_holdback
+        match = _SKIP_STEP.match
+        while True:
+            found = match(buf, i)
+            assert found is not None  # the pattern can match the empty string
+            start = found.end(1)
+            if start > i:
+                held += buf[i:start]
+            name = found.group(3)
+            if name is not None:
+                end = found.end()
+                tag = buf[start:end]
+                if end - start > _TOKEN_LIMIT or MARKER in tag:
+                    return start
+                name = name.lower()
+                if found.group(2):
+                    name = b"/" + name
+                elif name in _RAW:
+                    return start
+                if not self._follows(name, tag):
+                    self._decide(self._cand, out)
+                    out.append(tag)
+                    return end
+                held += tag
+            elif found.group(4) is not None and (self._link >= 0 or found.end() < len(buf)):
+                end = found.end()
+                if self._link < 0:
+                    self._decide(self._cand, out)  # text outside a skip link
+                    return start
+                held += buf[start:end]
+            else:
+                return start
+            i = end
+            if len(held) > limit or self._templates:
+                return i
 
     def _until_end(self, buf: bytes, i: int, out: list[bytes]) -> int:
         """Inside a long comment, CDATA section or bogus comment: stream to its end."""
@@ -937,7 +1002,22 @@ class Injector:
         if name[0] == 0x2F:
             return self._follows_end(name[1:], len(self._held) + len(tag))
         stack = self._stack
-        attributes = _attributes(tag, _NAME.match(tag).end())  # type: ignore[union-attr]
+        if (
+            name not in _SPECIAL_START
+            and not self._foreign
+            and self._link < 0
+            and _FOCUS_ATTRIBUTE.search(tag) is None
+        ):  # the common case: an element nobody focuses, as a container
+            if b"p" in stack and (name in _CLOSES_P or name in _HEADINGS):
+                return False
+            stack.append(name)
+            return True
+        # Attributes are read only where they decide something (most tags have none
+        # of these): the reading is per tag, in Python.
+        if name in _ATTRIBUTES_MATTER or _FOCUS_ATTRIBUTE.search(tag) is not None:
+            attributes = _attributes(tag, len(name) + 1)
+        else:
+            attributes = {}
         # "/>" closes an element only in SVG and MathML.
         opens = not tag.endswith(b"/>") or not (self._foreign or name == b"svg")
         if self._foreign:
