@@ -48,3 +48,16 @@ async def test_django_pages_compressed_by_django_still_get_the_notice(name: str)
     assert page.text.count(MARKER.decode()) == 1
     assert 'name="ai-disclosure"' in page.text
     assert int(page.headers["content-length"]) == page.num_bytes_downloaded
+
+
+@pytest.mark.parametrize(("module", "name"), EXAMPLES)
+async def test_the_notice_is_in_the_body_and_the_meta_in_the_head(module: str, name: str) -> None:
+    """As a browser builds the page: the Flask layout leaves out <html>, <head>, <body>."""
+    import html5lib
+
+    transport = httpx.ASGITransport(example(module, name))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/dechets/assistant")
+    tree = html5lib.parse(page.text, namespaceHTMLElements=False)
+    assert tree.find("head/meta[@name='ai-disclosure']") is not None
+    assert len(tree.findall("body//*[@data-ai-disclosure-notice]")) == 1

@@ -153,9 +153,8 @@ async def test_ai_page_gets_meta_json_ld_stylesheet_and_notice() -> None:
     json_ld = head.split('<script type="application/ld+json">')[1].split("</script>")[0]
     assert json.loads(json_ld)["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
     assert 'href="/.well-known/ai-disclosure/ai-notice.css"' in head
-    # Right after <body>, before the skip link (as GOV.UK places its cookie banner).
-    assert body.startswith("<body><ai-notice")
-    assert body.index(MARKER.decode()) < body.index("Aller au contenu")
+    # Right after the skip link: "Skip to content" stays the first Tab stop.
+    assert body.startswith("<body><a href=#main>Aller au contenu</a><ai-notice")
     assert notices(text) == 1
     assert int(response.headers["content-length"]) == len(response.content)
     assert response.content.replace(b"\n", b"")  # decodes, is complete
@@ -343,11 +342,14 @@ async def test_utf16_bom_without_charset_passes_untouched() -> None:
     assert response.content == body
 
 
-async def test_page_without_body_tag_is_untouched() -> None:
-    page = b"<html><head><title>t</title></head><p>fragment</p>"
+async def test_a_page_without_optional_tags_gets_meta_and_notice_where_implied() -> None:
+    page = b"<!doctype html><title>t</title><meta charset=utf-8><nav>menu</nav><p>fragment"
     response = await get(raw_app(page, HTML), "/dechets/assistant")
-    assert response.content == page
-    assert response.headers["content-length"] == str(len(page))
+    head, body = response.text.split("<nav>")
+    assert head.startswith("<!doctype html><title>t</title><meta charset=utf-8><meta name")
+    assert head.count(MARKER.decode()) == 1  # right before <nav>, where the body starts
+    assert body == "menu</nav><p>fragment"
+    assert response.headers["content-length"] == str(len(response.content))
 
 
 # --- streaming -------------------------------------------------------------------

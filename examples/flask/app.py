@@ -1,5 +1,8 @@
 """A Flask app (WSGI) wrapped with a2wsgi and the disclosure middleware.
 
+Its layout leaves out the optional ``<html>``, ``<head>`` and ``<body>`` tags, as
+the Flask tutorial's does: the notice still goes where the browser's body starts.
+
 pip install 'ai-disclosure[wsgi,serve]' flask
 uvicorn examples.flask.app:app --port 8000
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from a2wsgi import WSGIMiddleware
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template_string, request
 
 from ai_disclosure import AIDisclosureMiddleware, disclose
 
@@ -18,11 +21,28 @@ MANIFEST = Path(__file__).resolve().parents[1] / "montpellier" / "ai-disclosure.
 flask_app = Flask(__name__)
 
 
+# Valid HTML without the optional tags: the parser implies <html>, <head>, <body>.
+LAYOUT = """<!doctype html>
+<title>{{ title }} - Démarches</title>
+<meta charset="utf-8">
+<nav>
+  <h1>Démarches</h1>
+  <ul>
+    <li><a href="/actualites">Actualités</a>
+    <li><a href="/dechets/assistant">Assistant</a>
+  </ul>
+</nav>
+<section class="content">
+  <header><h2>{{ title }}</h2></header>
+  <p>{{ text }}</p>
+</section>
+"""
+
+
 @flask_app.get("/dechets/assistant")
 def assistant() -> str:
-    return (
-        "<!doctype html><html lang=fr><head><title>Assistant</title></head>"
-        "<body><h1>Assistant tri des déchets</h1></body></html>"
+    return render_template_string(
+        LAYOUT, title="Assistant tri des déchets", text="Posez votre question sur le tri."
     )
 
 

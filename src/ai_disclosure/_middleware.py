@@ -127,9 +127,10 @@ class AIDisclosureMiddleware:
     """Wrap an ASGI app so every response tells whether AI was involved.
 
     ``manifest`` is a loaded ``Manifest``, a path to a ``.toml``/``.json`` file or
-    a mapping. ``position`` places the notice: ``"body-start"`` (right after
-    ``<body>``, before skip links), ``"body-end"`` or ``"placeholder"`` (at the
-    page's ``<!--ai-disclosure-notice-->``). ``prefix`` is where the public
+    a mapping. ``position`` places the notice: ``"after-skip-links"`` (the
+    default: right after the page's leading skip links, else at the body start),
+    ``"body-start"``, ``"body-end"`` or ``"placeholder"`` (at the page's
+    ``<!--ai-disclosure-notice-->``). ``prefix`` is where the public
     manifest and the widget assets are served. ``logger`` receives one
     ``record()`` call per AI system per tagged response.
     """
@@ -139,7 +140,7 @@ class AIDisclosureMiddleware:
         app: ASGIApp,
         manifest: Manifest | str | os.PathLike[str] | Mapping[str, Any],
         *,
-        position: Position | str = Position.BODY_START,
+        position: Position | str = Position.AFTER_SKIP_LINKS,
         prefix: str = "/.well-known/ai-disclosure",
         inject: bool = True,
         logger: DisclosureRecorder | None = None,
