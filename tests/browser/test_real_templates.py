@@ -93,8 +93,7 @@ def build_app() -> Any:
             Endpoint("/favicon.ico", lambda r: Response(status_code=204)),
         ]
     )
-    # Explicit until after-skip-links is the middleware's default.
-    return AIDisclosureMiddleware(app, manifest(), position="after-skip-links")
+    return AIDisclosureMiddleware(app, manifest())  # the default position: after skip links
 
 
 @pytest.fixture(scope="module")
