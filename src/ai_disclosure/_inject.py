@@ -16,13 +16,19 @@ chunks. It follows the HTML parsing algorithm as far as these two places need:
   never right after ``<head>``, where a JSON-LD block could push ``<meta
   charset>`` past the first 1024 bytes. The body starts after ``<body>``, or right
   before the first token that implies it, or at the end of the document;
-  ``<template>`` content implies nothing.
+  ``<template>`` content implies nothing. A ``<frameset>`` page is left alone.
 
 Promises, for any split of a page into chunks:
 
 * the output is the same as for the page in one chunk;
 * either both fragments are inserted exactly once, or the page is unchanged
-  (``gave_up``, ``reason`` says why);
+  (``gave_up``, ``reason`` says why). One addition: a page that ends inside a
+  comment, raw text (``<title>``, ``<script>``...) or a ``<template>`` before
+  anything implied the body gets, before the fragments, the end the parser
+  implies there (``-->``, ``</title>``, ``</template>``...): the same tree, then
+  a body to show the notice in. (A script closed so runs, where a browser would
+  have skipped it; such a page shows nothing without the notice.) A script cut
+  in its double-escaped state or a doctype cut short has no such end: untouched;
 * memory stays bounded: held bytes never exceed ``max_holdback`` plus one
   partial token of at most ``_TOKEN_LIMIT`` bytes.
 
@@ -259,7 +265,7 @@ Render = Callable[[str | None], tuple[bytes, bytes]]
 
 
 #: Start tags whose attributes matter while reading skip links, whatever they are.
-_ATTRIBUTES_MATTER = frozenset((b"a", b"input", b"audio", b"video", b"html"))
+_ATTRIBUTES_MATTER = frozenset((b"a", b"input", b"audio", b"video"))
 _FOCUS_ATTRIBUTE = re.compile(rb"[\t\n\f\r /](?:tabindex|contenteditable|xlink:href)", re.I)
 
 
@@ -305,10 +311,16 @@ class Injector:
     * ``"frameset"``: a frameset page has no body to show it in;
     * ``"holdback"``: more than ``max_holdback`` bytes between the head fragment's
       place and the body start;
-    * ``"truncated"``: the page ends inside a comment, raw text, a template or a
-      tag, where nothing can go (with ``body-end`` and ``placeholder`` the head
-      fragment is already out then);
-    * ``"empty"``: the page is empty or whitespace.
+    * ``"truncated"``: the page ends where no end keeps its tree (inside a
+      doctype, a tag too long to hold, ``<plaintext>``, a script in its
+      double-escaped state); with ``body-end`` and ``placeholder`` the head
+      fragment is already out then;
+    * ``"empty"``: the page is empty or whitespace: nothing is shown, nothing
+      to disclose on (not a missed notice).
+
+    The other positions: ``BODY_START`` at the body start; ``BODY_END`` before the
+    first ``</body>`` outside templates, else at the end; ``PLACEHOLDER`` after
+    the first ``<!--ai-disclosure-notice-->`` in the body, else at the end.
     """
 
     __slots__ = (
