@@ -833,3 +833,75 @@ async def test_without_a_register_the_link_names_the_declaration_under_its_prefi
     async with httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://p") as h:
         response = await h.get("/dechets/assistant")
     assert response.headers["link"] == '</ia>; rel="ai-disclosure"'
+
+
+# --- pieces of pages fetched by scripts ------------------------------------------------
+
+FRAGMENT = "<div class=reponse><p>Le verre va dans la colonne à verre.</p></div>"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"hx-request": "true", "sec-fetch-dest": "empty"},  # htmx swapping a piece
+        {"turbo-frame": "reponse"},
+        {"x-requested-with": "XMLHttpRequest"},
+        {"sec-fetch-dest": "empty"},  # a bare fetch() of a fragment
+    ],
+)
+async def test_a_fragment_fetched_by_a_script_gets_no_notice(headers: dict[str, str]) -> None:
+    from ai_disclosure.testing import capture_missed_notices
+
+    recorder = Recorder()
+    with capture_missed_notices() as missed:
+        response = await get(
+            page_app(FRAGMENT), "/dechets/assistant", headers=headers, logger=recorder
+        )
+    assert response.text == FRAGMENT
+    assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
+    assert [call[3] for call in recorder.calls] == [False]  # counted, shown by its page
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-dest": "document"},  # a navigation
+        {"sec-fetch-dest": "empty"},  # Turbo Drive fetches whole pages
+        {"hx-request": "true", "hx-boosted": "true", "sec-fetch-dest": "empty"},
+        {"sec-fetch-dest": "iframe"},
+    ],
+)
+async def test_a_whole_page_fetched_by_a_script_gets_the_notice(headers: dict[str, str]) -> None:
+    response = await get(page_app(), "/dechets/assistant", headers=headers)
+    assert notices(response.text) == 1
+    zipped = await get(
+        gzip_app(), "/dechets/assistant", headers={**headers, "accept-encoding": "gzip"}
+    )
+    assert notices(zipped.text) == 1
+
+
+async def test_a_gzipped_fragment_fetched_by_a_script_is_left_alone() -> None:
+    headers = {"sec-fetch-dest": "empty", "accept-encoding": "gzip"}
+    response = await get(gzip_app(FRAGMENT), "/dechets/assistant", headers=headers)
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.text == FRAGMENT
+
+
+async def test_a_stream_corrupt_midway_ends_cleanly() -> None:
+    import zlib
+
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    good = compressor.compress(PAGE.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [*HTML, (b"content-encoding", b"gzip")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for chunk in (good, b"\xff" * 64, b"more"):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    _, *bodies = await run_asgi(app)
+    assert [b.get("more_body", False) for b in bodies] == [True, False]  # nothing after the end
+    page = zlib.decompress(b"".join(b["body"] for b in bodies), 31)
+    assert page.count(MARKER) == 1

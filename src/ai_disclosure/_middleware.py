@@ -47,6 +47,8 @@ _SCRIPT_DIRECTIVES = (b"script-src-elem", b"script-src", b"default-src")
 _STYLE_DIRECTIVES = (b"style-src-elem", b"style-src", b"default-src")
 #: 2xx answers that carry no page: no content, reset, a part of a file.
 _NOT_A_PAGE = frozenset({204, 205, 206})
+#: The injector's reasons that are no miss: the page has its own notice, or is blank.
+_NOT_MISSED = frozenset({"marker", "empty"})
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Pages of declared length up to this are gathered whole before they change.
 _COLLECT_LIMIT = 262144
@@ -222,11 +224,17 @@ class AIDisclosureMiddleware:
                 return send(message)
             if self.inject:
                 ok, coding, miss = _page(headers)
+                fetched = _fetched(scope) if ok else _NAVIGATION
+                if fetched is _FRAGMENT:
+                    # A piece a script puts into a page already shown (htmx, Turbo
+                    # frames, XHR): that page carries the notice, not the piece.
+                    ok = False
                 if ok:
                     # Held until the first body message decides how the page changes.
                     responder = _Responder(self, scope, state, send, plan, route, message)
                     if coding is not None:
                         responder.recoder = Recoder(coding)
+                    responder.needs_document = fetched is _SCRIPTED
                     return _done()
                 if miss is not None:
                     self.misses.report(route, miss)
@@ -395,6 +403,37 @@ def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str |
     return False, None, "encoding"
 
 
+_NAVIGATION, _SCRIPTED, _FRAGMENT = object(), object(), object()
+#: Sec-Fetch-Dest values of a page shown as a page (navigation, frames, embeds).
+_DOCUMENT_DESTS = frozenset({b"document", b"iframe", b"frame", b"fencedframe", b"embed", b"object"})
+_DOCUMENT_STARTS = (b"<!doctype", b"<html", b"<!--", b"<?xml", b"<head", b"<title", b"<meta")
+
+
+def _fetched(scope: Scope) -> object:
+    """How the page was asked for: as a page (``_NAVIGATION``), by a script that
+    may show it whole or put a piece of it in a page (``_SCRIPTED``: Turbo Drive
+    and htmx boosting swap whole pages; a bare fetch may take a fragment), or as a
+    fragment for sure (``_FRAGMENT``: htmx without boosting, Turbo frames, XHR)."""
+    found = _NAVIGATION
+    htmx = boosted = False
+    for key, value in scope.get("headers", ()):
+        if key == b"sec-fetch-dest":
+            if value.lower() not in _DOCUMENT_DESTS:
+                found = _SCRIPTED
+        elif key == b"hx-request":
+            htmx = True
+        elif key == b"hx-boosted":
+            boosted = True
+        elif key == b"turbo-frame" or (
+            key == b"x-requested-with" and value.lower() == b"xmlhttprequest"
+        ):
+            return _FRAGMENT
+    if htmx:
+        # htmx swaps the whole body of a boosted link's page, else a piece.
+        return _SCRIPTED if boosted else _FRAGMENT
+    return found
+
+
 async def _done() -> None:
     """An awaitable that does nothing: the start message is held, not sent yet."""
 
@@ -433,10 +472,12 @@ class _Responder:
         "_send",
         "choose",
         "content_type",
+        "ended",
         "fed",
         "injector",
         "language",
         "middleware",
+        "needs_document",
         "plan",
         "recoder",
         "route",
@@ -467,6 +508,8 @@ class _Responder:
         self.recoder: Recoder | None = None
         self.language: str | None = None
         self.fed = False  # some page bytes went through the injector
+        self.needs_document = False  # fetched by a script: inject only into a whole page
+        self.ended = False  # the page was ended early (corrupt): drop what follows
         # Body messages of a page of known, small length, gathered so its
         # Content-Length can stay exact (WSGI bridges send a page in two messages).
         self._collected: list[bytes] | None = None
@@ -483,7 +526,7 @@ class _Responder:
             await self._on_first_body(message)
         elif self.injector is not None:
             await self._on_body(message)
-        else:
+        elif not self.ended:
             await self._send(message)
 
     async def _on_first_body(self, message: Message) -> None:
@@ -509,6 +552,12 @@ class _Responder:
             await self._send(start)
             await self._send(message)
             self._log(notice_shown=self.state.notice_placed)
+            return
+        if self.needs_document and self._fragment(body):
+            # Fetched by a script and not a whole page: a piece of one, left as it is.
+            await self._send(start)
+            await self._send(message)
+            self._log(notice_shown=False)
             return
         injector = self.injector = self._make_injector(headers)
         try:
@@ -544,6 +593,17 @@ class _Responder:
         message["body"] = output
         await self._send(message)
 
+    def _fragment(self, body: bytes) -> bool:
+        """Whether the body starts as a piece of a page rather than a whole one."""
+        start = body
+        if self.recoder is not None:
+            try:
+                start = next(Recoder(self.recoder.coding).decode(body), b"")
+            except DecodeError:
+                return False  # reported as corrupt on the way through
+        start = start.lstrip(b" \t\r\n\f").removeprefix(b"\xef\xbb\xbf").lstrip()
+        return bool(start) and not start[:9].lower().startswith(_DOCUMENT_STARTS)
+
     def _worth_collecting(self, start: Message, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
         length = _header(start["headers"], b"content-length")
@@ -564,6 +624,7 @@ class _Responder:
             assert self.recoder is not None
             output, final = self.recoder.finish(), True
             message["more_body"] = False
+            self.ended = True
         message["body"] = output
         if final:
             self._done(injector)
@@ -599,10 +660,9 @@ class _Responder:
 
     def _done(self, injector: Injector) -> None:
         self.injector = None
-        if not injector.injected and self.fed:
-            reason = getattr(injector, "reason", None)
-            if reason != "marker":  # "marker": the page carries a notice of its own
-                self.middleware.misses.report(self.route, reason or "no-placeholder")
+        reason = injector.reason
+        if not injector.injected and self.fed and reason not in _NOT_MISSED:
+            self.middleware.misses.report(self.route, reason or "truncated")
         self._log(notice_shown=injector.injected)
 
     def _make_injector(self, headers: list[tuple[bytes, bytes]]) -> Injector:

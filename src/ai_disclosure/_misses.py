@@ -29,11 +29,11 @@ REASONS: dict[str, str] = {
     "no-transform": "the page says Cache-Control: no-transform; drop it on AI pages, "
     "or place the notice in the template with disclosure_notice()",
     "file": "the page was sent as a file (http.response.pathsend); send it as an ordinary response",
-    "no-placeholder": "position is 'placeholder' but the page has no "
-    "<!--ai-disclosure-notice--> placeholder",
     "frameset": "the page is a frameset, which has no body to show the notice in",
-    "holdback": "too much markup before the insertion point to hold safely (over 64 KiB)",
-    "long-tag": "the tag at the insertion point is too long to hold (over 4 KiB)",
+    "holdback": "too much markup between the head and the body start to hold safely "
+    "(over 64 KiB); place the notice in the template with disclosure_notice()",
+    "truncated": "the page ends where nothing can be added without changing it "
+    "(inside a doctype, a tag, <plaintext> or an unclosable script)",
 }
 _CAP = 1024  # distinct (route, reason) pairs remembered; routes are templates, few
 
