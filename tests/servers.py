@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -68,16 +68,25 @@ def cli_server(args: Sequence[str], port: int, path: str = "/") -> Iterator[subp
 
 @contextlib.contextmanager
 def thread_server(
-    app: object, port: int | None = None, lifespan: Literal["on", "off"] = "off"
+    app: object, port: int | None = None, lifespan: Literal["on", "off"] = "off", **options: Any
 ) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a thread; yields its base URL. Apps that
-    open resources at start-up (the registry's database) need ``lifespan="on"``."""
+    open resources at start-up (the registry's database) need ``lifespan="on"``;
+    ``options`` go to ``uvicorn.Config`` (e.g. ``date_header=False``)."""
     import threading
 
     import uvicorn
 
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan=lifespan)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        lifespan=lifespan,
+        access_log=False,
+        **options,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -474,30 +474,8 @@ def _named(lines: list[str], name: str) -> list[str]:
 @contextmanager
 def bare_server(app: object) -> Iterator[str]:
     """An upstream whose server adds no Date and no Server: the app's are the only ones."""
-    import threading
-
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=port,
-        log_level="error",
-        lifespan="off",
-        date_header=False,
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with thread_server(app, date_header=False, server_header=False) as url:
+        yield url
 
 
 def test_one_date_and_one_server_the_upstreams(upstream: str) -> None:

@@ -21,16 +21,12 @@ from __future__ import annotations
 import html
 import importlib.util
 import os
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -48,6 +44,8 @@ from ai_disclosure._model import (
     System,
 )
 from ai_disclosure._notice import render_head, render_notice, widgets_dir
+
+from ..servers import thread_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -378,35 +376,11 @@ def build_app() -> ASGIApp:
     return StrictCSP(app)
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # not the main thread
-        pass
-
-
 @pytest.fixture(scope="session")
 def site() -> Iterator[str]:
     """Base URL of the test site, served by uvicorn in a thread."""
-    # IPPROTO_TCP explicitly: asyncio then sets TCP_NODELAY, sparing a 40 ms
-    # delayed-ACK stall per response.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        build_app(), log_level="warning", lifespan="off", ws="none", access_log=False
-    )
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with thread_server(build_app(), ws="none") as url:
+        yield url
 
 
 # --- The browser ------------------------------------------------------------

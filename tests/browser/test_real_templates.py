@@ -11,16 +11,12 @@ notice's first line, and axe-core must find nothing.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -29,7 +25,8 @@ from starlette.routing import Route as Endpoint
 from ai_disclosure import AIDisclosureMiddleware
 from ai_disclosure._model import Manifest, Route
 
-from .conftest import AXE, WCAG_TAGS, NewPage, _Server, describe, sample_manifest
+from ..servers import thread_server
+from .conftest import AXE, WCAG_TAGS, NewPage, describe, sample_manifest
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -99,25 +96,8 @@ def build_app() -> Any:
 @pytest.fixture(scope="module")
 def templates_site() -> Iterator[str]:
     """The fixture pages behind the middleware, on a real uvicorn server."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        build_app(), log_level="warning", lifespan="off", ws="none", access_log=False
-    )
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with thread_server(build_app(), ws="none") as url:
+        yield url
 
 
 async def open_page(new_page: NewPage, url: str, **options: Any) -> Any:
