@@ -465,6 +465,9 @@ def test_register_link() -> None:
         "fr", systems=(own,), manifest=make_manifest(own)
     )
     bare = make_manifest(CHATBOT, register_url=None)
+    # Without a register, the link opens the service's own declaration: said so.
+    assert "Déclaration complète de ce service" in notice("fr", systems=(CHATBOT,), manifest=bare)
+    assert "Déclaration complète" not in html
     assert 'href="/.well-known/ai-disclosure?lang=fr#tri-dechets"' in notice(
         "fr", systems=(CHATBOT,), manifest=bare
     )

@@ -219,6 +219,7 @@ class _Item:
     data: tuple[_Piece, ...]
     recourse: _Piece | None
     register_href: str | None
+    register_own: bool  # the link opens the service's own declaration, not a register
 
 
 class _View:
@@ -283,6 +284,7 @@ class _View:
             data=tuple(p for p in (self.text(t) for t in system.data_sources) if p),
             recourse=self.text(system.recourse),
             register_href=self.register_href(system),
+            register_own=not (system.register_url or self.manifest.service.register_url),
         )
 
 
