@@ -47,7 +47,13 @@ def test_put_claim_delete_in_order(spool: Spool) -> None:
     assert claimed[0].records == 1
     spool.delete(claimed[0].batch_id)
     assert ids(spool.claim(10)) == ids([entry(2), entry(3)])
-    assert spool.stats() == {"batches": 2, "records": 5, "bytes": 20}
+    assert spool.stats() == {
+        "batches": 2,
+        "records": 5,
+        "bytes": 20,
+        "parked": 0,
+        "parked_records": 0,
+    }
 
 
 def test_a_batch_id_is_stored_once(spool: Spool) -> None:
@@ -166,4 +172,65 @@ def test_survives_kill_9(tmp_path: Path) -> None:
     spool = Spool(tmp_path, "demarches")
     [claimed] = spool.claim()
     assert (claimed.body, claimed.records) == (b"body", 7)
+    spool.close()
+
+
+# --- parked batches ------------------------------------------------------------------
+
+
+def test_a_parked_batch_leaves_the_queue_with_its_body_and_reason(tmp_path: Path) -> None:
+    clock = Clock()
+    spool = Spool(tmp_path, "demarches", clock=clock)
+    spool.put([entry(1), entry(2)])
+    clock.now = 2_000.0
+    assert spool.park(entry(1).batch_id, "500 Internal Server Error: 5 server errors") == 0
+    assert ids(spool.claim(10)) == ids([entry(2)])
+    [parked] = spool.parked()
+    assert (parked.batch_id, parked.body, parked.records) == (
+        entry(1).batch_id,
+        entry(1).body,
+        1,
+    )
+    assert (parked.created, parked.parked_at) == (1_000.0, 2_000.0)
+    assert parked.reason.startswith("500 ")
+    assert spool.stats()["parked"] == 1
+    assert spool.stats()["batches"] == 1
+    assert spool.parked(["nope"]) == []
+    spool.unpark(parked.batch_id)
+    assert spool.parked() == []
+    spool.close()
+
+
+def test_parked_batches_survive_reopening_and_are_bounded(tmp_path: Path) -> None:
+    clock = Clock()
+    spool = Spool(tmp_path, "demarches", max_parked=2, clock=clock)
+    spool.put([entry(n) for n in (1, 2, 3)])
+    evicted = []
+    for n in (1, 2, 3):
+        clock.now += 1
+        evicted.append(spool.park(entry(n).batch_id, "409 Conflict"))
+    assert evicted == [0, 0, 1]  # the oldest parked one goes
+    spool.close()
+    again = Spool(tmp_path, "demarches", max_parked=2)
+    assert [p.batch_id for p in again.parked()] == ids([entry(2), entry(3)])
+    assert again.claim(10) == []
+    again.close()
+
+
+def test_a_spool_of_the_first_format_gains_the_parked_table(tmp_path: Path) -> None:
+    path = tmp_path / "demarches.spool.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE batch (batch_id TEXT PRIMARY KEY, created REAL NOT NULL,"
+            " records INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB NOT NULL,"
+            " owner TEXT, lease_until REAL NOT NULL DEFAULT 0);"
+            "PRAGMA user_version=1;"
+        )
+        conn.execute(
+            "INSERT INTO batch VALUES (?, 1.0, 1, 1, x'01', NULL, 0)", (entry(1).batch_id,)
+        )
+    conn.close()
+    spool = Spool(tmp_path, "demarches")
+    spool.park(entry(1).batch_id, "409 Conflict")
+    assert [p.batch_id for p in spool.parked()] == [entry(1).batch_id]
     spool.close()

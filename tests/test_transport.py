@@ -37,6 +37,7 @@ from ai_disclosure.client import parse_retry_after
 
 SYSTEM = "assistant-dechets"
 LOGGER = "ai_disclosure.logging"
+POISON = "/poison*"
 
 Fault = httpx.Response | Exception | str | Callable[[], Any]
 
@@ -50,6 +51,7 @@ class FakeRegistry:
         self.faults: list[Fault] = []
         self.down = False
         self.requests: list[httpx.Request] = []
+        self.failing: int | None = None  # every batch answered this status (an outage)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -63,6 +65,10 @@ class FakeRegistry:
             content = gzip.decompress(content)
         body = json.loads(content)
         self.received.append(body["batch_id"])
+        if self.failing is not None:
+            return problem(self.failing, "outage")
+        if any(c["route"] == POISON for c in body.get("counts", ())):
+            return problem(500, "Internal Server Error")  # a bug the registry has on this batch
         fault = self.faults.pop(0) if self.faults else None
         if isinstance(fault, Exception):
             raise fault
@@ -629,3 +635,188 @@ def test_batches_are_hashable_values() -> None:
 def test_logger_has_no_place_for_personal_data() -> None:
     params = list(inspect.signature(DisclosureLogger.record).parameters)
     assert params == ["self", "system", "route", "mode", "notice_shown", "language"]
+
+
+# --- poison batches: parked so later counts flow ----------------------------------------
+
+
+def parked_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "parked" in r.getMessage()]
+
+
+async def test_a_poison_batch_is_parked_once_the_registry_stores_others(
+    registry: FakeRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = make_logger(registry, poison_after=3)
+    record(logger, 2, route=POISON)
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        for _ in range(3):
+            assert not await logger.flush()  # alone, it could be an outage: kept
+        assert logger.stats()["parked"] == 0
+        record(logger, 4)
+        assert await logger.flush()  # the next batch is stored: the first is parked
+    assert registry.total() == 4
+    stats = logger.stats()
+    assert (stats["parked"], stats["batches_parked"], stats["dropped"]) == (2, 1, 2)
+    assert stats["consecutive_failures"] == 0
+    settled(logger)
+    [parked] = logger.parked_batches()
+    assert json.loads(gzip.decompress(parked.body))["counts"][0]["route"] == POISON
+    assert parked.reason.startswith("500 Internal Server Error")
+    [line] = parked_lines(caplog)  # logged once
+    assert parked.batch_id in line
+    assert "secret-token" not in line
+    # The loss reaches the registry with a later batch, and nothing retries the poison.
+    tried = len(registry.received)
+    record(logger, 1)
+    assert await logger.flush()
+    await logger.aclose()
+    assert len(registry.received) == tried + 1
+    assert (registry.total(), registry.dropped()) == (5, 2)
+
+
+async def test_the_background_task_parks_a_poison_batch_without_help(
+    registry: FakeRegistry,
+) -> None:
+    """Without a spool one stuck batch stops the cuts; a suspect one must not."""
+    logger = make_logger(registry, poison_after=2, window_seconds=1, backoff_cap=0.05)
+    await logger.start()
+    record(logger, 3, route=POISON)
+    await until(lambda: len(registry.received) >= 3)
+    record(logger, 5)
+    await until(lambda: registry.total() == 5)
+    await until(lambda: logger.stats()["batches_parked"] == 1)
+    await logger.aclose()
+    assert logger.stats()["parked"] == 3
+
+
+async def test_an_outage_parks_nothing(registry: FakeRegistry) -> None:
+    logger = make_logger(registry, poison_after=2)
+    registry.failing = 503
+    record(logger, 2)
+    for _ in range(3):
+        assert not await logger.flush()
+    record(logger, 3, route="/autre*")
+    for _ in range(3):
+        assert not await logger.flush()
+    assert logger.stats()["consecutive_failures"] == 6
+    registry.failing = None
+    assert await logger.flush()
+    await logger.aclose()
+    stats = logger.stats()
+    assert (stats["parked"], stats["dropped"], stats["sent"]) == (0, 0, 5)
+    assert registry.total() == 5
+
+
+async def test_429_and_unreachable_do_not_make_a_batch_a_suspect(
+    registry: FakeRegistry,
+) -> None:
+    logger = make_logger(registry, poison_after=1)
+    registry.faults = [
+        problem(429, "Too Many Requests", headers={"Retry-After": "60"}),
+        httpx.ConnectError("refused"),
+    ]
+    record(logger, 1)
+    assert not await logger.flush()
+    assert not await logger.flush()
+    record(logger, 1, route="/autre*")
+    assert await logger.flush()
+    assert logger.stats()["parked"] == 0
+    assert registry.total() == 2
+    await logger.aclose()
+
+
+async def test_a_conflict_is_parked_at_once_and_never_retried(
+    registry: FakeRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = make_logger(registry)
+    registry.faults = [problem(409, "Conflict", detail="batch id already used")]
+    record(logger, 3)
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        assert await logger.flush()
+    assert len(registry.received) == 1
+    [line] = parked_lines(caplog)
+    assert "409 Conflict" in line
+    stats = logger.stats()
+    assert (stats["parked"], stats["dropped"], stats["batches_parked"]) == (3, 3, 1)
+    settled(logger)
+    await logger.aclose()
+
+
+async def test_with_a_spool_a_parked_batch_stays_in_it_and_is_not_replayed(
+    registry: FakeRegistry, tmp_path: Path
+) -> None:
+    logger = make_logger(registry, poison_after=1, spool_dir=tmp_path)
+    record(logger, 2, route=POISON)
+    assert not await logger.flush()
+    record(logger, 1)
+    assert await logger.flush()
+    await logger.aclose()
+    spool = Spool(tmp_path, "demarches")
+    try:
+        [parked] = spool.parked()
+        assert parked.records == 2
+        assert spool.stats()["batches"] == 0
+    finally:
+        spool.close()
+    tried = len(registry.received)
+    again = make_logger(registry, spool_dir=tmp_path)
+    assert await again.flush()
+    await again.aclose()
+    assert len(registry.received) == tried  # a new process does not resend it
+
+
+def test_poison_after_must_be_positive(registry: FakeRegistry) -> None:
+    with pytest.raises(ValueError, match="poison_after"):
+        make_logger(registry, poison_after=0)
+
+
+# --- the token and the reasons sending failed ------------------------------------------
+
+
+async def test_a_token_read_from_a_file_loses_its_newline(registry: FakeRegistry) -> None:
+    logger = DisclosureLogger(
+        "demarches", "http://registry.test", "  secret-token\n", transport=registry.transport()
+    )
+    record(logger, 1)
+    assert await logger.flush()
+    await logger.aclose()
+    assert registry.requests[0].headers["authorization"] == "Bearer secret-token"
+
+
+def test_a_token_that_cannot_be_one_is_refused_without_being_repeated() -> None:
+    with pytest.raises(ValueError, match="registry token") as caught:
+        DisclosureLogger("demarches", "http://registry.test", "aidr_Zq8\nx")
+    assert "aidr_Zq8" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "says", "never"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "unreachable at", None),
+        (httpx.ReadTimeout("timed out"), "unreachable at", None),
+        (httpx.RemoteProtocolError("Server disconnected"), "connection to the registry", None),
+        (
+            httpx.LocalProtocolError("Illegal header value b'Bearer secret-token '"),
+            "could not send the request",
+            "secret-token",
+        ),
+    ],
+)
+async def test_why_sending_failed_names_the_registry_and_no_secret(
+    registry: FakeRegistry, fault: Exception, says: str, never: str | None
+) -> None:
+    logger = make_logger(registry)
+    registry.faults = [fault]
+    record(logger, 1)
+    assert not await logger.flush()
+    error = logger.last_error or ""
+    assert says in error
+    assert "http://registry.test" in error
+    assert type(fault).__name__ in error
+    if never:
+        assert never not in error
+    if "unreachable" not in says:
+        assert "unreachable" not in error
+    assert await logger.flush()
+    await logger.aclose()

@@ -12,6 +12,11 @@ sends only the rows it owns, rows whose lease expired, or rows of a process on
 this host that no longer exists - so live siblings do not send the same batch
 at once, and a crashed process's batches are taken over at once.
 
+A batch the registry cannot take (one it keeps failing on while it stores
+others, or a ``409 Conflict``) is *parked*: moved to the ``parked`` table, out of
+the queue, so later batches flow. Parked batches keep their exact body; the
+``ai-disclosure registry parked`` commands list and resend them.
+
 Blocking calls throughout: the logger runs them in a thread
 (``asyncio.to_thread``), never on the event loop or the request path.
 """
@@ -31,10 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["Spool", "SpoolEntry", "SpoolError"]
+__all__ = ["ParkedEntry", "Spool", "SpoolEntry", "SpoolError"]
 
 log = logging.getLogger("ai_disclosure.logging")
 
+# Still 1 with the ``parked`` table: the change is additive, and an older SDK that
+# opens the file keeps using the queue and ignores the table.
 _VERSION: Final = 1
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS batch (
@@ -47,6 +54,15 @@ CREATE TABLE IF NOT EXISTS batch (
     lease_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS batch_order ON batch (created);
+CREATE TABLE IF NOT EXISTS parked (
+    batch_id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    parked_at REAL NOT NULL,
+    records INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    reason TEXT NOT NULL
+);
 """
 
 
@@ -64,6 +80,18 @@ class SpoolEntry:
     created: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class ParkedEntry:
+    """A batch set aside: its body as it was sent, when, and the registry's answer."""
+
+    batch_id: str
+    body: bytes
+    records: int
+    created: float
+    parked_at: float
+    reason: str
+
+
 class Spool:
     """A bounded, crash-safe queue of unsent batches in ``directory/{service}.spool.sqlite3``.
 
@@ -78,11 +106,13 @@ class Spool:
         *,
         max_batches: int = 10_000,
         max_bytes: int = 64 * 1024 * 1024,
+        max_parked: int = 1_000,
         lease_seconds: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.max_batches = max_batches
         self.max_bytes = max_bytes
+        self.max_parked = max_parked
         self.lease_seconds = lease_seconds
         self._clock = clock
         self._host = socket.gethostname()
@@ -283,13 +313,61 @@ class Spool:
                     [(bid, self.owner) for bid in batch_ids],
                 )
 
+    # --- parked batches -------------------------------------------------------------
+
+    def park(self, batch_id: str, reason: str) -> int:
+        """Move a batch from the queue to the parked table; return how many old parked
+        batches the ``max_parked`` bound evicted (they were already counted as dropped)."""
+        now = self._clock()
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO parked"
+                " (batch_id, created, parked_at, records, size, body, reason)"
+                " SELECT batch_id, created, ?, records, size, body, ? FROM batch"
+                " WHERE batch_id = ?",
+                (now, reason, batch_id),
+            )
+            conn.execute("DELETE FROM batch WHERE batch_id = ?", (batch_id,))
+            evicted = conn.execute(
+                "DELETE FROM parked WHERE batch_id IN (SELECT batch_id FROM parked"
+                " ORDER BY parked_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+                (self.max_parked,),
+            ).rowcount
+        return max(evicted, 0)
+
+    def parked(self, batch_ids: Sequence[str] = ()) -> list[ParkedEntry]:
+        """The parked batches (only ``batch_ids`` if given), oldest parked first."""
+        sql = "SELECT batch_id, body, records, created, parked_at, reason FROM parked"
+        if batch_ids:
+            sql += f" WHERE batch_id IN ({', '.join('?' * len(batch_ids))})"
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY parked_at, rowid", tuple(batch_ids))
+            return [
+                ParkedEntry(bid, bytes(body), rec, created, at, reason)
+                for bid, body, rec, created, at, reason in rows
+            ]
+
+    def unpark(self, batch_id: str) -> None:
+        """Forget a parked batch, once the registry has taken it."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM parked WHERE batch_id = ?", (batch_id,))
+
     def stats(self) -> dict[str, int]:
-        """Batches, increments and bytes held, whoever owns them."""
+        """Batches, increments and bytes held, whoever owns them; parked batches apart."""
         with self._lock:
             batches, records, size = self._conn.execute(
                 "SELECT count(*), coalesce(sum(records), 0), coalesce(sum(size), 0) FROM batch"
             ).fetchone()
-        return {"batches": batches, "records": records, "bytes": size}
+            parked, parked_records = self._conn.execute(
+                "SELECT count(*), coalesce(sum(records), 0) FROM parked"
+            ).fetchone()
+        return {
+            "batches": batches,
+            "records": records,
+            "bytes": size,
+            "parked": parked,
+            "parked_records": parked_records,
+        }
 
     def close(self) -> None:
         with self._lock:

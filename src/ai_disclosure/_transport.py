@@ -11,6 +11,11 @@ lost, never doubled.
   restart; the registry stores a batch id once. Counts are never merged back
   into the aggregator once they have an id; only a batch the registry refused
   outright (nothing stored) is re-cut under new ids.
+- *Never stuck*: a batch the registry keeps failing on (5xx, ``poison_after``
+  times in a row) while it stores the batches after it is *parked* - set aside
+  with its body, counted as dropped, logged once - so later counts flow. So is a
+  batch answered ``409 Conflict`` (the registry holds other content under its
+  id). An outage, where every batch fails, parks nothing.
 
 During an outage counts keep merging in the aggregator (memory grows with
 distinct keys, not requests); with a spool, each window's batches go to disk.
@@ -42,13 +47,15 @@ from typing import Any, Final, Self
 import httpx
 
 from ._aggregate import Aggregator, Batch
-from ._spool import Spool, SpoolEntry, SpoolError
+from ._spool import ParkedEntry, Spool, SpoolEntry, SpoolError
 from .client import (
     AsyncRegistryClient,
     RegistryError,
     _batch_headers,
     _headers,
+    clean_token,
     encode_batch,
+    transport_error,
 )
 
 __all__ = ["DisclosureLogger", "Outcome", "Verdict", "backoff_delay", "classify"]
@@ -59,6 +66,8 @@ _CLAIM: Final = 16  # batches taken from the spool at a time
 _WARN_EVERY: Final = 300.0  # seconds between repeated outage warnings
 _BACKLOG_CHECK: Final = 60.0  # seconds between looks for batches other processes left
 _POINTER: Final = re.compile(r"^/(counts|decisions)/(\d+)(?:/|$)")
+_MEMORY_PARKED: Final = 100  # parked batches kept in memory without a spool
+_RESEND_HINT: Final = "ai-disclosure registry parked list --spool-dir DIR"
 
 
 def backoff_delay(
@@ -226,6 +235,7 @@ class DisclosureLogger:
         backoff_base: float = 1.0,
         backoff_cap: float = 120.0,
         max_retry_after: float = 3600.0,
+        poison_after: int = 5,
         exit_deadline: float = 2.0,
         shutdown_deadline: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -243,7 +253,7 @@ class DisclosureLogger:
         )
         self.service = service
         self.registry_url = registry_url
-        self._token = token
+        self._token = clean_token(token)  # ValueError now, rather than at each send
         self._spool_dir = spool_dir
         self._spool_max_batches = spool_max_batches
         self._spool_max_bytes = spool_max_bytes
@@ -251,6 +261,9 @@ class DisclosureLogger:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_retry_after = max_retry_after
+        if poison_after < 1:
+            raise ValueError("poison_after must be at least 1")
+        self._poison_after = poison_after
         self._exit_deadline = exit_deadline
         self._shutdown_deadline = shutdown_deadline
         self._transport = transport
@@ -282,6 +295,9 @@ class DisclosureLogger:
         self._cuts: set[asyncio.Future[_Cut]] = set()
         self._spool_ops: set[asyncio.Future[object]] = set()
         self._failures = 0
+        # Server errors in a row per batch id, to tell a poison batch from an outage.
+        self._strikes: dict[str, int] = {}
+        self._parked: deque[ParkedEntry] = deque(maxlen=_MEMORY_PARKED)
         self._retry_at = 0.0
         self._last_warning = float("-inf")
         self._last_error: str | None = None
@@ -294,6 +310,8 @@ class DisclosureLogger:
                 "batches_sent",
                 "batches_duplicate",
                 "batches_rejected",
+                "parked",
+                "batches_parked",
                 "last_error_at",
             ),
             0,
@@ -525,7 +543,7 @@ class DisclosureLogger:
         counts still land in the spool or the outbox.
         """
         self._full_pending = False
-        if self._spool is None and self._outbox and not force:
+        if self._spool is None and self._outbox and not force and not self._only_suspects():
             return  # outage without a spool: let counts merge in the aggregator
         future = asyncio.ensure_future(
             asyncio.to_thread(self._cut_in_thread, self._clock(), final, self._spool)
@@ -585,33 +603,81 @@ class DisclosureLogger:
         await asyncio.shield(future)
 
     async def _send_all(self) -> bool:
-        """Send pending batches, oldest first, until all are sent (True) or one must wait."""
+        """Send pending batches, oldest first, until all are sent (True) or one must wait.
+
+        A batch that failed with a server error ``poison_after`` times in a row is a
+        suspect: the others are tried past it. Once the registry stores one of them,
+        each suspect gets one more try, and is parked if that fails too. When every
+        batch fails it is an outage: wait, park nothing.
+        """
         while True:
+            limit = _CLAIM + sum(n >= self._poison_after for n in self._strikes.values())
             if self._spool is not None and self._spool_backlog:
-                items = await asyncio.to_thread(self._spool.claim, _CLAIM)
+                items = await asyncio.to_thread(self._spool.claim, limit)
                 if not items:
                     self._spool_backlog = False
                     continue
             else:
-                items = list(itertools.islice(self._outbox, _CLAIM))
+                items = list(itertools.islice(self._outbox, limit))
             if not items:
                 return True
+            suspects: list[tuple[SpoolEntry, Verdict]] = []
             for item in items:
                 verdict = await self._attempt(item)
                 if verdict.outcome is Outcome.RETRY:
+                    if self._strike(item, verdict):
+                        suspects.append((item, verdict))
+                        continue
                     self._failed(verdict)
                     return False
                 if verdict.outcome is Outcome.REJECTED:
                     await self._rejected(item, verdict)
                     break  # what replaced it goes first: take a fresh look
                 await self._acknowledged(item, verdict)
+                if suspects and verdict.outcome is Outcome.SENT:
+                    if not await self._last_try(suspects):
+                        return False
+                    break
+            else:
+                if suspects:  # nothing after them was stored: an outage, perhaps
+                    self._failed(suspects[-1][1])
+                    return False
+
+    def _strike(self, item: SpoolEntry, verdict: Verdict) -> bool:
+        """Count a server error against ``item``; True once it makes the batch a suspect."""
+        error = verdict.error
+        if error is None or error.status is None or error.status < 500:
+            return False  # unreachable, 408, 429: the registry's state, not the batch's
+        strikes = self._strikes.get(item.batch_id, 0) + 1
+        self._strikes[item.batch_id] = strikes
+        return strikes >= self._poison_after
+
+    def _only_suspects(self) -> bool:
+        return all(self._strikes.get(e.batch_id, 0) >= self._poison_after for e in self._outbox)
+
+    async def _last_try(self, suspects: list[tuple[SpoolEntry, Verdict]]) -> bool:
+        """The registry just stored a batch: try each suspect once more, park those that
+        fail again. False if the registry stopped answering meanwhile."""
+        for item, _ in suspects:
+            verdict = await self._attempt(item)
+            if verdict.outcome is Outcome.RETRY:
+                if not self._strike(item, verdict):
+                    self._failed(verdict)
+                    return False
+                why = f"{self._strikes[item.batch_id]} server errors in a row, others stored"
+                await self._park(item, verdict, why)
+            elif verdict.outcome is Outcome.REJECTED:
+                await self._rejected(item, verdict)
+            else:
+                await self._acknowledged(item, verdict)
+        return True
 
     async def _attempt(self, item: SpoolEntry) -> Verdict:
         assert self._client is not None
         try:
             response = await self._client.post_body(item.body)
         except (httpx.HTTPError, OSError) as exc:
-            return Verdict(Outcome.RETRY, None, _unreachable(exc))
+            return Verdict(Outcome.RETRY, None, transport_error(exc, self.registry_url))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -623,9 +689,14 @@ class DisclosureLogger:
         if self._outbox and self._outbox[0] is item:
             self._outbox.popleft()
             return True
+        for index, other in enumerate(self._outbox):  # past a suspect
+            if other is item:
+                del self._outbox[index]
+                return True
         return False
 
     async def _acknowledged(self, item: SpoolEntry, verdict: Verdict) -> None:
+        self._strikes.pop(item.batch_id, None)
         counters = self._counters
         counters["sent"] += item.records
         counters["batches_sent"] += 1
@@ -644,6 +715,12 @@ class DisclosureLogger:
     async def _rejected(self, item: SpoolEntry, verdict: Verdict) -> None:
         error = verdict.error
         status = error.status if error is not None else None
+        self._strikes.pop(item.batch_id, None)
+        if status == 409:
+            # The registry holds other content under this id: resending cannot help,
+            # and re-cutting under a new id could count twice. Kept for a person to see.
+            await self._park(item, verdict, "the registry holds other content under its id")
+            return
         batch = _decode(item)
         derived = _derive(batch, status, error)
         self._counters["batches_rejected"] += 1
@@ -665,6 +742,36 @@ class DisclosureLogger:
             self._outbox.extendleft(reversed(replacement))
         elif self._spool is not None:
             await self._in_spool(self._spool.replace, item.batch_id, replacement)
+
+    async def _park(self, item: SpoolEntry, verdict: Verdict, why: str) -> None:
+        """Set a batch aside for good: counted as dropped (the count reaches the registry
+        in a later ``dropped``), logged once, kept with its body for ``parked resend``."""
+        self._strikes.pop(item.batch_id, None)
+        batch = _decode(item)
+        error = verdict.error
+        answer = f"{error.status} {error.title}" if error and error.status else "no answer"
+        reason = f"{answer}: {why}"
+        counters = self._counters
+        counters["dropped"] += batch.records
+        counters["parked"] += batch.records
+        counters["batches_parked"] += 1
+        self._aggregator.add_dropped(batch.records + batch.dropped)
+        if self._from_outbox(item) or self._spool is None:
+            where = "in memory (lost at exit: set spool_dir to keep parked batches)"
+            parked = ParkedEntry(
+                item.batch_id, item.body, item.records, item.created, self._clock(), reason
+            )
+            self._parked.append(parked)
+        else:
+            where = f"in {self._spool.path}; see: {_RESEND_HINT}"
+            await self._in_spool(self._spool.park, item.batch_id, reason)
+        log.error(
+            "parked disclosure batch %s (%d increments, counted as dropped): %s; kept %s",
+            batch.batch_id,
+            batch.records,
+            reason,
+            where,
+        )
 
     def _failed(self, verdict: Verdict) -> None:
         self._failures += 1
@@ -850,7 +957,8 @@ class DisclosureLogger:
 
         ``recorded`` = record() calls; ``sent`` = acknowledged by the registry
         (duplicates included: they are stored there); ``dropped`` = lost to a bound,
-        an invalid value or a refusal; ``spooled`` = written to the spool;
+        an invalid value, a refusal or parking; ``parked`` = set aside (part of
+        ``dropped``); ``spooled`` = written to the spool;
         ``retried`` = failed attempts that will be retried; ``pending`` = not yet
         acknowledged nor dropped; ``last_error_at`` = epoch seconds, 0 if none.
         """
@@ -862,6 +970,10 @@ class DisclosureLogger:
         counters["consecutive_failures"] = self._failures
         return counters
 
+    def parked_batches(self) -> list[ParkedEntry]:
+        """Batches parked in memory (without a spool; with one, they are in the spool)."""
+        return list(self._parked)
+
     @property
     def last_error(self) -> str | None:
         """The last reason a send failed, for health checks and logs."""
@@ -870,10 +982,6 @@ class DisclosureLogger:
     @property
     def aggregator(self) -> Aggregator:
         return self._aggregator
-
-
-def _unreachable(exc: BaseException) -> RegistryError:
-    return RegistryError(None, "registry unreachable", f"{type(exc).__name__}: {exc}")
 
 
 def _unexpected(exc: BaseException) -> RegistryError:

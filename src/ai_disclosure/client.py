@@ -39,7 +39,9 @@ __all__ = [
     "ProblemField",
     "RegistryClient",
     "RegistryError",
+    "clean_token",
     "parse_retry_after",
+    "transport_error",
 ]
 
 ManifestSource = Manifest | str | os.PathLike[str] | Mapping[str, Any]
@@ -186,11 +188,29 @@ def _options(base_url: str, token: str | None, transport: Any, timeout: Any) -> 
     }
 
 
+def clean_token(token: str | None) -> str | None:
+    """The token without surrounding whitespace (a token read from a secret file ends
+    with a newline); ``ValueError`` if what is left cannot be one. The message never
+    repeats the token: it is a secret."""
+    if token is None:
+        return None
+    token = token.strip()
+    if not token:
+        return None
+    if not all("!" <= char <= "~" for char in token):
+        raise ValueError(
+            "the registry token has a character a token cannot have (a space, a control "
+            "character or a non-ASCII letter inside it): check the secret it was read from"
+        )
+    return token
+
+
 def _headers(token: str | None) -> dict[str, str]:
     headers = {
         "User-Agent": f"{SDK_NAME}/{__version__}",
         "Accept": "application/json, application/problem+json",
     }
+    token = clean_token(token)
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return headers
@@ -279,8 +299,32 @@ def _batch_id(batch: Batch | Mapping[str, Any]) -> str:
     return batch.batch_id if isinstance(batch, Batch) else str(batch.get("batch_id", ""))
 
 
-def _unreachable(exc: httpx.HTTPError) -> RegistryError:
-    return RegistryError(None, "registry unreachable", f"{type(exc).__name__}: {exc}")
+def _origin(url: httpx.URL | str) -> str:
+    """Scheme, host, port and path of the registry's address: no credentials, no query."""
+    url = httpx.URL(url)
+    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def transport_error(exc: BaseException, base_url: httpx.URL | str) -> RegistryError:
+    """A failed exchange as a ``RegistryError`` without status, naming the registry.
+
+    "Unreachable" only when it is - connection refused, name not found, timeout -;
+    any other failure is named by its type alone, since the messages of some (a
+    header httpx refused to send) would repeat what was sent, the token included.
+    """
+    where = _origin(base_url)
+    if isinstance(exc, httpx.ConnectError | httpx.TimeoutException | ConnectionError):
+        return RegistryError(None, f"registry unreachable at {where}", _why(exc))
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return RegistryError(None, f"the connection to the registry at {where} failed", _why(exc))
+    return RegistryError(
+        None, f"could not send the request to the registry at {where}", type(exc).__name__
+    )
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _system_path(service: str, system: str) -> str:
@@ -311,7 +355,7 @@ class RegistryClient:
         try:
             return self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise _unreachable(exc) from exc
+            raise transport_error(exc, self._http.base_url) from None
 
     def push_manifest(self, manifest_or_path: ManifestSource) -> ManifestPushed:
         """Publish a manifest (checked locally first: ``ManifestError`` if invalid)."""
@@ -326,6 +370,13 @@ class RegistryClient:
             "POST", "/v1/disclosures", content=body, headers=_batch_headers(compress)
         )
         return _sent(response, _batch_id(batch))
+
+    def resend(self, body: bytes, batch_id: str) -> BatchSent:
+        """Send a batch body exactly as it was first sent (gzip JSON), e.g. a parked one."""
+        response = self._request(
+            "POST", "/v1/disclosures", content=body, headers=_batch_headers(True)
+        )
+        return _sent(response, batch_id)
 
     def system_entry(self, service: str, system: str) -> dict[str, Any]:
         """A system's public register entry, with its disclosure ``counts``."""
@@ -379,7 +430,7 @@ class AsyncRegistryClient:
         try:
             return await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise _unreachable(exc) from exc
+            raise transport_error(exc, self._http.base_url) from None
 
     async def push_manifest(self, manifest_or_path: ManifestSource) -> ManifestPushed:
         """Publish a manifest (checked locally first: ``ManifestError`` if invalid)."""
