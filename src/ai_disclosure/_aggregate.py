@@ -41,18 +41,24 @@ log = logging.getLogger("ai_disclosure.logging")
 
 SDK_NAME: Final = "ai-disclosure-python"
 
-#: Bounds of the wire format (schemas/disclosure-batch.schema.json).
+#: Bounds of the wire format (schemas/disclosure-batch.schema.json; a test holds
+#: them equal to the schema's).
 MAX_ROWS: Final = 10_000
 MAX_COUNT: Final = 1_000_000_000
+MAX_DROPPED: Final = 2**53 - 1
 MAX_WINDOW: Final = 86_400
 MAX_ROUTE: Final = 512
+MAX_LANGUAGE: Final = 35
+#: The registry refuses window starts older than this by its clock.
+MAX_AGE: Final = 400 * 86_400
 
 MODES: Final = frozenset({"none", "ai-modified", "ai-originated", "machine-generated"})
 _IDENTIFIER: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE: Final = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 # An opaque case reference: no spaces, no '@', so neither names nor e-mail addresses fit.
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
-_FORBIDDEN_IN_ROUTE: Final = re.compile(r"[?#\s]")
+# No query string or fragment, whitespace, control character or lone surrogate.
+_FORBIDDEN_IN_ROUTE: Final = re.compile(r"[?#\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]")
 _WARNED_LIMIT: Final = 100
 _NEVER: Final = 1 << 62
 
@@ -411,7 +417,7 @@ class Aggregator:
             self._dropped_unreported = 0
             decisions = self._decisions
             self._decisions = []
-        rows, invalid = self._rows(popped)
+        rows, invalid = self._rows(popped, now)
         if invalid:
             dropped += invalid
         with self._lock:
@@ -419,10 +425,16 @@ class Aggregator:
             self._drained += sum(sum(c.values()) for _, c in popped)
         return self._cut(rows, decisions, dropped, now)
 
-    def _rows(self, popped: Iterable[tuple[int, dict[_Key, int]]]) -> tuple[list[CountRow], int]:
+    def _rows(
+        self, popped: Iterable[tuple[int, dict[_Key, int]]], now: float
+    ) -> tuple[list[CountRow], int]:
         rows: list[CountRow] = []
         invalid = 0
         for start, counts in popped:
+            if start < now - MAX_AGE:  # the clock jumped: the registry would refuse them
+                invalid += sum(counts.values())
+                self._warn_once("window_start", format_utc(start))
+                continue
             for (system, route, mode, notice, language), count in counts.items():
                 problem = self._problem(system, route, mode, notice, language)
                 if problem is not None:
@@ -458,7 +470,9 @@ class Aggregator:
         if notice is not True and notice is not False:
             return "notice_shown", repr(notice)
         if language is not None and (
-            not isinstance(language, str) or not _LANGUAGE.fullmatch(language)
+            not isinstance(language, str)
+            or len(language) > MAX_LANGUAGE
+            or not _LANGUAGE.fullmatch(language)
         ):
             return "language", repr(language)
         return None
@@ -487,12 +501,17 @@ class Aggregator:
                 decisions=tuple(ds),
             )
 
-        # The drops since the previous batch ride on the first batch (alone if need be).
+        # The drops since the previous batch ride on the first batch (alone if need be),
+        # at most MAX_DROPPED each; the rest waits for the next drain.
+        reported = min(dropped, MAX_DROPPED)
+        if dropped > reported:
+            with self._lock:
+                self._dropped_unreported += dropped - reported
         batches = [
-            batch(rows[i : i + size], dropped if i == 0 else 0) for i in range(0, len(rows), size)
+            batch(rows[i : i + size], reported if i == 0 else 0) for i in range(0, len(rows), size)
         ]
-        if not batches and dropped:
-            batches.append(batch((), dropped))
+        if not batches and reported:
+            batches.append(batch((), reported))
         # Decisions travel apart, so a registry that refuses them keeps the counts.
         batches += [batch((), 0, decisions[i : i + size]) for i in range(0, len(decisions), size)]
         return batches

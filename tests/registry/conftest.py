@@ -52,6 +52,9 @@ TABLES = (
     "services",
 )
 SERVICE = "demarches"
+#: The registry's clock in tests: the example windows (2026-11-26 to 2026-12-03) stay within the
+#: accepted range (400 days back, 1 day ahead) whatever day the tests run.
+NOW = 1_796_904_000.0  # 2026-12-10T12:00:00Z
 BATCH_EXAMPLES = ROOT / "schemas" / "examples" / "disclosure-batch"
 
 
@@ -217,7 +220,7 @@ class Harness:
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"migrate": False, "rate_per_second": None}
+    values: dict[str, Any] = {"migrate": False, "rate_per_second": None, "clock": lambda: NOW}
     values.update(overrides)
     return Settings(**values)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,45 @@ async def _revision_and_tables(engine: AsyncEngine) -> tuple[str | None, set[str
         return await connection.run_sync(read)
 
 
+async def _old_batch(
+    engine: AsyncEngine, batch_id: str, rows: list[tuple[str, int]], service: str = SERVICE
+) -> None:
+    """A batch as a registry before 0003 stored it: no digest; ``rows`` are
+    (language, count) of one window of the example system."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO batches (batch_id, service, received_at, records, dropped) "
+                "VALUES (:id, :service, :now, :records, 0)"
+            ),
+            {"id": batch_id, "service": service, "now": datetime.now(UTC), "records": len(rows)},
+        )
+        for language, number in rows:
+            await connection.execute(
+                text(
+                    "INSERT INTO counts (service, system, window_start, route, mode, "
+                    'notice_shown, language, "count") VALUES (:service, :system, :window, '
+                    ":route, 'ai-originated', true, :language, :count)"
+                ),
+                {
+                    "service": service,
+                    "system": "assistant-dechets",
+                    "window": "2026-11-26T10:00:00Z",
+                    "route": "/dechets/assistant*",
+                    "language": language,
+                    "count": number,
+                },
+            )
+        total = sum(number for _language, number in rows)
+        await connection.execute(
+            text(
+                'INSERT INTO daily_totals (service, system, day, "count", notice_shown) '
+                "VALUES (:service, 'assistant-dechets', '2026-11-26', :total, :total)"
+            ),
+            {"service": service, "total": total},
+        )
+
+
 async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
     empty_database: Backend,
 ) -> None:
@@ -112,12 +152,12 @@ async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
         _record, secret = await issue_token(engine, SERVICE)
         await old.publish(SERVICE, example_manifest())
         first = batch([row(count=5), row(language="en", count=2)])
-        assert (await old.ingest(first)).status == "stored"
+        await _old_batch(engine, first["batch_id"], [("fr", 5), ("en", 2)])
 
         await migrate(engine)
 
         revision, names = await _revision_and_tables(engine)
-        assert revision == "0002"
+        assert revision == "0003"
         assert {"decisions", "decision_months"} <= names
         async with engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
@@ -127,6 +167,7 @@ async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
         assert "tri-courrier" in (owner.systems or ())
         assert [v.version for v in await store.versions(SERVICE)] == [1]
         assert (await store.totals())[(SERVICE, "assistant-dechets")].count == 7
+        # Stored before digests were kept: a replay is a duplicate, whatever it holds.
         assert (await store.ingest(first)).status == "duplicate"
         logged = {"system": "tri-courrier", "reference": "DOSSIER-1", "at": "2026-12-01T09:00:00Z"}
         assert (await store.ingest(batch([row(count=1)], decisions=[logged]))).status == "stored"
@@ -145,6 +186,62 @@ async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
         assert not {"decisions", "decision_months"} & names
         assert (await Store(engine).totals())[(SERVICE, "assistant-dechets")].count == 8
         await migrate(engine)
+        assert (await _revision_and_tables(engine))[0] == "0003"
+    finally:
+        await engine.dispose()
+
+
+async def _languages(engine: AsyncEngine) -> dict[str, int]:
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text('SELECT language, "count" FROM counts'))).all()
+    summed: dict[str, int] = {}
+    for r in rows:
+        summed[r.language] = summed.get(r.language, 0) + int(r.count)
+    return summed
+
+
+async def _batch_rows(engine: AsyncEngine) -> list[tuple[str, str]]:
+    async with engine.connect() as connection:
+        query = text("SELECT service, batch_id FROM batches ORDER BY service, batch_id")
+        return [(r.service, r.batch_id) for r in (await connection.execute(query)).all()]
+
+
+async def test_0003_bounds_languages_and_makes_batch_ids_per_service(
+    empty_database: Backend,
+) -> None:
+    engine = create_engine(empty_database.url, connect_args=empty_database.connect_args)
+    long_tag = "fr-" + "-".join(["abcdefgh"] * 4) + "-x1"  # 41 characters, fits 0002's 64
+    try:
+        await _to(engine, "0002")
+        # The same key under "" and under an over-long tag, which 0002 let PostgreSQL keep.
+        await _old_batch(engine, str(uuid.uuid4()), [("", 3), (long_tag, 4), ("fr", 1)])
+
+        await _to(engine, "0003")
+
+        assert await _languages(engine) == {"": 7, "fr": 1}  # folded, nothing lost
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+        store = Store(engine)
+        shared = batch([row(count=2)])
+        assert (await store.ingest(shared)).status == "stored"
+        other = {**batch([row(count=9)], service="voirie"), "batch_id": shared["batch_id"]}
+        assert (await store.ingest(other)).status == "stored"  # its own id, not a duplicate
+        assert (await store.ingest(shared)).status == "duplicate"
+        changed = {**shared, "counts": [row(count=3)]}
+        assert (await store.ingest(changed)).status == "conflict"
+        assert {(SERVICE, shared["batch_id"]), ("voirie", shared["batch_id"])} <= set(
+            await _batch_rows(engine)
+        )
+
+        # Down: the id shared by two services keeps one row; every count stays.
+        await _to(engine, "0002", down=True)
         assert (await _revision_and_tables(engine))[0] == "0002"
+        rows = await _batch_rows(engine)
+        assert [service for service, batch_id in rows if batch_id == shared["batch_id"]] == [
+            SERVICE
+        ]
+        assert await _languages(engine) == {"": 7, "fr": 1 + 2 + 9}
+        await _to(engine, "0003")
+        assert (await _revision_and_tables(engine))[0] == "0003"
     finally:
         await engine.dispose()

@@ -19,14 +19,16 @@ from .entries import Entry, history, select_entries, service_json, system_json, 
 from .exports import algoritmeregister, atrs, systems_csv
 from .problems import Problem
 from .runtime import Registry
-from .store import DecisionRecord, Store, TokenOwner, Totals
-from .validation import REFERENCE, batch_errors, first_problem
+from .store import DecisionRecord, Store, TokenOwner, Totals, content_digest
+from .validation import REFERENCE, accepted_range, batch_errors, first_problem
 
 __all__ = ["Api", "json_response"]
 
 STATUSES = ("in-use", "in-development", "retired")
 INTERACTIONS = tuple(i.value for i in Interaction)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() refuses.
+_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def json_response(
@@ -45,11 +47,24 @@ def _bad_parameter(name: str, detail: str) -> Problem:
     )
 
 
+def _conflict(service: str, batch_id: str) -> Problem:
+    detail = (
+        f"service {service!r} already sent a batch {batch_id} with other content; "
+        "a new batch needs a new id"
+    )
+    return Problem(
+        409,
+        "batch-conflict",
+        detail + "; nothing was stored",
+        errors=[{"pointer": "/batch_id", "detail": detail}],
+    )
+
+
 def _int_param(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
+    if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= high:
         raise _bad_parameter(name, f"must be a whole number from 1 to {high}")
     return int(raw)
 
@@ -120,7 +135,7 @@ class Api:
                 "forbidden",
                 f"the token is for service {owner.service!r}, the batch for {claimed!r}",
             )
-        problem = first_problem(batch)
+        problem = first_problem(batch, accepted_range(self.settings.clock()))
         if problem is not None:
             errors = batch_errors(batch) or [problem]
             raise Problem(
@@ -134,6 +149,8 @@ class Api:
         if unknown is not None:
             return unknown
         result = await store.ingest(batch)
+        if result.status == "conflict":
+            raise _conflict(owner.service, batch["batch_id"])
         return json_response(
             {"batch_id": batch["batch_id"], "status": result.status, "records": result.records},
             202 if result.status == "stored" else 200,
@@ -170,9 +187,11 @@ class Api:
         if not errors:
             return None
         # A retry of a batch stored before the manifest changed is still just a duplicate.
-        records = await store.batch_records(batch["batch_id"])
-        if records is not None:
-            body = {"batch_id": batch["batch_id"], "status": "duplicate", "records": records}
+        stored = await store.stored_batch(owner.service, batch["batch_id"])
+        if stored is not None:
+            if not stored.replayed_by(content_digest(batch)):
+                raise _conflict(owner.service, batch["batch_id"])
+            body = {"batch_id": batch["batch_id"], "status": "duplicate", "records": stored.records}
             return json_response(body, 200)
         summary = (
             errors[0]["detail"]

@@ -5,6 +5,7 @@ limit, so neither a lying Content-Length nor a gzip bomb can exhaust memory."""
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
@@ -13,6 +14,10 @@ from starlette.requests import Request
 from .problems import Problem
 
 __all__ = ["read_json"]
+
+# A \uD800-\uDFFF escape: the only way a surrogate gets into parsed JSON (UTF-8
+# bytes cannot encode one). Most bodies have none, so the full check is rare.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _too_large(limit: int) -> Problem:
@@ -92,11 +97,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` (keys included) holds a lone surrogate:
+    not a Unicode character, so it cannot be stored, encoded or echoed back."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return True
+    return False
+
+
 async def read_json(request: Request, limit: int) -> Any:
-    """The parsed JSON body, or a ``Problem`` (400, 413, 415)."""
+    """The parsed JSON body, or a ``Problem`` (400, 413, 415).
+
+    Strings with a lone surrogate (``"\\ud800"``) are refused like bad UTF-8
+    (RFC 7493, I-JSON): valid JSON syntax, but not text."""
     body = await read_body(request, limit)
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        value = json.loads(body, parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise Problem(400, "malformed-body", "the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -107,3 +125,11 @@ async def read_json(request: Request, limit: int) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise Problem(400, "malformed-body", f"invalid JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(body) and _lone_surrogate(value):
+        raise Problem(
+            400,
+            "malformed-body",
+            "the JSON has a string with a lone surrogate (\\ud800 to \\udfff unpaired), "
+            "which is not Unicode text",
+        )
+    return value

@@ -1,6 +1,10 @@
 """A bar chart of disclosures per day, computed here and drawn by the template as
 inline SVG: no script, no inline style (colours come from the stylesheet), and a
-text summary plus a data table as its alternative."""
+text summary plus a data table as its alternative.
+
+Its work is bounded whatever is stored: at most ``MAX_DAYS`` days, ending at the
+last day with counts, never after ``until`` (a window stamped in year 9999 is not
+charted, and one in year 1 is not reached by walking day after day)."""
 
 from __future__ import annotations
 
@@ -50,11 +54,9 @@ class Chart:
         return self.days[-1].day
 
 
-def _every_day(series: Sequence[DayCount]) -> list[DayCount]:
-    """The days from first to last, with the missing ones as zero."""
+def _every_day(series: Sequence[DayCount], start: date, end: date) -> list[DayCount]:
+    """The days from ``start`` to ``end``, with the missing ones as zero."""
     known = {d.day: d for d in series}
-    start = date.fromisoformat(series[0].day)
-    end = date.fromisoformat(series[-1].day)
     days = []
     for offset in range((end - start).days + 1):
         day = (start + timedelta(days=offset)).isoformat()
@@ -62,13 +64,22 @@ def _every_day(series: Sequence[DayCount]) -> list[DayCount]:
     return days
 
 
-def daily_chart(series: Sequence[DayCount]) -> Chart | None:
-    """The chart of the last ``MAX_DAYS`` days of ``series`` (sorted by day); None if empty."""
+def daily_chart(
+    series: Sequence[DayCount], *, until: date | None = None, earliest: str | None = None
+) -> Chart | None:
+    """The chart of the last ``MAX_DAYS`` days of ``series`` (sorted by day) up to
+    ``until``; None if there is nothing to show. ``earliest`` is the first day with
+    counts when ``series`` was cut short, so that the chart says it shows only part."""
+    if until is not None:
+        series = [d for d in series if d.day <= until.isoformat()]
     if not series:
         return None
-    days = _every_day(series)
-    truncated = len(days) > MAX_DAYS
-    days = days[-MAX_DAYS:]
+    end = date.fromisoformat(series[-1].day)
+    first = date.fromisoformat(series[0].day)
+    # Never below ``first``, so never below year 1 either.
+    start = first if (end - first).days < MAX_DAYS else end - timedelta(days=MAX_DAYS - 1)
+    truncated = (earliest or series[0].day) < start.isoformat()
+    days = _every_day(series, start, end)
     peak = max(d.count for d in days)
     plot_width = WIDTH - 2 * _LEFT
     plot_height = HEIGHT - _TOP - _BOTTOM

@@ -3,6 +3,8 @@ the helpers agree on one default and one spelling of every URL."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,9 @@ class Settings:
     #: exports and API answers use it; without it they follow the request's Host
     #: header, which a client chooses.
     public_url: str | None = None
+    #: The registry's clock (epoch seconds): window starts and decision times are
+    #: accepted from 400 days before it to 1 day after it.
+    clock: Callable[[], float] = time.time
 
 
 def default_db_url() -> str:

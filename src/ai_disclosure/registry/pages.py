@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 
 from .._model import Manifest, Text
 from .api import INTERACTIONS, STATUSES
-from .chart import daily_chart
+from .chart import MAX_DAYS, daily_chart
 from .entries import Entry, history, select_entries
 from .i18n import Translator, language_of
 from .runtime import Registry
@@ -152,7 +153,12 @@ class Pages:
             return await self.error(request, 404, {})
         store = await self.registry.store()
         totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
-        daily = await store.daily(entry.service_id, entry.system.id)
+        # The chart's days only, up to tomorrow by the registry's clock.
+        now = datetime.fromtimestamp(self.registry.settings.clock(), UTC)
+        until = (now + timedelta(days=1)).date()
+        daily = await store.daily(
+            entry.service_id, entry.system.id, until=until.isoformat(), last=MAX_DAYS
+        )
         # Only how many decisions per month: never a reference.
         months = await store.decision_months(entry.service_id, entry.system.id)
         changes = history(await store.versions(entry.service_id), entry.system.id)
@@ -165,7 +171,7 @@ class Pages:
                 "manifest": entry.manifest,
                 "system": entry.system,
                 "totals": totals,
-                "chart": daily_chart(daily),
+                "chart": daily_chart(daily, until=until, earliest=totals.first_day),
                 "decision_months": list(reversed(months)),
                 "changes": list(reversed(changes)),
                 "routes": routes,

@@ -26,6 +26,7 @@ _TITLES = {
     "unsupported-media-type": "The request body must be JSON",
     "invalid-batch": "The disclosure batch is not valid",
     "unknown-system": "The batch names AI systems its service has not declared",
+    "batch-conflict": "This batch id was already used for other content",
     "invalid-manifest": "The manifest is not valid",
     "rate-limited": "Too many batches; slow down",
     "server-error": "The registry failed to handle the request",

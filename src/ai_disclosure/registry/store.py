@@ -1,10 +1,12 @@
 """Everything the registry reads and writes, over one async engine.
 
 Ingest is the hot path: a batch is recorded and its counts upserted in one
-transaction whose first statement claims the batch id (``INSERT ... ON CONFLICT
-DO NOTHING``). A second copy of the batch, sent at the same moment, blocks on
-that unique key until the first commits and then inserts nothing: it is a
-duplicate, and its counts are never added. Rows are summed per key and sorted
+transaction whose first statement claims the batch id within its service
+(``INSERT ... ON CONFLICT DO NOTHING`` on (service, batch_id)). A second copy of
+the batch, sent at the same moment, blocks on that unique key until the first
+commits and then inserts nothing: it is a duplicate, and its counts are never
+added. The claim stores a digest of the batch's content, so that the same id
+with other content is told apart (a conflict) from a replay. Rows are summed per key and sorted
 before the upsert, so concurrent batches touch keys in the same order and cannot
 deadlock on PostgreSQL.
 
@@ -52,9 +54,11 @@ __all__ = [
     "Published",
     "StatsRow",
     "Store",
+    "StoredBatch",
     "TokenOwner",
     "Totals",
     "canonical_json",
+    "content_digest",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,8 +75,21 @@ class TokenOwner:
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    status: Literal["stored", "duplicate"]
+    """``stored``; ``duplicate``: the service sent this very batch before, nothing
+    changed; ``conflict``: it sent other content under this id, nothing changed."""
+
+    status: Literal["stored", "duplicate", "conflict"]
     records: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    records: int
+    digest: str | None  # None for batches stored before digests were kept
+
+    def replayed_by(self, digest: str) -> bool:
+        """Whether a batch with content ``digest`` is this one again."""
+        return self.digest is None or self.digest == digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +238,56 @@ def _decision_rows(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, s
     return [(reference, system, at) for (reference, system), at in sorted(first.items())]
 
 
+_CountKey = tuple[str, str, str, str, bool, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A batch as it is written: counts summed per key, days, decisions, all sorted."""
+
+    counts: list[tuple[_CountKey, int]]
+    daily: list[tuple[tuple[str, str], list[int]]]
+    decisions: list[tuple[str, str, str]]
+    dropped: int
+
+    def digest(self) -> str:
+        """SHA-256 of what the batch stores: its summed counts, decisions and drops
+        (not ``sent_at``, ``window_seconds`` or ``sdk``, which are not stored)."""
+        content = [[[*key, number] for key, number in self.counts], self.decisions, self.dropped]
+        text = json.dumps(content, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _rows(batch: Mapping[str, Any]) -> _Rows:
+    rows: Sequence[Mapping[str, Any]] = batch["counts"]
+    summed: dict[_CountKey, int] = {}
+    daily: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        number = int(row["count"])
+        shown = row["notice_shown"]
+        system = row["system"]
+        window = row["window_start"]
+        key = (system, window, row["route"], row["mode"], shown, row.get("language", ""))
+        summed[key] = summed.get(key, 0) + number
+        day = daily.get((system, window[:10]))
+        if day is None:
+            day = daily[(system, window[:10])] = [0, 0]
+        day[0] += number
+        if shown:
+            day[1] += number
+    return _Rows(
+        sorted(summed.items()),
+        sorted(daily.items()),
+        _decision_rows(batch.get("decisions", ())),
+        int(batch.get("dropped", 0)),
+    )
+
+
+def content_digest(batch: Mapping[str, Any]) -> str:
+    """The digest ``ingest`` stores for a valid ``batch``."""
+    return _rows(batch).digest()
+
+
 class Store:
     """The registry's data, over ``engine`` (SQLite or PostgreSQL)."""
 
@@ -228,7 +295,9 @@ class Store:
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         dialect = postgresql if self.postgresql else sqlite
-        self._claim = dialect.insert(batches).on_conflict_do_nothing(index_elements=["batch_id"])
+        self._claim = dialect.insert(batches).on_conflict_do_nothing(
+            index_elements=["service", "batch_id"]
+        )
         self._service_row = dialect.insert(services).on_conflict_do_nothing(index_elements=["id"])
         self._count_sql, self._daily_sql = _upsert_sql(self.postgresql)
         self._decision_sql, self._months_sql = _decision_sql(self.postgresql)
@@ -251,27 +320,17 @@ class Store:
         return TokenOwner(service=row.service, systems=systems)
 
     async def ingest(self, batch: Mapping[str, Any]) -> IngestResult:
-        """Store a valid batch once; a batch id seen before changes nothing."""
+        """Store a valid batch once; a batch id the service used before changes
+        nothing (``duplicate`` if the content is the same, ``conflict`` if not)."""
         service: str = batch["service"]
-        rows: Sequence[Mapping[str, Any]] = batch["counts"]
-        summed: dict[tuple[str, str, str, str, bool, str], int] = {}
-        daily: dict[tuple[str, str], list[int]] = {}
-        for row in rows:
-            number = int(row["count"])
-            shown = row["notice_shown"]
-            system = row["system"]
-            window = row["window_start"]
-            key = (system, window, row["route"], row["mode"], shown, row.get("language", ""))
-            summed[key] = summed.get(key, 0) + number
-            day = daily.get((system, window[:10]))
-            if day is None:
-                day = daily[(system, window[:10])] = [0, 0]
-            day[0] += number
-            if shown:
-                day[1] += number
-        count_rows = sorted(summed.items())
-        daily_rows = sorted(daily.items())
-        decision_rows = _decision_rows(batch.get("decisions", ()))
+        prepared = _rows(batch)
+        count_rows, daily_rows, decision_rows = (
+            prepared.counts,
+            prepared.daily,
+            prepared.decisions,
+        )
+        digest = prepared.digest()
+        records = len(batch["counts"])
         batch_id: str = batch["batch_id"]
         async with self.engine.begin() as connection:
             claimed = await connection.execute(
@@ -280,13 +339,18 @@ class Store:
                     "batch_id": batch_id,
                     "service": service,
                     "received_at": datetime.now(UTC),
-                    "records": len(rows),
-                    "dropped": int(batch.get("dropped", 0)),
+                    "records": records,
+                    "dropped": prepared.dropped,
+                    "digest": digest,
                 },
             )
             if claimed.rowcount == 0:
-                records = await self._records(connection, batch_id)
-                return IngestResult("duplicate", records if records is not None else len(rows))
+                stored = await self._stored(connection, service, batch_id)
+                if stored is None:  # cannot happen: the row that blocked the claim is there
+                    return IngestResult("duplicate", records)
+                if stored.replayed_by(digest):
+                    return IngestResult("duplicate", stored.records)
+                return IngestResult("conflict", stored.records)
             if count_rows:
                 # Driver-level statements: the ORM-free fast path for thousands of rows.
                 if self.postgresql:
@@ -312,18 +376,22 @@ class Store:
                         self._decision_sql, [(service, *d, batch_id) for d in decision_rows]
                     )
                 await connection.exec_driver_sql(self._months_sql, (service, batch_id))
-        return IngestResult("stored", len(rows))
+        return IngestResult("stored", records)
 
-    async def batch_records(self, batch_id: str) -> int | None:
-        """How many rows the stored batch ``batch_id`` had; None if never stored."""
+    async def stored_batch(self, service: str, batch_id: str) -> StoredBatch | None:
+        """The service's stored batch ``batch_id``; None if it never stored one."""
         async with self.engine.connect() as connection:
-            return await self._records(connection, batch_id)
+            return await self._stored(connection, service, batch_id)
 
     @staticmethod
-    async def _records(connection: AsyncConnection, batch_id: str) -> int | None:
-        query = select(batches.c.records).where(batches.c.batch_id == batch_id)
-        value = (await connection.execute(query)).scalar()
-        return None if value is None else int(value)
+    async def _stored(
+        connection: AsyncConnection, service: str, batch_id: str
+    ) -> StoredBatch | None:
+        query = select(batches.c.records, batches.c.digest).where(
+            batches.c.service == service, batches.c.batch_id == batch_id
+        )
+        row = (await connection.execute(query)).first()
+        return None if row is None else StoredBatch(int(row.records), row.digest)
 
     # --- manifests ------------------------------------------------------------
 
@@ -455,20 +523,26 @@ class Store:
             for r in rows
         }
 
-    async def daily(self, service: str, system: str) -> list[DayCount]:
-        """The system's disclosures per UTC day, oldest first."""
-        query = (
-            select(
-                daily_totals.c.day,
-                daily_totals.c.count.label("total"),
-                daily_totals.c.notice_shown,
-            )
-            .where(daily_totals.c.service == service, daily_totals.c.system == system)
-            .order_by(daily_totals.c.day)
-        )
+    async def daily(
+        self, service: str, system: str, *, until: str | None = None, last: int | None = None
+    ) -> list[DayCount]:
+        """The system's disclosures per UTC day, oldest first: every day, or only the
+        ``last`` days with counts up to the day ``until`` (YYYY-MM-DD)."""
+        query = select(
+            daily_totals.c.day,
+            daily_totals.c.count.label("total"),
+            daily_totals.c.notice_shown,
+        ).where(daily_totals.c.service == service, daily_totals.c.system == system)
+        if until is not None:
+            query = query.where(daily_totals.c.day <= until)
+        if last is not None:
+            query = query.order_by(daily_totals.c.day.desc()).limit(last)
+        else:
+            query = query.order_by(daily_totals.c.day)
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [DayCount(r.day, int(r.total), int(r.notice_shown)) for r in rows]
+        days = [DayCount(r.day, int(r.total), int(r.notice_shown)) for r in rows]
+        return days[::-1] if last is not None else days
 
     async def stats(
         self,

@@ -51,6 +51,7 @@ metadata = MetaData(
 )
 
 IDENTIFIER = 64
+LANGUAGE = 35
 
 services = Table(
     "services",
@@ -88,11 +89,17 @@ tokens = Table(
 batches = Table(
     "batches",
     metadata,
-    Column("batch_id", String(36), primary_key=True),
+    # Batch ids are unique per service: one service cannot claim, or learn about,
+    # another's batch by sending its id.
+    Column("batch_id", String(36), nullable=False),
     Column("service", String(IDENTIFIER), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("records", Integer, nullable=False),
     Column("dropped", BigInteger, nullable=False, server_default="0"),
+    # SHA-256 of what the batch stored, to tell a replay from another batch under the
+    # same id; NULL for batches stored before migration 0003.
+    Column("digest", String(64), nullable=True),
+    PrimaryKeyConstraint("service", "batch_id"),
     Index("ix_batches_service_received_at", "service", "received_at"),
 )
 
@@ -105,7 +112,8 @@ counts = Table(
     Column("route", String(512), nullable=False),
     Column("mode", String(20), nullable=False),
     Column("notice_shown", Boolean, nullable=False),
-    Column("language", String(64), nullable=False, server_default=""),  # "" when unknown
+    # BCP 47 tags of at most 35 characters (RFC 5646 4.4.1); "" when unknown.
+    Column("language", String(LANGUAGE), nullable=False, server_default=""),
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint(
         "service", "system", "window_start", "route", "mode", "notice_shown", "language"

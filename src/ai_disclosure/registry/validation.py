@@ -5,9 +5,11 @@ would cap ingest far below what a metropolis sends. ``first_problem`` checks the
 same rules as ``disclosure-batch.schema.json`` by hand, in one pass, and is at
 least as strict (a property test holds it to that). Only when it finds something
 wrong does the schema validator run, to report every error with its pointer. It
-is a little stricter in one place: window starts, decision times and ``sent_at``
-must be real instants (the schema's ``date-time`` format is not enforced by
-``jsonschema`` without an optional package); that problem is reported on its own.
+is a little stricter in two places, each reported on its own: window starts,
+decision times and ``sent_at`` must be real instants (the schema's ``date-time``
+format is not enforced by ``jsonschema`` without an optional package), and, given
+the registry's clock, window starts and decision times must fall within the
+accepted range (``accepted_range``): the schema cannot know what time it is.
 """
 
 from __future__ import annotations
@@ -15,14 +17,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jsonschema import ValidationError
 
 from .._schemas import validator
 
-__all__ = ["REFERENCE", "FieldError", "batch_errors", "first_problem"]
+__all__ = [
+    "DAYS_AHEAD",
+    "DAYS_BACK",
+    "MAX_DROPPED",
+    "MAX_LANGUAGE",
+    "REFERENCE",
+    "ROUTE",
+    "FieldError",
+    "accepted_range",
+    "batch_errors",
+    "first_problem",
+]
+
+# The bounds of disclosure-batch.schema.json, restated for the fast path (a test
+# holds each one equal to the schema's).
 
 _IDENTIFIER = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
@@ -43,6 +59,21 @@ _DECISION = ("system", "reference", "at")
 _DECISION_KEYS = frozenset(_DECISION)
 _MAX_ROWS = 10000
 _MAX_COUNT = 1_000_000_000
+MAX_DROPPED = 2**53 - 1
+MAX_LANGUAGE = 35
+MAX_ROUTE = 512
+# A route template: no query string or fragment (personal data rides there), no
+# whitespace, no control character (PostgreSQL refuses NUL), no lone surrogate.
+_NOT_IN_ROUTE = r"?#\s\u0000-\u001f\u007f-\u009f\ud800-\udfff"
+ROUTE = re.compile(f"/[^{_NOT_IN_ROUTE}]{{0,{MAX_ROUTE - 1}}}")
+_LINE = re.compile(r"[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]*")
+#: How far from the registry's clock a window start or a decision time may be.
+DAYS_BACK = 400
+DAYS_AHEAD = 1
+_ROUTE_DETAIL = (
+    "must be a route template: '/' then at most 511 characters, with no query string "
+    "or fragment ('?', '#'), no whitespace and no control character"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +98,28 @@ def _integer(value: object, low: int, high: int | None) -> bool:
     return number >= low and (high is None or number <= high)
 
 
+def accepted_range(
+    now: float, days_back: int = DAYS_BACK, days_ahead: int = DAYS_AHEAD
+) -> tuple[str, str]:
+    """The earliest and latest window start the registry accepts at ``now`` (epoch
+    seconds), as UTC text: the wire format's text sorts in time order."""
+    moment = datetime.fromtimestamp(int(now), UTC)
+    low = moment - timedelta(days=days_back)
+    high = moment + timedelta(days=days_ahead)
+    return low.strftime("%Y-%m-%dT%H:%M:%SZ"), high.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _range_detail(accepted: tuple[str, str]) -> str:
+    return (
+        f"must be between {accepted[0]} and {accepted[1]}: the registry accepts times "
+        f"up to {DAYS_BACK} days before and {DAYS_AHEAD} day after its clock"
+    )
+
+
+def _language(value: object) -> bool:
+    return type(value) is str and len(value) <= MAX_LANGUAGE and bool(_LANGUAGE.fullmatch(value))
+
+
 def _instant(value: str, pattern: re.Pattern[str]) -> bool:
     if not pattern.fullmatch(value):
         return False
@@ -77,8 +130,11 @@ def _instant(value: str, pattern: re.Pattern[str]) -> bool:
     return True
 
 
-def first_problem(batch: object) -> FieldError | None:
-    """The first thing that makes ``batch`` invalid, or None if it is valid."""
+def first_problem(batch: object, accepted: tuple[str, str] | None = None) -> FieldError | None:
+    """The first thing that makes ``batch`` invalid, or None if it is valid.
+
+    ``accepted`` is the range window starts and decision times must fall in
+    (``accepted_range``); None checks only what the schema says."""
     if type(batch) is not dict:
         return FieldError("", "the batch must be a JSON object")
     for key in batch:
@@ -99,14 +155,14 @@ def first_problem(batch: object) -> FieldError | None:
             return FieldError("/sent_at", "must be an RFC 3339 date-time")
     if "window_seconds" in batch and not _integer(batch["window_seconds"], 1, 86400):
         return FieldError("/window_seconds", "must be an integer from 1 to 86400")
-    if "dropped" in batch and not _integer(batch["dropped"], 0, None):
-        return FieldError("/dropped", "must be an integer, 0 or more")
+    if "dropped" in batch and not _integer(batch["dropped"], 0, MAX_DROPPED):
+        return FieldError("/dropped", f"must be an integer from 0 to {MAX_DROPPED}")
     if "sdk" in batch:
         problem = _sdk_problem(batch["sdk"])
         if problem:
             return problem
     if "decisions" in batch:
-        problem = _decisions_problem(batch["decisions"])
+        problem = _decisions_problem(batch["decisions"], accepted)
         if problem:
             return problem
     rows = batch["counts"]
@@ -114,12 +170,13 @@ def first_problem(batch: object) -> FieldError | None:
         return FieldError("/counts", "must be a list")
     if len(rows) > _MAX_ROWS:
         return FieldError("/counts", f"has more than {_MAX_ROWS} rows; send several batches")
+    low, high = accepted or ("", "\uffff")
     try:
-        if _rows_valid(rows):
+        if _rows_valid(rows, low, high):
             return None
     except (KeyError, TypeError):  # a missing field, an unhashable value: say which below
         pass
-    return _rows_problem(rows)
+    return _rows_problem(rows, accepted)
 
 
 def _sdk_problem(sdk: object) -> FieldError | None:
@@ -129,12 +186,15 @@ def _sdk_problem(sdk: object) -> FieldError | None:
         limit = {"name": 64, "version": 32}.get(key)
         if limit is None:
             return FieldError(f"/sdk/{_escape(key)}", f"unknown field {key!r}")
-        if type(value) is not str or len(value) > limit:
-            return FieldError(f"/sdk/{key}", f"must be a string of at most {limit} characters")
+        if type(value) is not str or len(value) > limit or not _LINE.fullmatch(value):
+            return FieldError(
+                f"/sdk/{key}",
+                f"must be a string of at most {limit} characters, with no control character",
+            )
     return None
 
 
-def _decisions_problem(decisions: object) -> FieldError | None:
+def _decisions_problem(decisions: object, accepted: tuple[str, str] | None) -> FieldError | None:
     if type(decisions) is not list:
         return FieldError("/decisions", "must be a list")
     if len(decisions) > _MAX_ROWS:
@@ -166,10 +226,12 @@ def _decisions_problem(decisions: object) -> FieldError | None:
         when = decision["at"]
         if type(when) is not str or not _instant(when, _WINDOW):
             return FieldError(f"{at}/at", "must be a UTC instant like 2026-11-26T10:00:00Z")
+        if accepted is not None and not accepted[0] <= when <= accepted[1]:
+            return FieldError(f"{at}/at", _range_detail(accepted))
     return None
 
 
-def _rows_valid(rows: list[Any]) -> bool:
+def _rows_valid(rows: list[Any], low: str, high: str) -> bool:
     """True if every row is valid: the hot loop, one dict lookup per field and the
     patterns checked once per distinct value. ``_rows_problem`` says what is wrong."""
     systems: set[str] = set()
@@ -186,12 +248,14 @@ def _rows_valid(rows: list[Any]) -> bool:
             systems.add(system)
         route = row["route"]
         if route not in routes:
-            if type(route) is not str or route[:1] != "/" or len(route) > 512:
+            if type(route) is not str or not ROUTE.fullmatch(route):
                 return False
             routes.add(route)
         window = row["window_start"]
         if window not in windows:
-            if type(window) is not str or not _instant(window, _WINDOW):
+            if type(window) is not str or not low <= window <= high:
+                return False
+            if not _instant(window, _WINDOW):
                 return False
             windows.add(window)
         if row["mode"] not in _MODES or type(row["notice_shown"]) is not bool:
@@ -204,13 +268,13 @@ def _rows_valid(rows: list[Any]) -> bool:
         if "language" in row:
             language = row["language"]
             if language not in languages:
-                if type(language) is not str or not _LANGUAGE.fullmatch(language):
+                if not _language(language):
                     return False
                 languages.add(language)
     return True
 
 
-def _rows_problem(rows: list[Any]) -> FieldError | None:
+def _rows_problem(rows: list[Any], accepted: tuple[str, str] | None) -> FieldError | None:
     # Values repeat a lot within a batch: check each distinct one once.
     systems: set[str] = set()
     routes: set[str] = set()
@@ -231,12 +295,8 @@ def _rows_problem(rows: list[Any]) -> FieldError | None:
             return FieldError(f"{at}/system", "must be a system identifier")
         systems.add(system)
         route = row["route"]
-        if type(route) is not str or (
-            route not in routes and (not route.startswith("/") or len(route) > 512)
-        ):
-            return FieldError(
-                f"{at}/route", "must be a route template starting with '/' (512 at most)"
-            )
+        if type(route) is not str or (route not in routes and not ROUTE.fullmatch(route)):
+            return FieldError(f"{at}/route", _ROUTE_DETAIL)
         routes.add(route)
         mode = row["mode"]
         if type(mode) is not str or mode not in _MODES:
@@ -245,16 +305,19 @@ def _rows_problem(rows: list[Any]) -> FieldError | None:
             return FieldError(f"{at}/notice_shown", "must be true or false")
         if "language" in row:
             language = row["language"]
-            if type(language) is not str or (
-                language not in languages and not _LANGUAGE.fullmatch(language)
-            ):
-                return FieldError(f"{at}/language", "must be a BCP 47 language tag")
+            if type(language) is not str or (language not in languages and not _language(language)):
+                return FieldError(
+                    f"{at}/language",
+                    f"must be a BCP 47 language tag of at most {MAX_LANGUAGE} characters",
+                )
             languages.add(language)
         window = row["window_start"]
         if type(window) is not str or (window not in windows and not _instant(window, _WINDOW)):
             return FieldError(
                 f"{at}/window_start", "must be a UTC instant like 2026-11-26T10:00:00Z"
             )
+        if accepted is not None and not accepted[0] <= window <= accepted[1]:
+            return FieldError(f"{at}/window_start", _range_detail(accepted))
         windows.add(window)
         if not _integer(row["count"], 1, _MAX_COUNT):
             return FieldError(f"{at}/count", f"must be an integer from 1 to {_MAX_COUNT}")
