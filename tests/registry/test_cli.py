@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -160,3 +163,239 @@ def test_serve_creates_a_sqlite_file_and_push_manifest_publishes(
         process.wait(timeout=15)
         if process.stdout:
             process.stdout.close()
+
+
+# --- newcomers: tokens land where the registry reads them ------------------------------
+
+
+def cli(
+    *argv: str, cwd: Path, env: dict[str, str] | None = None, prelude: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """The real command line in a subprocess, with no AI_DISCLOSURE_ variable unless given.
+    ``prelude`` runs first (e.g. to make a module look absent)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AI_DISCLOSURE_")}
+    code = (
+        f"{prelude}\nimport sys\nfrom ai_disclosure.cli import main\nsys.exit(main(sys.argv[1:]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_token_create_elsewhere_refuses_to_make_a_new_database(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = cli("registry", "token", "create", "demarches", cwd=elsewhere)
+    assert result.returncode == 1
+    assert "no registry database at" in result.stderr
+    assert str(elsewhere / "ai-disclosure-registry.sqlite3") in result.stderr
+    assert "--create" in result.stderr
+    assert result.stdout == ""  # no token printed
+    assert list(elsewhere.iterdir()) == []  # no file created
+    for argv in (("token", "list", "demarches"), ("token", "revoke", "tok_x")):
+        refused = cli("registry", *argv, cwd=elsewhere)
+        assert refused.returncode == 1
+        assert "no registry database" in refused.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_token_create_with_create_or_an_existing_database_says_where(tmp_path: Path) -> None:
+    db = tmp_path / "registry.sqlite3"
+    made = cli(
+        "registry", "token", "create", "demarches", "--create", "--db", str(db), cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith("aidr_")
+    assert f"written to sqlite+aiosqlite:///{db}" in made.stderr
+    env = {"AI_DISCLOSURE_REGISTRY_DB": str(db)}
+    again = cli("registry", "token", "create", "demarches", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert str(db) in again.stderr
+    listing = cli("registry", "token", "list", "demarches", "--db", str(db), cwd=tmp_path)
+    assert listing.stdout.count("live") == 2
+
+
+def test_a_file_without_the_registry_tables_is_not_a_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    assert run("registry", "token", "create", "demarches", "--db", str(empty)) == 1
+    assert "holds no registry" in capsys.readouterr().err
+    assert run("registry", "token", "create", "demarches", "--db", str(empty), "--create") == 0
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    from sqlalchemy import text
+
+    from ai_disclosure.registry.db import create_engine
+
+    from .conftest import PG_URL, _pg_reachable
+
+    reason = _pg_reachable()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    name = f"cli_test_{uuid.uuid4().hex[:10]}"
+
+    async def execute(statement: str) -> None:
+        engine = create_engine(PG_URL, connect_args={})
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(execute(f"CREATE DATABASE {name}"))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(execute(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+def test_token_create_on_an_empty_postgresql_database_needs_create(
+    pg_database: str, tmp_path: Path
+) -> None:
+    refused = cli("registry", "token", "create", "demarches", "--db", pg_database, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "holds no registry" in refused.stderr
+    made = cli(
+        "registry", "token", "create", "demarches", "--db", pg_database, "--create", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    assert "written to postgresql+asyncpg://" in made.stderr
+    listing = cli("registry", "token", "list", "demarches", "--db", pg_database, cwd=tmp_path)
+    assert "live" in listing.stdout
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"postgresql://postgres:hunter2@127.0.0.1:{port}/test"
+    result = cli("registry", "token", "list", "demarches", "--db", url, cwd=tmp_path)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("ai-disclosure registry: cannot use the database")
+    assert "hunter2" not in line
+
+
+NO_ASYNCPG = "import sys; sys.modules['asyncpg'] = None"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("serve", "--port", "0"),
+        ("migrate",),
+        ("token", "create", "demarches", "--create"),
+        ("token", "list", "demarches"),
+    ],
+)
+def test_a_missing_driver_is_one_line_with_the_pip_command(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    result = cli(
+        "registry", *argv, "--db", "postgresql://postgres@127.0.0.1/test", cwd=tmp_path,
+        prelude=NO_ASYNCPG,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "ai-disclosure registry: this database needs the asyncpg driver, not installed: "
+        "pip install 'ai-disclosure[postgres]'"
+    ]
+    assert result.stdout == ""
+
+
+def test_without_the_registry_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
+    result = cli(
+        "registry", "migrate", cwd=tmp_path, prelude="import sys; sys.modules['sqlalchemy'] = None"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("pip install 'ai-disclosure[registry]'")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_taken_port_does_no_work(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("registry", "serve", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"ai-disclosure registry: port {port} on 127.0.0.1 is taken: stop what uses it or "
+        "choose another with --port"
+    ]
+    assert "AI register on" not in result.stdout  # no banner
+    assert list(tmp_path.iterdir()) == []  # no database created
+
+
+# --- talking to a registry: tokens never echoed, unreachable only when it is ------------
+
+
+@pytest.fixture(scope="module")
+def served_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """A real registry on uvicorn: (base URL, a token of 'demarches', the database)."""
+    from ai_disclosure.registry import Settings, create_app, create_token
+
+    from ..servers import thread_server
+
+    db = tmp_path_factory.mktemp("served") / "registry.sqlite3"
+    token = create_token(str(db), "demarches")
+    app = create_app(str(db), settings=Settings(rate_per_second=None))
+    with thread_server(app, lifespan="on") as url:
+        yield url, token, db
+
+
+def test_a_token_with_a_newline_from_a_secret_file_works(
+    served_registry: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    url, token, _db = served_registry
+    env = {"AI_DISCLOSURE_REGISTRY_URL": url, "AI_DISCLOSURE_REGISTRY_TOKEN": token + "\n"}
+    result = cli("registry", "push-manifest", str(EXAMPLE_MANIFEST), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "service 'demarches'" in result.stdout
+    sent = cli("registry", "send-test", str(EXAMPLE_MANIFEST), cwd=tmp_path, env=env)
+    assert sent.returncode == 0, sent.stderr
+
+
+def test_a_broken_token_is_never_printed(
+    served_registry: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    url, token, _db = served_registry
+    broken = token[:12] + "\n" + token[12:]
+    env = {"AI_DISCLOSURE_REGISTRY_URL": url, "AI_DISCLOSURE_REGISTRY_TOKEN": broken}
+    for name in ("push-manifest", "send-test"):
+        result = cli("registry", name, str(EXAMPLE_MANIFEST), cwd=tmp_path, env=env)
+        assert result.returncode == 1
+        assert "registry token has a character" in result.stderr
+        assert token[:12] not in result.stderr + result.stdout
+        assert token[12:] not in result.stderr + result.stdout
+        assert "unreachable" not in result.stderr
+
+
+def test_unreachable_is_said_with_the_address(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        "AI_DISCLOSURE_REGISTRY_URL": f"http://127.0.0.1:{port}",
+        "AI_DISCLOSURE_REGISTRY_TOKEN": "aidr_not-a-real-one",
+    }
+    result = cli("registry", "push-manifest", str(EXAMPLE_MANIFEST), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        f"ai-disclosure registry: cannot send the manifest: registry unreachable at "
+        f"http://127.0.0.1:{port}"
+    )
+    assert "ConnectError" in line
+    assert "refused the manifest" not in line
+    assert "aidr_not-a-real-one" not in line
