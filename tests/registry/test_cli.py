@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import os
 import socket
 import sqlite3
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -399,3 +401,115 @@ def test_unreachable_is_said_with_the_address(tmp_path: Path) -> None:
     assert "ConnectError" in line
     assert "refused the manifest" not in line
     assert "aidr_not-a-real-one" not in line
+
+
+# --- parked batches: listed and resent -------------------------------------------------
+
+POISON_ROUTE = "/poison*"
+
+
+class PoisonFor:
+    """Wraps the registry: a batch with a count on ``POISON_ROUTE`` gets a 500, as a
+    registry bug on that one batch would; everything else reaches the registry."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/disclosures":
+            await self.app(scope, receive, send)
+            return
+        messages, body = [], b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if POISON_ROUTE.encode() in gzip.decompress(body):
+            await send({"type": "http.response.start", "status": 500, "headers": []})
+            await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            return
+        replay = iter(messages)
+
+        async def again() -> Any:
+            return next(replay, {"type": "http.disconnect"})
+
+        await self.app(scope, again, send)
+
+
+async def test_a_parked_batch_is_listed_then_resent_once_the_registry_is_fixed(
+    tmp_path: Path,
+) -> None:
+    from ai_disclosure import DisclosureLogger
+    from ai_disclosure.client import AsyncRegistryClient
+    from ai_disclosure.registry import Settings, create_app, create_token_async
+
+    from ..servers import thread_server
+
+    db = tmp_path / "registry.sqlite3"
+    spool = tmp_path / "spool"
+    token = await create_token_async(str(db), "demarches")
+    app = create_app(str(db), settings=Settings(rate_per_second=None))
+    system = "assistant-dechets"
+    with thread_server(PoisonFor(app), lifespan="on") as url:
+        async with AsyncRegistryClient(url, token) as client:
+            await client.push_manifest(EXAMPLE_MANIFEST)
+        logger = DisclosureLogger(
+            "demarches", url, token, spool_dir=spool, poison_after=2, random=lambda: 0.0
+        )
+        for _ in range(3):
+            logger.record(system, POISON_ROUTE, "ai-originated", True, "fr")
+        assert not await logger.flush()
+        assert not await logger.flush()  # twice: a suspect, but alone it could be an outage
+        for _ in range(4):
+            logger.record(system, "/dechets/assistant*", "ai-originated", True, "fr")
+        assert await logger.flush()  # stored; the poison is parked, so it flowed
+        await logger.aclose()
+        assert logger.stats()["parked"] == 3
+        async with AsyncRegistryClient(url, token) as client:
+            assert (await client.system_entry("demarches", system))["counts"]["total"] == 4
+
+        listed = cli("registry", "parked", "list", "--spool-dir", str(spool), cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        [line] = listed.stdout.splitlines()
+        assert line.startswith("demarches  ")
+        assert "3 increments" in line
+        assert "500 Internal Server Error" in line
+        batch_id = line.split()[1]
+
+        env = {"AI_DISCLOSURE_REGISTRY_URL": url, "AI_DISCLOSURE_REGISTRY_TOKEN": token}
+        resend = ["registry", "parked", "resend", "--spool-dir", str(spool)]
+        still = cli(*resend, cwd=tmp_path, env=env)  # the registry still fails on it
+        assert still.returncode == 1
+        assert f"{batch_id}: the registry refused it: 500" in still.stderr
+        assert token not in still.stderr + still.stdout
+
+    with thread_server(app, lifespan="on") as fixed:  # the same database, the bug fixed
+        env["AI_DISCLOSURE_REGISTRY_URL"] = fixed
+        done = cli(*resend, batch_id, cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{batch_id}: stored (3 increments)"
+        async with AsyncRegistryClient(fixed, token) as client:
+            assert (await client.system_entry("demarches", system))["counts"]["total"] == 7
+        empty = cli("registry", "parked", "list", "--spool-dir", str(spool), cwd=tmp_path)
+        assert empty.stdout.strip() == f"no parked batch in {spool}"
+        twice = cli(*resend, batch_id, cwd=tmp_path, env=env)
+        assert twice.returncode == 1
+        assert "not parked in this spool" in twice.stderr
+
+
+def test_parked_commands_need_an_existing_spool(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    listed = cli("registry", "parked", "list", "--spool-dir", str(missing), cwd=tmp_path)
+    assert listed.returncode == 1
+    assert f"no spool directory {missing}" in listed.stderr
+    assert not missing.exists()
+    (tmp_path / "a.spool.sqlite3").touch()
+    (tmp_path / "b.spool.sqlite3").touch()
+    env = {"AI_DISCLOSURE_REGISTRY_URL": "http://127.0.0.1:9", "AI_DISCLOSURE_REGISTRY_TOKEN": "t"}
+    several = cli(
+        "registry", "parked", "resend", "--spool-dir", str(tmp_path), cwd=tmp_path, env=env
+    )
+    assert several.returncode == 1
+    assert "choose one with --service" in several.stderr
