@@ -354,3 +354,55 @@ def test_any_valid_records_give_valid_batches_and_exact_totals(
             key = (c.system, c.route, c.mode, c.notice_shown, c.language, c.window_start)
             got[key] = got.get(key, 0) + c.count
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["/a\x00b", "/a\nb", "/a\tb", "/a b", "/a#b", "/a\x1b", "/a\x85", "/a\u2028", "/a\ud800"],
+)
+def test_routes_the_registry_refuses_are_dropped_locally(route: str) -> None:
+    agg = Aggregator("demarches", clock=Clock())
+    rec(agg)
+    rec(agg, route=route)
+    [batch] = agg.drain(final=True)
+    valid(batch)
+    assert [c.route for c in batch.counts] == [ROUTE]
+    assert batch.dropped == 1
+
+
+def test_language_tags_longer_than_35_are_dropped_locally() -> None:
+    longest = "fr-abcdefgh-abcdefgh-abcdefgh-abcde"
+    agg = Aggregator("demarches", clock=Clock())
+    rec(agg, language=longest)
+    rec(agg, language=longest + "f")
+    [batch] = agg.drain(final=True)
+    valid(batch)
+    assert [c.language for c in batch.counts] == [longest]
+    assert batch.dropped == 1
+
+
+def test_dropped_beyond_the_schema_bound_is_carried_to_the_next_batch() -> None:
+    agg = Aggregator("demarches", clock=Clock())
+    agg.add_dropped(_aggregate.MAX_DROPPED + 5)
+    [batch] = agg.drain(final=True)
+    valid(batch)
+    assert batch.dropped == _aggregate.MAX_DROPPED
+    [rest] = agg.drain(final=True)
+    assert rest.dropped == 5
+
+
+def test_windows_older_than_the_registry_accepts_are_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    agg = Aggregator("demarches", clock=clock)
+    for _ in range(3):
+        rec(agg)
+    clock.now = T0 + 401 * 86_400  # the clock jumped: the registry would refuse the window
+    rec(agg)
+    with caplog.at_level(logging.WARNING, logger="ai_disclosure.logging"):
+        [batch] = agg.drain(final=True)
+    valid(batch)
+    assert [c.window_start for c in batch.counts] == [int(clock.now // 60 * 60)]
+    assert batch.dropped == 3
+    assert "window_start" in caplog.text

@@ -6,11 +6,22 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ai_disclosure._schemas import validator
-from ai_disclosure.registry.validation import batch_errors, first_problem
+from ai_disclosure import _aggregate
+from ai_disclosure._schemas import load_schema, validator
+from ai_disclosure.registry import tables
+from ai_disclosure.registry.validation import (
+    DAYS_BACK,
+    MAX_DROPPED,
+    MAX_LANGUAGE,
+    ROUTE,
+    accepted_range,
+    batch_errors,
+    first_problem,
+)
 
 from .conftest import BATCH_EXAMPLES, load_batch
 
@@ -37,6 +48,7 @@ ANY_VALUE = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-2, 2_000_000_000),
+    st.sampled_from([2**53 - 1, 2**53, 2**63, 1e30, float(2**53)]),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([1.0, 3.0, 0.5, 86400.0, 86401.0]),
     st.text(max_size=8),
@@ -72,6 +84,18 @@ ANY_VALUE = st.one_of(
             "-DOSSIER",
             "D" * 128,
             "D" * 129,
+            "/search?email=jean.dupont@example.org",
+            "/a#top",
+            "/a b",
+            "/a\tb",
+            "/a\x00",
+            "/a\x85",
+            "/a\u2028",
+            "/a\ud800",
+            "\ud800",
+            "fr-abcdefgh-abcdefgh-abcdefgh-abcde",  # 35 characters
+            "fr-abcdefgh-abcdefgh-abcdefgh-abcdef",  # 36
+            "sdk\x00",
         ]
     ),
     st.lists(st.integers(), max_size=2),
@@ -210,3 +234,95 @@ def test_fast_path_checks_references_at_least_as_strictly_as_the_schema(referenc
     data["decisions"][1]["reference"] = reference
     if first_problem(data) is None:
         assert SCHEMA.is_valid(data), reference
+
+
+ROUTES = _either(
+    st.builds(
+        lambda head, odd, tail: "/" + head + odd + tail,
+        st.from_regex("[a-z/*{}]{0,6}", fullmatch=True),
+        st.sampled_from(
+            [
+                "",
+                "?",
+                "#",
+                " ",
+                "\n",
+                "\t",
+                "\x00",
+                "\x1f",
+                "\x7f",
+                "\x9f",
+                "\u00a0",
+                "\u2028",
+                "\ud800",
+                "\udfff",
+                "\u00e9",
+                "%",
+            ]
+        ),
+        st.from_regex("[a-z/*{}=]{0,6}", fullmatch=True),
+    ),
+    st.text(max_size=6).map(lambda tail: "/" + tail),
+    st.sampled_from(["/" + "x" * 511, "/" + "x" * 512, "", "x/"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ROUTES)
+def test_fast_path_checks_routes_at_least_as_strictly_as_the_schema(route: str) -> None:
+    data = load_batch("valid", "typical.json")
+    data["counts"][0]["route"] = route
+    problem = first_problem(data)
+    if problem is None:
+        assert SCHEMA.is_valid(data), route
+        assert not set(route) & {"?", "#", " ", "\n", "\x00"}
+    else:
+        assert problem.pointer == "/counts/0/route"
+
+
+def test_bounds_are_the_schemas() -> None:
+    """The fast path's and the SDK's restated bounds are the schema's, the single source."""
+    schema = load_schema("disclosure-batch")
+    language = load_schema("manifest")["$defs"]["language"]
+    route = schema["$defs"]["count"]["properties"]["route"]
+    assert schema["properties"]["dropped"]["maximum"] == MAX_DROPPED == _aggregate.MAX_DROPPED
+    assert schema["$defs"]["count"]["properties"]["count"]["maximum"] == _aggregate.MAX_COUNT
+    assert language["maxLength"] == MAX_LANGUAGE == _aggregate.MAX_LANGUAGE == tables.LANGUAGE
+    assert route["maxLength"] == _aggregate.MAX_ROUTE
+    assert route["pattern"] == f"^{ROUTE.pattern.split('{')[0]}*$"
+    assert _aggregate.MAX_AGE == DAYS_BACK * 86_400
+
+
+def test_accepted_range_is_400_days_back_and_1_ahead() -> None:
+    assert accepted_range(1_796_904_000) == ("2025-11-05T12:00:00Z", "2026-12-11T12:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("window_start", "2025-11-05T11:59:59Z"),
+        ("window_start", "2026-12-11T12:00:01Z"),
+        ("window_start", "0001-01-01T00:00:00Z"),
+        ("window_start", "9999-12-31T23:59:59Z"),
+        ("at", "1970-01-01T00:00:00Z"),
+        ("at", "2027-01-01T00:00:00Z"),
+    ],
+)
+def test_times_out_of_range_are_refused_with_their_pointer(field: str, value: str) -> None:
+    accepted = accepted_range(1_796_904_000)
+    data = load_batch("valid", "counts-and-decisions.json")
+    for item in data["counts"] + data["decisions"]:
+        item["window_start" if "window_start" in item else "at"] = "2026-11-26T10:00:00Z"
+    assert first_problem(data, accepted) is None
+    target = data["counts"][0] if field == "window_start" else data["decisions"][0]
+    target[field] = value
+    problem = first_problem(data, accepted)
+    assert problem is not None
+    assert problem.pointer == (
+        "/counts/0/window_start" if field == "window_start" else "/decisions/0/at"
+    )
+    assert "400 days" in problem.detail
+    assert first_problem(data) is None  # the schema alone cannot know the time
+    for edge in accepted:
+        target[field] = edge
+        assert first_problem(data, accepted) is None

@@ -352,7 +352,7 @@ def _paged(item: dict[str, Any]) -> dict[str, Any]:
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 _WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
 _WRITE_ERRORS = {
-    "400": _problem("Malformed JSON or gzip."),
+    "400": _problem("Malformed JSON or gzip, or a string with a lone surrogate."),
     "401": _problem("Missing, unknown or revoked token.", _WWW_AUTHENTICATE),
     "403": _problem("The token belongs to another service."),
     "413": _problem("Body over the size limit (sent or decompressed)."),
@@ -388,6 +388,10 @@ def _paths() -> dict[str, Any]:
                     "202": _json(_ref("BatchReceipt"), "Stored."),
                     "200": _json(_ref("BatchReceipt"), "Already stored: nothing changed."),
                     **_WRITE_ERRORS,
+                    "409": _problem(
+                        "The service already sent other content under this batch_id "
+                        "(pointer /batch_id): nothing was stored."
+                    ),
                 },
             }
         },
