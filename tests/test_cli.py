@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import ai_disclosure.cli as cli_package
 from ai_disclosure import __version__
 from ai_disclosure.cli import main
+from ai_disclosure.cli.registry import ENVIRONMENT
 
 from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
+from .servers import free_port, wait_until_up
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,3 +101,85 @@ def test_console_script_runs_as_a_module() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+# --- the registry commands as the README tells newcomers to run them ---------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _step_3_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    step = text.split("**3. Run the register**", 1)[1].split("**4. ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", step, flags=re.DOTALL)
+
+
+def test_every_environment_variable_is_named_in_help_and_readme(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in Path(cli_package.__file__).parent.glob("*.py")
+    )
+    used = set(re.findall(r"\bAI_DISCLOSURE_[A-Z_]+\b", source))
+    named = {name for name, _ in ENVIRONMENT}
+    assert used == named, "every variable the command line reads is in ENVIRONMENT"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["registry", "--help"])
+    registry_help = capsys.readouterr().out
+    readme = README.read_text(encoding="utf-8")
+    for name in named:
+        assert name in top
+        assert name in registry_help
+        assert f"`{name}`" in readme
+
+
+def test_readme_step_3_works_as_written(tmp_path: Path) -> None:
+    """The two blocks, run by bash as a newcomer pastes them; only the port is changed,
+    to one that is free here."""
+    server, client = _step_3_blocks()
+    port = free_port()
+    server = server.replace("registry serve", f"registry serve --port {port}")
+    client = client.replace("8400", str(port))
+    shutil.copy(EXAMPLE_MANIFEST, tmp_path / "ai-disclosure.toml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_DISCLOSURE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    process = subprocess.Popen(
+        ["bash", "-ec", server],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # bash and the server it runs, stopped together
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        result = subprocess.run(
+            ["bash", "-ec", client],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+    assert result.returncode == 0, result.stderr
+    assert "published as version 1" in result.stdout
+    assert "batch" in result.stdout
+    assert "stored (nothing counted)" in result.stdout
+    assert f"written to sqlite+aiosqlite:///{tmp_path}/ai-disclosure-registry.sqlite3" in (
+        result.stderr
+    )
+    assert "aidr_" not in result.stdout + result.stderr  # the token went to the variable only
