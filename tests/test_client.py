@@ -20,6 +20,8 @@ from ai_disclosure.client import (
     ProblemField,
     RegistryClient,
     RegistryError,
+    clean_token,
+    encode_batch,
 )
 
 from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
@@ -216,3 +218,69 @@ def test_a_token_over_plain_http_to_another_machine_is_warned_about_once(
         "the registry token is sent in clear text to http://registre.example: use https:// "
         "for a register on another machine"
     ]
+
+
+# --- tokens and failed exchanges ------------------------------------------------------
+
+
+def test_a_token_is_used_without_surrounding_whitespace() -> None:
+    recorder = Recorder(httpx.Response(200, json={}))
+    with sync_client(recorder, token="\t aidr_abc \n") as client:
+        client.stats()
+    assert recorder.request.headers["authorization"] == "Bearer aidr_abc"
+    assert clean_token("  \n") is None
+
+
+@pytest.mark.parametrize("token", ["aidr_ab\ncd", "aidr_ab cd", "aidr_abcé", "aidr_ab\x00"])
+def test_a_token_that_cannot_be_one_is_refused_without_being_repeated(token: str) -> None:
+    with pytest.raises(ValueError, match="registry token") as caught:
+        RegistryClient(BASE, token)
+    assert "aidr_ab" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "title"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "registry unreachable at"),
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "registry unreachable at"),
+        (httpx.ConnectTimeout("timed out"), "registry unreachable at"),
+        (httpx.ReadError("reset by peer"), "the connection to the registry at"),
+        (httpx.LocalProtocolError("Illegal header value b'Bearer secret'"), "could not send"),
+    ],
+)
+async def test_a_failed_exchange_names_the_registry_and_no_secret(
+    fault: Exception, title: str
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise fault
+
+    url = "https://user:pw@registre.example/api?x=1"
+    with RegistryClient(url, "secret", transport=httpx.MockTransport(fail)) as client:
+        with pytest.raises(RegistryError) as caught:
+            client.stats()
+        check_failed_exchange(caught.value, title)
+    async with AsyncRegistryClient(url, "secret", transport=httpx.MockTransport(fail)) as aclient:
+        with pytest.raises(RegistryError) as caught:
+            await aclient.stats()
+        check_failed_exchange(caught.value, title)
+
+
+def check_failed_exchange(error: RegistryError, title: str) -> None:
+    assert error.status is None
+    assert error.title.startswith(title)
+    assert "https://registre.example/api" in error.title
+    assert "pw" not in str(error)
+    assert "secret" not in str(error)
+    assert error.__cause__ is None  # the original message stays out of tracebacks
+    assert ("unreachable" in str(error)) == ("unreachable" in title)
+
+
+def test_resend_posts_the_body_as_it_was() -> None:
+    body = encode_batch(batch())
+    recorder = Recorder(httpx.Response(200, json={"batch_id": "b", "status": "duplicate"}))
+    with sync_client(recorder) as client:
+        sent = client.resend(body, "b")
+    assert sent.duplicate
+    assert recorder.request.content == body
+    assert recorder.request.headers["content-encoding"] == "gzip"
+    assert recorder.request.url.path == "/api/v1/disclosures"

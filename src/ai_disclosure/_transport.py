@@ -594,13 +594,13 @@ class DisclosureLogger:
 
     # --- sending ------------------------------------------------------------------
 
-    async def _in_spool(self, operation: Callable[..., object], *args: Any) -> None:
+    async def _in_spool(self, operation: Callable[..., object], *args: Any) -> object:
         """Run a spool write in a thread; shielded and tracked, so that a cancellation
         (shutdown) cannot leave it half-known: ``_final`` waits for it to land."""
         future = asyncio.ensure_future(asyncio.to_thread(operation, *args))
         self._spool_ops.add(future)
         future.add_done_callback(self._spool_ops.discard)
-        await asyncio.shield(future)
+        return await asyncio.shield(future)
 
     async def _send_all(self) -> bool:
         """Send pending batches, oldest first, until all are sent (True) or one must wait.
@@ -751,20 +751,25 @@ class DisclosureLogger:
         error = verdict.error
         answer = f"{error.status} {error.title}" if error and error.status else "no answer"
         reason = f"{answer}: {why}"
-        counters = self._counters
-        counters["dropped"] += batch.records
-        counters["parked"] += batch.records
-        counters["batches_parked"] += 1
-        self._aggregator.add_dropped(batch.records + batch.dropped)
+        # Stored first: if the spool write fails, the batch stays queued and uncounted.
         if self._from_outbox(item) or self._spool is None:
             where = "in memory (lost at exit: set spool_dir to keep parked batches)"
+            if len(self._parked) == self._parked.maxlen:
+                log.warning("parked batches in memory full: forgetting the oldest")
             parked = ParkedEntry(
                 item.batch_id, item.body, item.records, item.created, self._clock(), reason
             )
             self._parked.append(parked)
         else:
             where = f"in {self._spool.path}; see: {_RESEND_HINT}"
-            await self._in_spool(self._spool.park, item.batch_id, reason)
+            evicted = await self._in_spool(self._spool.park, item.batch_id, reason)
+            if evicted:
+                log.warning("the spool's parked table is full: forgot the %s oldest", evicted)
+        counters = self._counters
+        counters["dropped"] += batch.records
+        counters["parked"] += batch.records
+        counters["batches_parked"] += 1
+        self._aggregator.add_dropped(batch.records + batch.dropped)
         log.error(
             "parked disclosure batch %s (%d increments, counted as dropped): %s; kept %s",
             batch.batch_id,
