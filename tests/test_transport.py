@@ -820,3 +820,41 @@ async def test_why_sending_failed_names_the_registry_and_no_secret(
         assert "unreachable" not in error
     assert await logger.flush()
     await logger.aclose()
+
+
+async def test_the_real_registry_s_409_parks_the_batch(tmp_path: Path) -> None:
+    """The same batch id with other content, as the registry answers it."""
+    from .conftest import EXAMPLE_MANIFEST
+    from .logging_e2e.conftest import SERVICE, lifespan, new_registry
+
+    registry = await new_registry(tmp_path)
+    spool_dir = tmp_path / "spool"
+    async with lifespan(registry.app):
+        async with registry.client() as client:
+            await client.push_manifest(EXAMPLE_MANIFEST)
+        registry.faults.down = True
+        logger = DisclosureLogger(
+            SERVICE, registry.url, registry.token, transport=registry.transport(),
+            spool_dir=spool_dir, random=lambda: 0.0,
+        )  # fmt: skip
+        record(logger, 3)
+        assert not await logger.flush()  # down: the batch waits in the spool
+        spool = Spool(spool_dir, SERVICE)
+        [waiting] = spool.claim(10)
+        spool.release()
+        spool.close()
+        other = json.loads(gzip.decompress(waiting.body))
+        other["counts"][0]["count"] = 1  # other content under the same id
+        async with registry.client() as client:
+            assert (await client.send_batch(other)).status == "stored"
+        registry.faults.down = False
+        assert await logger.flush()
+        await logger.aclose()
+        stats = logger.stats()
+        assert (stats["parked"], stats["batches_parked"], stats["dropped"]) == (3, 1, 3)
+        assert await registry.total() == 1
+        spool = Spool(spool_dir, SERVICE)
+        [parked] = spool.parked()
+        spool.close()
+        assert parked.batch_id == waiting.batch_id
+        assert parked.reason.startswith("409 ")
