@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ai_disclosure.registry.chart import MAX_DAYS, daily_chart
-from ai_disclosure.registry.store import DayCount
-from ai_disclosure.registry.tables import batches, counts
+from ai_disclosure.registry.store import MAX_SUM, DayCount
+from ai_disclosure.registry.tables import batches, counts, daily_totals
 
 from .conftest import Harness, batch, example_manifest, row
 from .test_ingest import assert_problem, total
@@ -286,3 +286,34 @@ async def test_counts_column_holds_35_character_tags(harness: Harness) -> None:
     async with store.engine.connect() as connection:
         query = select(counts.c.language).where(counts.c.language == LANGUAGE_35)
         assert (await connection.execute(query)).scalar() == LANGUAGE_35
+
+
+async def test_sums_saturate_instead_of_overflowing(harness: Harness) -> None:
+    """Sums at the 64-bit limit (no real traffic gets there) stay integers and never
+    fail a batch or a page, on either backend."""
+    token = await harness.ready()
+    days = ["2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z"]
+    assert (
+        await harness.send(token, batch([row(window_start=d) for d in days]))
+    ).status_code == 202
+    store = await harness.store()
+    near = MAX_SUM - 5
+    async with store.engine.begin() as connection:
+        await connection.execute(counts.update().values(count=near))
+        await connection.execute(daily_totals.update().values(count=near, notice_shown=near))
+    body = batch([row(window_start=d, count=10) for d in days])
+    assert (await harness.send(token, body)).status_code == 202
+    async with store.engine.connect() as connection:
+        stored = (await connection.execute(select(counts.c.count))).scalars().all()
+        daily = (await connection.execute(select(daily_totals.c.count))).scalars().all()
+    assert stored == [MAX_SUM, MAX_SUM]
+    assert daily == [MAX_SUM, MAX_SUM]
+    assert all(type(value) is int for value in [*stored, *daily])
+    for path in (
+        "/v1/systems",
+        "/v1/systems/demarches/assistant-dechets",
+        "/systems/demarches/assistant-dechets",
+        "/",
+        "/v1/systems.csv",
+    ):
+        assert (await harness.client.get(path)).status_code == 200, path

@@ -163,15 +163,24 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+#: Sums saturate at the largest 64-bit integer rather than overflow (PostgreSQL would
+#: fail the batch, SQLite turn the column into a float); real traffic never gets near.
+MAX_SUM = 2**63 - 1
+
+
+def _add(table: str, column: str) -> str:
+    old, new = f'{table}."{column}"', f'excluded."{column}"'
+    return f'"{column}" = CASE WHEN {old} > {MAX_SUM} - {new} THEN {MAX_SUM} ELSE {old} + {new} END'
+
+
 def _upsert_sql(postgresql: bool) -> tuple[str, str]:
     """The two ingest upserts, written for the driver: SQLite takes ``executemany``
     rows, PostgreSQL one statement over arrays (``unnest``), far fewer round trips."""
     count_key = '"service", "system", "window_start", "route", "mode", "notice_shown", "language"'
-    add_count = 'DO UPDATE SET "count" = counts."count" + excluded."count"'
+    add_count = f"DO UPDATE SET {_add('counts', 'count')}"
     daily_key = '"service", "system", "day"'
     add_daily = (
-        'DO UPDATE SET "count" = daily_totals."count" + excluded."count", '
-        '"notice_shown" = daily_totals."notice_shown" + excluded."notice_shown"'
+        f"DO UPDATE SET {_add('daily_totals', 'count')}, {_add('daily_totals', 'notice_shown')}"
     )
     if postgresql:
         counts_sql = (
@@ -504,11 +513,14 @@ class Store:
 
     async def totals(self, service: str | None = None) -> dict[tuple[str, str], Totals]:
         """Disclosure totals per (service, system)."""
+        # PostgreSQL sums BIGINT into NUMERIC; SQLite's sum() raises on overflow, its
+        # total() does not (a float, exact below 2^53).
+        add = func.sum if self.postgresql else func.total
         query = select(
             daily_totals.c.service,
             daily_totals.c.system,
-            func.sum(daily_totals.c.count).label("total"),
-            func.sum(daily_totals.c.notice_shown).label("notice_shown"),
+            add(daily_totals.c.count).label("total"),
+            add(daily_totals.c.notice_shown).label("notice_shown"),
             func.min(daily_totals.c.day).label("first_day"),
             func.max(daily_totals.c.day).label("last_day"),
         ).group_by(daily_totals.c.service, daily_totals.c.system)
