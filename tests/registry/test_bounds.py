@@ -317,3 +317,30 @@ async def test_sums_saturate_instead_of_overflowing(harness: Harness) -> None:
         "/v1/systems.csv",
     ):
         assert (await harness.client.get(path)).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("pointer", "change"),
+    [
+        ("/service/name", lambda m: m["service"].__setitem__("name", "Démarches\x00")),
+        ("/service/operator", lambda m: m["service"].__setitem__("operator", "Métropole\x1b[2J")),
+        ("/systems/0/purpose", lambda m: m["systems"][0].__setitem__("purpose", "x\x07")),
+        ("/routes/0/path", lambda m: m["routes"][0].__setitem__("path", "/recherche?q=*")),
+        ("/routes/0/path", lambda m: m["routes"][0].__setitem__("path", "/mes démarches/*")),
+    ],
+)
+async def test_manifest_strings_with_control_characters_are_422(
+    harness: Harness, pointer: str, change: Any
+) -> None:
+    token = await harness.token()
+    manifest = example_manifest()
+    change(manifest)
+    problem = assert_problem(await harness.publish(token, manifest), 422, "invalid-manifest")
+    assert pointer in [e["pointer"] for e in problem["errors"]]
+
+
+async def test_manifest_texts_keep_their_line_breaks(harness: Harness) -> None:
+    token = await harness.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["purpose"] = {"fr": "Première ligne.\nSeconde\tligne.", "en": "One."}
+    assert (await harness.publish(token, manifest)).status_code == 201
