@@ -79,3 +79,12 @@ async def test_served_document(harness: Harness) -> None:
     body = response.json()
     assert body["openapi"] == "3.1.0"
     assert body == openapi_document()
+
+
+def test_batch_conflict_and_bad_parameters_are_documented() -> None:
+    paths = openapi_document()["paths"]
+    post = paths["/v1/disclosures"]["post"]["responses"]
+    assert {"200", "202", "400", "409", "422"} <= set(post)
+    assert "batch_id" in post["409"]["description"]
+    for path in ("/v1/systems", "/v1/stats"):
+        assert "400" in paths[path]["get"]["responses"], path

@@ -95,7 +95,11 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 
 _PAGE = [
-    _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+    _query(
+        "page",
+        "Page number, from 1; ASCII digits.",
+        {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
+    ),
     _query("per_page", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 500}),
 ]
 _FILTERS = [
