@@ -37,9 +37,6 @@ __all__ = [
     "first_problem",
 ]
 
-# The bounds of disclosure-batch.schema.json, restated for the fast path (a test
-# holds each one equal to the schema's).
-
 _IDENTIFIER = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -59,6 +56,8 @@ _DECISION = ("system", "reference", "at")
 _DECISION_KEYS = frozenset(_DECISION)
 _MAX_ROWS = 10000
 _MAX_COUNT = 1_000_000_000
+# The bounds of disclosure-batch.schema.json, restated for the fast path (a test
+# holds each one equal to the schema's).
 MAX_DROPPED = 2**53 - 1
 MAX_LANGUAGE = 35
 MAX_ROUTE = 512
