@@ -76,3 +76,13 @@ def test_batch_schema_refers_to_manifest_identifiers() -> None:
 def test_unknown_schema_name_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown schema 'manifests'"):
         load_schema("manifests")
+
+
+def test_a_pattern_anchors_at_the_very_end_as_json_schema_says() -> None:
+    # Python's "$" also matches before a final newline; JSON Schema's does not.
+    from ai_disclosure._schemas import validator
+
+    manifest = json.loads((EXAMPLES / "manifest" / "valid" / "every-field.json").read_text())
+    manifest["service"]["id"] += "\n"
+    errors = list(validator("manifest").iter_errors(manifest))
+    assert [list(e.absolute_path) for e in errors] == [["service", "id"]]

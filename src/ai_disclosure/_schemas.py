@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
 from ._resources import data_dir
@@ -33,9 +36,31 @@ def _registry() -> Registry[Any]:
 
 
 @cache
-def validator(name: str) -> Draft202012Validator:
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with ECMA-262's ``$``, which JSON Schema specifies: the very end
+    of the string. Python's ``$`` also matches before a final line break, so an
+    identifier with a trailing newline would pass. (The schemas put ``$`` only as
+    an anchor, never inside a character class.)"""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(
+    validator: Validator, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and _ecma(pattern).search(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12, with ``pattern`` read as JSON Schema means it.
+_Validator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern}
+)
+
+
+@cache
+def validator(name: str) -> Validator:
     """A validator for schema ``name`` that resolves cross-schema references offline."""
-    return Draft202012Validator(
+    return _Validator(
         load_schema(name),
         registry=_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import ValidationError
 
@@ -334,7 +334,7 @@ def _pointer(parts: Sequence[object]) -> str:
 def batch_errors(batch: object) -> list[FieldError]:
     """Every schema error in ``batch``, each with the pointer of the field to fix."""
     errors = sorted(
-        validator("disclosure-batch").iter_errors(batch),
+        validator("disclosure-batch").iter_errors(cast(Any, batch)),
         key=lambda e: [str(p) for p in e.absolute_path],
     )
     return [_field_error(e) for e in errors]
