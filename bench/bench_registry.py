@@ -29,6 +29,7 @@ import tempfile
 import time
 import tomllib
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,13 @@ SYSTEMS = ("assistant-dechets", "detection-fuites", "tri-courrier", "traduction-
 LANGUAGES = ("fr", "en", "oc", "es", "ar")
 
 
+#: Windows start a month back: the registry refuses those far from its clock.
+START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=30)
+
+
 def make_rows(index: int, size: int) -> list[dict[str, Any]]:
     """``size`` distinct rows in one minute window: every system, route, language, notice."""
-    minute = index % (24 * 60)
-    day = 1 + index // (24 * 60)
-    window = f"2026-11-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+    window = (START + timedelta(minutes=index)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = []
     for n in range(size):
         rows.append(
