@@ -67,6 +67,7 @@ _WARN_EVERY: Final = 300.0  # seconds between repeated outage warnings
 _BACKLOG_CHECK: Final = 60.0  # seconds between looks for batches other processes left
 _POINTER: Final = re.compile(r"^/(counts|decisions)/(\d+)(?:/|$)")
 _MEMORY_PARKED: Final = 100  # parked batches kept in memory without a spool
+_MAX_STRIKES: Final = 1_024  # batch ids whose server errors in a row are remembered
 _RESEND_HINT: Final = "ai-disclosure registry parked list --spool-dir DIR"
 
 
@@ -648,6 +649,10 @@ class DisclosureLogger:
         error = verdict.error
         if error is None or error.status is None or error.status < 500:
             return False  # unreachable, 408, 429: the registry's state, not the batch's
+        if len(self._strikes) >= _MAX_STRIKES:
+            # Ids another process sent meanwhile are never cleared: start afresh, at
+            # worst a poison batch gets ``poison_after`` more tries.
+            self._strikes.clear()
         strikes = self._strikes.get(item.batch_id, 0) + 1
         self._strikes[item.batch_id] = strikes
         return strikes >= self._poison_after
