@@ -283,11 +283,14 @@ def test_token_create_on_an_empty_postgresql_database_needs_create(
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     port = _free_port()
     url = f"postgresql://postgres:hunter2@127.0.0.1:{port}/test"
-    result = cli("registry", "token", "list", "demarches", "--db", url, cwd=tmp_path)
-    assert result.returncode == 1
-    [line] = result.stderr.splitlines()
-    assert line.startswith("ai-disclosure registry: cannot use the database")
-    assert "hunter2" not in line
+    serve = ("serve", "--port", str(_free_port()))
+    for argv in (("token", "list", "demarches"), ("migrate",), serve):
+        result = cli("registry", *argv, "--db", url, cwd=tmp_path)
+        assert result.returncode == 1
+        [line] = result.stderr.splitlines()
+        assert line.startswith("ai-disclosure registry: cannot use the database")
+        assert "hunter2" not in line
+        assert result.stdout == ""  # no banner
 
 
 NO_ASYNCPG = "import sys; sys.modules['asyncpg'] = None"
