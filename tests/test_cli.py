@@ -183,3 +183,20 @@ def test_readme_step_3_works_as_written(tmp_path: Path) -> None:
         result.stderr
     )
     assert "aidr_" not in result.stdout + result.stderr  # the token went to the variable only
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [("", "give the service's token"), ("aidr_abc def", "cannot")],
+)
+def test_proxy_refuses_a_missing_or_broken_token_in_one_line(
+    token: str, says: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI_DISCLOSURE_REGISTRY_TOKEN", token)
+    code = main(["proxy", "--upstream", "http://127.0.0.1:9", "--manifest", str(EXAMPLE_MANIFEST),
+                 "--registry", "http://127.0.0.1:9"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert says in err
+    assert len(err.strip().splitlines()) == 1
+    assert not token or token not in err

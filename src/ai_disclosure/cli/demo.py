@@ -7,10 +7,10 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 from typing import Any
 
+from ._ports import port_free
 from .registry import TOKEN_ENV, URL_ENV
 
 __all__ = ["register", "run"]
@@ -41,16 +41,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _free(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         from ..demo.chain import DemoPorts, run_chain
@@ -63,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     ports = DemoPorts(site=args.port, legacy=args.legacy_port, registry=args.registry_port)
     wanted = [args.port, args.legacy_port] + ([] if args.registry else [args.registry_port])
-    taken = [port for port in wanted if not _free(args.host, port)]
+    taken = [port for port in wanted if not port_free(args.host, port)]
     if taken:
         print(
             f"port {', '.join(map(str, taken))} on {args.host} is taken: stop what uses it or "

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._inject import Position
 from .._manifest import ManifestError
-from .registry import TOKEN_ENV, _add_registry_options
+from .registry import add_registry_options, missing_registry_options
 
 __all__ = ["register", "run"]
 
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         help="comma-separated addresses or networks of a TLS terminator in front, whose "
         "X-Forwarded-For and X-Forwarded-Proto are believed (default: nobody's)",
     )  # fmt: skip
-    _add_registry_options(parser)  # with them, disclosure counts go to that register
+    add_registry_options(parser)  # with them, disclosure counts go to that register
     parser.add_argument(
         "--spool-dir", metavar="DIR",
         help="keep unsent counts on disk here across restarts (recommended with --registry)",
@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from .._transport import DisclosureLogger
     from ..proxy import ReverseProxy, dated
 
-    if args.registry and not args.token:
-        print(f"--registry needs the service's token: set ${TOKEN_ENV}", file=sys.stderr)
+    missing = missing_registry_options(args) if args.registry else None
+    if missing is not None:
+        print(missing, file=sys.stderr)
         return 1
     try:
         manifest = load_manifest(args.manifest)

@@ -156,7 +156,6 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
 
 
 # Kept for the modules that import it under its former name.
-_add_registry_options = add_registry_options
 
 _SERVE = (
     "Serve the registry's API and public pages. With no --db, a SQLite file "
@@ -290,10 +289,10 @@ def _is_database_error(exc: BaseException) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .demo import _free
+    from ._ports import port_free
 
     url = args.db_url = _database(args.db)
-    if not _free(args.host, args.port):
+    if not port_free(args.host, args.port):
         # Before any work: no banner, no database created or migrated for nothing.
         raise _Refused(
             f"port {args.port} on {args.host} is taken: stop what uses it or choose "
