@@ -54,7 +54,9 @@ async def test_each_change_is_a_new_dated_version(harness: Harness) -> None:
     versions = await store.versions(SERVICE)
     assert [v.version for v in versions] == [1, 2, 3]
     assert all(v.created_at.tzinfo is not None for v in versions)
-    assert canonical_json(versions[2].content) == canonical_json(manifest)
+    assert canonical_json(await store.manifest_content(SERVICE, 3) or {}) == canonical_json(
+        manifest
+    )
     service = (await harness.client.get(f"/v1/services/{SERVICE}")).json()
     assert [v["version"] for v in service["versions"]] == [1, 2, 3]
     assert service["manifest_version"] == 3

@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._manifest import ManifestError, parse_manifest
-from .._model import Interaction
+from .._model import Interaction, Manifest
 from .auth import authenticate
 from .body import read_json
-from .entries import Entry, history, select_entries, service_json, system_json, system_summary
+from .entries import Entry, select_entries, service_json, system_json, system_summary
 from .exports import algoritmeregister, atrs, systems_csv
 from .problems import Problem
 from .runtime import Registry
-from .store import DecisionRecord, Store, TokenOwner, Totals, content_digest
-from .validation import REFERENCE, accepted_range, batch_errors, first_problem
+from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
+from .validation import REFERENCE, FieldError, accepted_range, check_batch
 
 __all__ = ["Api", "json_response"]
 
@@ -36,6 +36,10 @@ def json_response(
 ) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _parse(data: dict[str, Any], source: str) -> Manifest:
+    return parse_manifest(data, source=source)
 
 
 def _bad_parameter(name: str, detail: str) -> Problem:
@@ -60,13 +64,27 @@ def _conflict(service: str, batch_id: str) -> Problem:
     )
 
 
+def _checked(batch: Any, accepted: tuple[str, str]) -> list[FieldError] | Prepared:
+    """Every problem of the batch, or the batch as the store writes it (CPU only)."""
+    errors = check_batch(batch, accepted)
+    return errors if errors else prepare(batch)
+
+
+def strict_number(raw: str | None, high: int) -> int | None:
+    """``raw`` as a whole number from 1 to ``high`` written in ASCII digits, else None."""
+    if raw is None or not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= high:
+        return None
+    return int(raw)
+
+
 def _int_param(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= high:
+    number = strict_number(raw, high)
+    if number is None:
         raise _bad_parameter(name, f"must be a whole number from 1 to {high}")
-    return int(raw)
+    return number
 
 
 def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -135,9 +153,12 @@ class Api:
                 "forbidden",
                 f"the token is for service {owner.service!r}, the batch for {claimed!r}",
             )
-        problem = first_problem(batch, accepted_range(self.settings.clock()))
-        if problem is not None:
-            errors = batch_errors(batch) or [problem]
+        # Off the event loop: the schema takes seconds over thousands of invalid rows.
+        checked = await store.workers.run(
+            _checked, batch, accepted_range(self.settings.clock()), service=owner.service
+        )
+        if not isinstance(checked, Prepared):
+            errors = checked
             raise Problem(
                 422,
                 "invalid-batch",
@@ -145,10 +166,10 @@ class Api:
                 "nothing was stored",
                 errors=[e.as_json() for e in errors],
             )
-        unknown = await self._unknown_systems(store, owner, batch)
+        unknown = await self._unknown_systems(store, owner, batch, checked)
         if unknown is not None:
             return unknown
-        result = await store.ingest(batch)
+        result = await store.ingest(batch, checked)
         if result.status == "conflict":
             raise _conflict(owner.service, batch["batch_id"])
         return json_response(
@@ -157,7 +178,7 @@ class Api:
         )
 
     async def _unknown_systems(
-        self, store: Store, owner: TokenOwner, batch: dict[str, Any]
+        self, store: Store, owner: TokenOwner, batch: dict[str, Any], prepared: Prepared
     ) -> Response | None:
         """Refuse counts and decisions for systems the service's manifest does not declare."""
         declared = owner.systems
@@ -189,7 +210,7 @@ class Api:
         # A retry of a batch stored before the manifest changed is still just a duplicate.
         stored = await store.stored_batch(owner.service, batch["batch_id"])
         if stored is not None:
-            if not stored.replayed_by(content_digest(batch)):
+            if not stored.replayed_by(prepared.digest()):
                 raise _conflict(owner.service, batch["batch_id"])
             body = {"batch_id": batch["batch_id"], "status": "duplicate", "records": stored.records}
             return json_response(body, 200)
@@ -226,7 +247,10 @@ class Api:
                 errors=[{"pointer": "", "detail": "must be a JSON object"}],
             )
         try:
-            manifest = parse_manifest(data, source=f"PUT /v1/services/{service_id}/manifest")
+            # Off the event loop: thousands of systems take seconds to check.
+            manifest = await store.workers.run(
+                _parse, data, f"PUT /v1/services/{service_id}/manifest", service=service_id
+            )
         except ManifestError as exc:
             count = len(exc.problems)
             raise Problem(
@@ -243,7 +267,7 @@ class Api:
                 f"service.id {detail}",
                 errors=[{"pointer": "/service/id", "detail": detail}],
             )
-        result = await store.publish(service_id, data)
+        result = await store.publish(service_id, data, manifest)
         body = {"service": service_id, "version": result.version, "changed": result.changed}
         return json_response(body, 201 if result.changed else 200)
 
@@ -324,7 +348,7 @@ class Api:
         service, system = request.path_params["service"], request.path_params["system"]
         entry = await self._entry(store, service, system)
         totals = (await store.totals(service)).get(entry.key, Totals())
-        changes = history(await store.versions(service), system)
+        changes = await store.changes(service, system)
         body = system_json(
             entry, totals=totals, daily=await store.daily(service, system), changes=changes
         )
@@ -409,12 +433,12 @@ class Api:
 
     async def algoritmeregister(self, request: Request) -> Response:
         store, entry, language, url = await self._export_context(request)
-        changes = history(await store.versions(entry.service_id), entry.system.id)
+        changes = await store.changes(entry.service_id, entry.system.id)
         return json_response(algoritmeregister(entry, language=language, url=url, changes=changes))
 
     async def atrs(self, request: Request) -> Response:
         store, entry, language, url = await self._export_context(request)
-        changes = history(await store.versions(entry.service_id), entry.system.id)
+        changes = await store.changes(entry.service_id, entry.system.id)
         totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
         body = atrs(entry, language=language, url=url, totals=totals, changes=changes)
         return json_response(body)

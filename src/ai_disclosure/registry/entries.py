@@ -3,19 +3,18 @@ pages so that they can never disagree about what the register says."""
 
 from __future__ import annotations
 
-import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._model import Manifest, System, Text
-from .store import DayCount, ManifestVersion, Published, Totals
+from .changes import Change
+from .store import DayCount, Published, Totals
 
 __all__ = [
     "Change",
     "Entry",
-    "history",
     "matches",
     "select_entries",
     "service_json",
@@ -47,15 +46,6 @@ class Entry:
     @property
     def path(self) -> str:
         return f"/systems/{self.service_id}/{self.system.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A manifest version that touched one system: added, changed or removed."""
-
-    version: int
-    date: str
-    change: str
 
 
 def text_json(text: Text | None) -> dict[str, str] | None:
@@ -132,33 +122,6 @@ def system_summary(entry: Entry, totals: Totals | None = None) -> dict[str, Any]
 
 def _routes(manifest: Manifest, system_id: str) -> list[str]:
     return [route.path for route in manifest.routes if system_id in route.systems]
-
-
-def _raw_system(content: Mapping[str, Any], system_id: str) -> Mapping[str, Any] | None:
-    for system in content.get("systems", ()):
-        if isinstance(system, Mapping) and system.get("id") == system_id:
-            return system
-    return None
-
-
-def history(versions: Sequence[ManifestVersion], system_id: str) -> list[Change]:
-    """The versions of the manifest that added, changed or removed the system."""
-    changes: list[Change] = []
-    previous: str | None = None
-    for version in versions:
-        raw = _raw_system(version.content, system_id)
-        current = None if raw is None else json.dumps(raw, sort_keys=True)
-        date = version.created_at.date().isoformat()
-        if current != previous:
-            if previous is None:
-                kind = "added"
-            elif current is None:
-                kind = "removed"
-            else:
-                kind = "changed"
-            changes.append(Change(version.version, date, kind))
-        previous = current
-    return changes
 
 
 def service_json(published: Published) -> dict[str, Any]:

@@ -44,6 +44,11 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
     "reset": ("Tout afficher", "Show all"),
     "results": ("Résultats", "Results"),
     "result_count": ("{n} système(s) trouvé(s)", "{n} system(s) found"),
+    "page_of": (", page {page} sur {pages}", ", page {page} of {pages}"),
+    "pagination": ("Pages de résultats", "Result pages"),
+    "page_n": ("Page {n}", "Page {n}"),
+    "previous_page": ("Page précédente", "Previous page"),
+    "next_page": ("Page suivante", "Next page"),
     "no_result": (
         "Aucun système ne correspond à ces critères.",
         "No system matches these criteria.",

@@ -17,18 +17,48 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .._model import Manifest, Text
-from .api import INTERACTIONS, STATUSES
+from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
-from .entries import Entry, history, select_entries
+from .entries import Entry, select_entries
 from .i18n import Translator, language_of
 from .runtime import Registry
 from .store import Totals
 
-__all__ = ["STATIC_DIR", "Pages"]
+__all__ = ["INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 _RTL = frozenset(("ar", "he", "fa", "ur", "yi", "ps", "ckb"))
+#: Systems per page of the index unless ``per_page`` says otherwise.
+INDEX_PER_PAGE = 50
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pagination bar shows: the first, the last, and ``around``
+    on each side of ``page``; ``None`` where numbers are left out."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """One page of a list, and the query that keeps its filters on every page link."""
+
+    page: int
+    pages: int
+    params: Mapping[str, str]
+
+    @property
+    def numbers(self) -> list[int | None]:
+        return page_numbers(self.page, self.pages)
+
+    def query(self, number: int) -> dict[str, str]:
+        return {**self.params, **({"page": str(number)} if number > 1 else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +144,28 @@ class Pages:
         )
         status = params.get("status") if params.get("status") in STATUSES else None
         query = (params.get("q") or "").strip()[:200] or None
+        # Numbers as the API reads them (ASCII digits); a page ignores what it cannot read.
+        max_per_page = self.registry.settings.max_per_page
+        per_page = strict_number(params.get("per_page"), max_per_page) or INDEX_PER_PAGE
+        wanted = strict_number(params.get("page"), 10**9) or 1
         store = await self.registry.store()
         published = await store.published()
         entries = select_entries(
             published, service=service, interaction=interaction, status=status, query=query
         )
+        pages = max(1, -(-len(entries) // per_page))
+        page = min(wanted, pages)
+        kept = {"q": query, "service": service, "interaction": interaction, "status": status}
+        if per_page != INDEX_PER_PAGE:
+            kept["per_page"] = str(per_page)
         totals = await store.totals()
         return self._render(
             request,
             "index.html",
             {
-                "entries": entries,
+                "entries": entries[(page - 1) * per_page : page * per_page],
+                "found": len(entries),
+                "pager": Pager(page, pages, {k: v for k, v in kept.items() if v}),
                 "totals": totals,
                 "empty_totals": Totals(),
                 "services": [(p.manifest.service.id, p.manifest.service.name) for p in published],
@@ -161,7 +202,7 @@ class Pages:
         )
         # Only how many decisions per month: never a reference.
         months = await store.decision_months(entry.service_id, entry.system.id)
-        changes = history(await store.versions(entry.service_id), entry.system.id)
+        changes = await store.changes(entry.service_id, entry.system.id)
         routes = [r.path for r in entry.manifest.routes if entry.system.id in r.systems]
         return self._render(
             request,

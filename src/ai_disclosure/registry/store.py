@@ -19,20 +19,23 @@ only their number per month is.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Manifest
+from .changes import Change, History
 from .tables import (
     batches,
     daily_totals,
@@ -43,13 +46,17 @@ from .tables import (
     tokens,
 )
 from .tokens import hash_token
+from .workers import Workers
 
 __all__ = [
+    "HISTORY_CACHE",
+    "PARSED_CACHE",
     "DayCount",
     "DecisionRecord",
     "IngestResult",
     "ManifestVersion",
     "MonthCount",
+    "Prepared",
     "PublishResult",
     "Published",
     "StatsRow",
@@ -59,6 +66,7 @@ __all__ = [
     "Totals",
     "canonical_json",
     "content_digest",
+    "prepare",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,10 +117,11 @@ class Published:
 
 @dataclass(frozen=True, slots=True)
 class ManifestVersion:
+    """A version of a service's manifest as lists show it: never its content."""
+
     version: int
     created_at: datetime
     sha256: str
-    content: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +260,7 @@ _CountKey = tuple[str, str, str, str, bool, str]
 
 
 @dataclass(frozen=True, slots=True)
-class _Rows:
+class Prepared:
     """A batch as it is written: counts summed per key, days, decisions, all sorted."""
 
     counts: list[tuple[_CountKey, int]]
@@ -267,7 +276,8 @@ class _Rows:
         return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def _rows(batch: Mapping[str, Any]) -> _Rows:
+def prepare(batch: Mapping[str, Any]) -> Prepared:
+    """A valid batch as ``ingest`` writes it (CPU only: run it off the event loop)."""
     rows: Sequence[Mapping[str, Any]] = batch["counts"]
     summed: dict[_CountKey, int] = {}
     daily: dict[tuple[str, str], list[int]] = {}
@@ -284,7 +294,7 @@ def _rows(batch: Mapping[str, Any]) -> _Rows:
         day[0] += number
         if shown:
             day[1] += number
-    return _Rows(
+    return Prepared(
         sorted(summed.items()),
         sorted(daily.items()),
         _decision_rows(batch.get("decisions", ())),
@@ -292,9 +302,65 @@ def _rows(batch: Mapping[str, Any]) -> _Rows:
     )
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: Parsed manifests kept in memory, by (service, version): the current manifest of
+#: up to this many services. A register with more services parses the others again
+#: when a page needs them.
+PARSED_CACHE = 128
+#: Services whose system histories (a 16-byte digest per system, and its changes)
+#: are kept in memory.
+HISTORY_CACHE = 128
+
+
+class _LRU(Generic[K, V]):
+    """A mapping that forgets its least recently used item beyond ``size`` items."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _canonical(data: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The canonical JSON of a manifest, its SHA-256 and its system ids (a JSON list)."""
+    content = canonical_json(data)
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    return content, digest, json.dumps(sorted(str(s["id"]) for s in data.get("systems", ())))
+
+
+def _load(service: str, version: int, created_at: datetime, content: str) -> Published | None:
+    """A stored manifest parsed (CPU only: run off the event loop)."""
+    try:
+        manifest = parse_manifest(json.loads(content), source=f"{service} v{version}")
+    except ManifestError:
+        log.exception("stored manifest %s v%s no longer loads; not shown", service, version)
+        return None
+    return Published(manifest, version, _utc(created_at))
+
+
+def _take(history: History, version: int, day: str, content: str) -> None:
+    history.add(version, day, json.loads(content))
+
+
 def content_digest(batch: Mapping[str, Any]) -> str:
     """The digest ``ingest`` stores for a valid ``batch``."""
-    return _rows(batch).digest()
+    return prepare(batch).digest()
 
 
 class Store:
@@ -310,7 +376,14 @@ class Store:
         self._service_row = dialect.insert(services).on_conflict_do_nothing(index_elements=["id"])
         self._count_sql, self._daily_sql = _upsert_sql(self.postgresql)
         self._decision_sql, self._months_sql = _decision_sql(self.postgresql)
-        self._parsed: dict[tuple[str, int], Published] = {}
+        #: Threads for CPU-heavy work, shared by the API and the store.
+        self.workers = Workers()
+        self._parsed: _LRU[tuple[str, int], Published] = _LRU(PARSED_CACHE)
+        self._histories: _LRU[str, History] = _LRU(HISTORY_CACHE)
+        self._history_lock = asyncio.Lock()
+        #: How many manifest contents were read from the database (each a full
+        #: manifest): pages read the current one, and old ones once per process.
+        self.contents_read = 0
 
     # --- ingest ---------------------------------------------------------------
 
@@ -328,11 +401,15 @@ class Store:
         systems = None if row.systems is None else frozenset(json.loads(row.systems))
         return TokenOwner(service=row.service, systems=systems)
 
-    async def ingest(self, batch: Mapping[str, Any]) -> IngestResult:
+    async def ingest(
+        self, batch: Mapping[str, Any], prepared: Prepared | None = None
+    ) -> IngestResult:
         """Store a valid batch once; a batch id the service used before changes
-        nothing (``duplicate`` if the content is the same, ``conflict`` if not)."""
+        nothing (``duplicate`` if the content is the same, ``conflict`` if not).
+        ``prepared`` is ``prepare(batch)``, done off the event loop by the caller."""
         service: str = batch["service"]
-        prepared = _rows(batch)
+        if prepared is None:
+            prepared = await self.workers.run(prepare, batch, service=service)
         count_rows, daily_rows, decision_rows = (
             prepared.counts,
             prepared.daily,
@@ -404,12 +481,13 @@ class Store:
 
     # --- manifests ------------------------------------------------------------
 
-    async def publish(self, service: str, data: Mapping[str, Any]) -> PublishResult:
-        """Record ``data`` as the service's manifest; a new version only if it changed."""
-        content = canonical_json(data)
-        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    async def publish(
+        self, service: str, data: Mapping[str, Any], manifest: Manifest | None = None
+    ) -> PublishResult:
+        """Record ``data`` as the service's manifest; a new version only if it changed.
+        ``manifest``, ``data`` already parsed, is kept so pages need not parse it again."""
+        content, digest, systems = await self.workers.run(_canonical, data, service=service)
         now = datetime.now(UTC)
-        systems = json.dumps(sorted(str(s["id"]) for s in data.get("systems", ())))
         async with self.engine.begin() as connection:
             # Writing first takes the write lock on SQLite; FOR UPDATE serialises on PostgreSQL.
             await connection.execute(self._service_row, {"id": service, "created_at": now})
@@ -442,10 +520,13 @@ class Store:
                 .where(services.c.id == service)
                 .values(current_version=version, updated_at=now, systems=systems)
             )
+        if manifest is not None:
+            self._parsed.put((service, version), Published(manifest, version, now))
         return PublishResult(version=version, changed=True)
 
     async def published(self, service: str | None = None) -> list[Published]:
-        """Current manifests, by service id; parsed once per version and cached."""
+        """Current manifests, by service id; each version parsed once (off the event
+        loop) and kept in a bounded cache."""
         query = (
             select(services.c.id, services.c.current_version, services.c.updated_at)
             .where(services.c.current_version.is_not(None))
@@ -453,61 +534,114 @@ class Store:
         )
         if service is not None:
             query = query.where(services.c.id == service)
+        found: dict[tuple[str, int], Published] = {}
         async with self.engine.connect() as connection:
             heads = (await connection.execute(query)).all()
-            missing = [h for h in heads if (h.id, h.current_version) not in self._parsed]
-            if missing:
-                wanted = [
-                    and_(
-                        manifest_versions.c.service == h.id,
-                        manifest_versions.c.version == h.current_version,
-                    )
-                    for h in missing
-                ]
-                rows = (
+            missing = []
+            for head in heads:
+                key = (head.id, head.current_version)
+                cached = self._parsed.get(key)
+                if cached is None:
+                    missing.append(head)
+                else:
+                    found[key] = cached
+            # One manifest at a time: a register of big manifests never holds all their texts.
+            for head in missing:
+                row = (
                     await connection.execute(
-                        select(
-                            manifest_versions.c.service,
-                            manifest_versions.c.version,
-                            manifest_versions.c.created_at,
-                            manifest_versions.c.content,
-                        ).where(or_(*wanted))
+                        select(manifest_versions.c.created_at, manifest_versions.c.content).where(
+                            manifest_versions.c.service == head.id,
+                            manifest_versions.c.version == head.current_version,
+                        )
                     )
-                ).all()
-                for row in rows:
-                    self._remember(row.service, row.version, row.created_at, row.content)
+                ).first()
+                if row is None:
+                    continue
+                self.contents_read += 1
+                parsed = await self.workers.run(
+                    _load, head.id, head.current_version, row.created_at, row.content
+                )
+                if parsed is not None:
+                    self._parsed.put((head.id, head.current_version), parsed)
+                    found[(head.id, head.current_version)] = parsed
         return [
-            self._parsed[(h.id, h.current_version)]
-            for h in heads
-            if (h.id, h.current_version) in self._parsed
+            found[(h.id, h.current_version)] for h in heads if (h.id, h.current_version) in found
         ]
 
-    def _remember(self, service: str, version: int, created_at: datetime, content: str) -> None:
-        try:
-            manifest = parse_manifest(json.loads(content), source=f"{service} v{version}")
-        except ManifestError:
-            log.exception("stored manifest %s v%s no longer loads; not shown", service, version)
-            return
-        self._parsed[(service, version)] = Published(manifest, version, _utc(created_at))
-
     async def versions(self, service: str) -> list[ManifestVersion]:
-        """Every version of the service's manifest, oldest first."""
+        """Every version of the service's manifest, oldest first: numbers, dates and
+        digests, never their content."""
         query = (
             select(
                 manifest_versions.c.version,
                 manifest_versions.c.created_at,
                 manifest_versions.c.sha256,
-                manifest_versions.c.content,
             )
             .where(manifest_versions.c.service == service)
             .order_by(manifest_versions.c.version)
         )
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [
-            ManifestVersion(r.version, _utc(r.created_at), r.sha256, json.loads(r.content))
-            for r in rows
-        ]
+        return [ManifestVersion(r.version, _utc(r.created_at), r.sha256) for r in rows]
+
+    async def manifest_content(self, service: str, version: int) -> dict[str, Any] | None:
+        """The content of one version of the service's manifest, as stored."""
+        query = select(manifest_versions.c.content).where(
+            manifest_versions.c.service == service, manifest_versions.c.version == version
+        )
+        async with self.engine.connect() as connection:
+            content = (await connection.execute(query)).scalar()
+        if content is None:
+            return None
+        self.contents_read += 1
+        data: dict[str, Any] = await self.workers.run(json.loads, content)
+        return data
+
+    async def changes(self, service: str, system: str) -> list[Change]:
+        """The versions of the service's manifest that added, changed or removed the
+        system, oldest first. Each version's content is read once per process, one at
+        a time; afterwards only a digest per system is kept (bounded cache)."""
+        async with self.engine.connect() as connection:
+            current = (
+                await connection.execute(
+                    select(services.c.current_version).where(services.c.id == service)
+                )
+            ).scalar()
+        if current is None:
+            return []
+        cached = self._histories.get(service)
+        if cached is not None and cached.version >= current:
+            return cached.of(system)
+        # One builder at a time: concurrent first views never read the versions twice.
+        async with self._history_lock:
+            cached = self._histories.get(service)
+            if cached is None or cached.version < current:
+                cached = await self._extend(service, cached, current)
+                self._histories.put(service, cached)
+        return cached.of(system)
+
+    async def _extend(self, service: str, known: History | None, current: int) -> History:
+        history = History() if known is None else known.copy()
+        versions = select(manifest_versions.c.version, manifest_versions.c.created_at).where(
+            manifest_versions.c.service == service,
+            manifest_versions.c.version > history.version,
+            manifest_versions.c.version <= current,
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(versions.order_by(manifest_versions.c.version))).all()
+            for row in rows:
+                content = (
+                    await connection.execute(
+                        select(manifest_versions.c.content).where(
+                            manifest_versions.c.service == service,
+                            manifest_versions.c.version == row.version,
+                        )
+                    )
+                ).scalar_one()
+                self.contents_read += 1
+                day = _utc(row.created_at).date().isoformat()
+                await self.workers.run(_take, history, row.version, day, content)
+        return history
 
     # --- counts ---------------------------------------------------------------
 

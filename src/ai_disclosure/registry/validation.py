@@ -34,6 +34,7 @@ __all__ = [
     "FieldError",
     "accepted_range",
     "batch_errors",
+    "check_batch",
     "first_problem",
 ]
 
@@ -338,6 +339,15 @@ def batch_errors(batch: object) -> list[FieldError]:
         key=lambda e: [str(p) for p in e.absolute_path],
     )
     return [_field_error(e) for e in errors]
+
+
+def check_batch(batch: object, accepted: tuple[str, str] | None = None) -> list[FieldError]:
+    """Every problem of ``batch``, none if it is valid: the fast check, then the schema
+    for the full list. CPU only, seconds on a big invalid batch: run it off the loop."""
+    problem = first_problem(batch, accepted)
+    if problem is None:
+        return []
+    return batch_errors(batch) or [problem]
 
 
 def _field_error(error: ValidationError) -> FieldError:
