@@ -276,6 +276,16 @@ def test_a_long_gap_between_head_and_body_gives_up_untouched() -> None:
     assert whole.reason == "holdback"
 
 
+def test_a_page_cut_short_past_the_bound_gets_no_end() -> None:
+    # The end a page cut short gets (here </style>) comes only with the fragments.
+    for page in (b"<head></head><style>" + b"a{}" * 100, b"<head></head><!--" + b"c" * 300):
+        for position in Position:
+            for chunks in (None, [1] * len(page), [50] * len(page)):
+                output, injector = inject(page, position, chunks, max_holdback=100)
+                assert output == page
+                assert injector.reason == "holdback"
+
+
 def test_memory_stays_bounded_on_a_huge_page() -> None:
     # 10 MB of markup, comments, scripts and a 1 MB attribute, in 64 KB chunks;
     # the notice goes at the end, so the injector scans all of it.
@@ -310,6 +320,14 @@ fragments = st.sampled_from(
         b"<button>", b"<template>", b"</template>", b"<noscript>", b"</noscript>", b"<svg>",
         b"</svg>", b"--!>", b"<!--<script>", b"<plaintext>", b"<frameset>", b"x", b"\n",
         b"<input type=hidden>", b"<div tabindex=0>", b"<div>", b"</div>", b"<a href=\"#m",
+        # what the skip links' fast path reads, and what it must decline
+        b"<header class=h>", b"</header>", b"<span>", b"</span>", b"<strong>", b"</STRONG>",
+        b"<img alt=''>", b"<br>", b"<A HREF=#Top>", b"<a class=skip href=\"#c\">", b"<a href='#'>",
+        b"<a href=\"  # \">", b"<a href= #y>", b"<a href #z>", b"<a href=/ href=#x>",
+        b"<a href=#x href=/>", b"<a hrefx=#x>", b"<a =href=#x>", b"<a href=#x tabindex=-1>",
+        b"<li class=i>", b"</li >", b"<script>s()</script>", b"<style>a{}</style>",
+        b"<noscript><img src=x></noscript>", b"<script>'<a href=/>'</script>", b"<h1>",
+        b"<select>", b"<math>", b"<html lang=en>", b"<span tabindex=0>", b"<p class=skip>",
     ]
 )  # fmt: skip
 pages = st.lists(fragments, max_size=40).map(b"".join) | st.sampled_from([c[1] for c in CORPUS])
@@ -403,19 +421,152 @@ def test_a_long_tag_ends_where_a_short_one_does(rest: bytes, size: int) -> None:
     assert end == (short.end() if short else None)
 
 
-def token_by_token(page: bytes, position: Position = Position.BODY_START) -> bytes:
-    """The injector with its one-match fast path and its skip-link loop turned off."""
+def token_by_token(
+    page: bytes, position: Position = Position.BODY_START, max_holdback: int = 65536
+) -> tuple[bytes, str | None, str | None]:
+    """The injector with its fast paths (the page start, the skip links) and its
+    skip-link loop turned off: its output, reason and the page's language."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_inject, "_FAST", re.compile(b"(?!)"))
+        never = re.compile(b"(?!)")
+        for name in ("_FAST", "_SKIP_LINKS", "_TO_THE_END"):
+            patch.setattr(_inject, name, never)
         patch.setattr(_inject, "_SKIP_STEP", re.compile(rb"()(?:(x)(y)(z)(?!))?"))
-        injector = Injector(HEAD, NOTICE, position)
-        return injector.feed(page) + injector.close()
+        injector = Injector(HEAD, NOTICE, position, max_holdback=max_holdback)
+        return injector.feed(page) + injector.close(), injector.reason, injector.page_language
 
 
 @settings(max_examples=600, deadline=None)
 @given(page=pages, position=st.sampled_from(Position))
 def test_the_fast_path_gives_the_token_by_token_bytes(page: bytes, position: Position) -> None:
-    assert inject(page, position)[0] == token_by_token(page, position)
+    output, injector = inject(page, position)
+    assert (output, injector.reason, injector.page_language) == token_by_token(page, position)
+
+
+# Body starts shaped like real ones (containers, skip links alone or in list items,
+# end tags, more start tags, then what ends the reading), and near misses.
+def choices(options: list[bytes], most: int) -> st.SearchStrategy[bytes]:
+    return st.lists(st.sampled_from(options), max_size=most).map(b"".join)
+
+
+quiet = choices(
+    [b" ", b"\n  ", b"<!-- c -->", b"<script>x()</script>", b"<script><!--x</script>",
+     b"<style>a{}</style>", b"<noscript><iframe src=x></iframe></noscript>",
+     b"<script>'<a href=#y>y</a>'</script>", b"<!-- <a href=/> -->", b"<!---->"],
+    2,
+)  # fmt: skip
+containers = choices(
+    [b"<div class=a>", b"<header>", b"<nav aria-label=x>", b"<ul>", b"<DIV>", b"<section>",
+     b"<main>", b"<my-el>", b"<form>", b"<p>", b"<span>", b"<h1>", b"<img>", b"<li>",
+     b"<table>", b"<svg>", b"<template>", b"<div tabindex=0>", b"<dl>", b"<figure>",
+     b"<div title='" + b"t" * 4100 + b"'>", b"<html lang=en>"],
+    4,
+)  # fmt: skip
+links = st.sampled_from(
+    [b"<a href=#main>Skip</a>", b'<a class="skip-link" href="#content">Skip to content</a>',
+     b"<a href='#c'><span class=i></span><strong>Skip</strong></a>",
+     b"<a href=#x><img alt=''> go</a>", b"<a href=#x>a<br>b</a>", b"<A HREF='#Z'>Z</A>",
+     b"<a href=# >Top</a>", b"<a href=/>Home</a>", b"<a href=#x tabindex=1>x</a>",
+     b"<a href=#x><svg></svg>x</a>", b"<a href=#x><span>x</a>", b"<a href=#x>a < b</a>",
+     b"<a href=#x><!-- c -->x</a>", b"<a name=x>x</a>", b"<a href=#x>x</a >",
+     b"<a href=#x data-ai-disclosure-notice>x</a>", b"<a href=#x>" + b"y" * 5000 + b"</a>"]
+)  # fmt: skip
+items = st.lists(
+    st.tuples(st.sampled_from([b"<li>", b"<li class=i>", b"<LI>"]), quiet, links, quiet,
+              st.sampled_from([b"", b"</li>", b"</li >"]), quiet).map(b"".join),
+    min_size=1, max_size=4,
+).map(b"".join)  # fmt: skip
+ends = choices(
+    [b"</div>", b"</header>", b"</nav>", b"</ul>", b"</li>", b"</p>", b"</span>", b"</x>",
+     b"</br>", b"</body>", b"</a>", b"</main>", b"\n"],
+    3,
+)  # fmt: skip
+more = choices(
+    [b"<div>", b"<header class=h>", b"<p>", b"<h1>", b"<span>", b"<input type=hidden>",
+     b"<input>", b"<button>", b"<li>", b"<table>", b"<math>", b"<svg>", b"<template>",
+     b"<title>", b"<html lang=en>", b"<textarea>", b"<div tabindex=0>", b"<br>", b" ",
+     b"<div data-ai-disclosure-notice>", b"<div title='" + b"t" * 4100 + b"'>"],
+    4,
+)  # fmt: skip
+last = st.sampled_from(
+    [b"Text", b"<a href=/>Home</a>", b"<a href=#m>S</a>", b"<a>x</a>", b"<a href='#'>t",
+     b"<button>B</button>", b"<a href=#m tabindex=0>", b"<a href=/ data-ai-disclosure-notice>",
+     b"</div>", b"<a href=\"#m", b"", b"<!-- end", b"<a title='>' href=/>",
+     b"<a href=/" + b" " * 5000 + b">", b"<select>"]
+)  # fmt: skip
+body_starts = st.tuples(
+    st.sampled_from([b"", b"<!doctype html><html lang=fr><head><title>t</title></head>",
+                     b"<head></head>", b"<title>x</title>"]),
+    st.sampled_from([b"<body>", b"<body class=x>\n", b""]),
+    quiet, containers, quiet, st.one_of(links, items, st.just(b"")), quiet, ends, more, last,
+    st.sampled_from([b"<main>rest</main>", b"", b"</div><a href=#z>z</a>",
+                     b"</template><a href=#z>z</a>x"]),
+).map(b"".join)  # fmt: skip
+holdbacks = st.one_of(st.just(65536), st.integers(0, 400))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(page=body_starts, cuts=st.lists(st.integers(0, 6000), max_size=4), max_holdback=holdbacks)
+def test_the_skip_links_fast_path_gives_the_token_by_token_bytes(
+    page: bytes, cuts: list[int], max_holdback: int
+) -> None:
+    position = Position.AFTER_SKIP_LINKS
+    reference = token_by_token(page, position, max_holdback)
+    whole, injector = inject(page, position, max_holdback=max_holdback)
+    assert (whole, injector.reason, injector.page_language) == reference
+    points = sorted({c % (len(page) + 1) for c in cuts})
+    sizes = [b - a for a, b in zip([0, *points], points, strict=False)]
+    split, injector = inject(page, position, sizes, max_holdback)
+    assert (split, injector.reason) == reference[:2]
+
+
+# The doubts the skip links' fast path must leave to the token-by-token reading.
+DOUBTFUL = [
+    b"<body><a href=/ data-ai-disclosure-notice>",
+    b"<body><div data-ai-disclosure-notice>x",
+    b"<body><a href=#m data-ai-disclosure-notice>S</a><a href=/>",
+    b"<body><template>Text</template><a href=#z>z</a>x",
+    b"<body><div><html lang=en>x",
+    b"<body><div title='" + b"t" * 4100 + b"'><a href=#m>S</a><a href=/>",
+    b"<body><a href=#m>S</a><div title='" + b"t" * 4100 + b"'>x",
+    b"<body><p><a href=#m>S</a></p><nav><a href=/>",
+    b"<body><div tabindex=0><a href=#m>S</a></div><a href=/>",
+    b"<body><script>'tabindex'</script><a href=#m>S</a><a href=/>",
+    b"<body><a href=#m>S</a><a href=#n tabindex=0>",
+    b"<body><a href=#m>S</a><svg><a>x</a></svg><a href=#n>N</a>x",
+    b"<body><a href=#m>S</a><title><a href=#n>N</a></title>x",
+]
+
+
+@pytest.mark.parametrize("body", DOUBTFUL)
+def test_the_skip_links_fast_path_leaves_doubts_to_the_token_by_token_reading(
+    body: bytes,
+) -> None:
+    page = PAGE_START + body
+    output, injector = inject(page, Position.AFTER_SKIP_LINKS)
+    assert (output, injector.reason, injector.page_language) == token_by_token(
+        page, Position.AFTER_SKIP_LINKS
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<body><ul><li><a href=#a>A</a><!-- a comment --></li><li><a href=#b>B</a></li></ul>x",
+        b"<body>\n<div><nav><ul><li><a href=#a>A</a></li>\n<li><a href=#b>B</a></li></ul></nav>"
+        b"</div>\n<header><p>Text",
+        b"<body><input type=hidden><div><a href=#a>A</a><!-- a comment --></div>x",
+        b"<body><header><a href=#m>Skip</a><nav><a href=/>Home</a>",
+    ],
+)
+def test_every_path_stops_at_the_same_bound(body: bytes) -> None:
+    # Whatever reads the skip links, the bound is checked before every tag: the
+    # notice goes where the token-by-token reading puts it, for every bound.
+    page = PAGE_START + body
+    for bound in range(len(page) + 2):
+        reference = token_by_token(page, Position.AFTER_SKIP_LINKS, bound)
+        for chunks in (None, [1] * len(page)):
+            output, injector = inject(page, Position.AFTER_SKIP_LINKS, chunks, bound)
+            assert (output, injector.reason) == reference[:2], bound
 
 
 def test_the_fast_path_takes_the_common_page_and_declines_the_doubtful() -> None:
@@ -424,7 +575,7 @@ def test_the_fast_path_takes_the_common_page_and_declines_the_doubtful() -> None
     assert injector.feed(page) == expect(page, b"</head>", b"<body>")
     assert injector.page_language == "oc"
     doubtful = b"<html><!-- <html lang=fr> --><head></head><body>x"
-    assert inject(doubtful)[0] == token_by_token(doubtful)
+    assert inject(doubtful)[0] == token_by_token(doubtful)[0]
 
 
 @pytest.mark.parametrize(

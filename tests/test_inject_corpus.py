@@ -17,7 +17,7 @@ this one). Every miss is one of these kinds, which the test checks:
 
 * **html5lib misparses the original** (168 documents, e.g. a ``<template>`` before
   the body, which html5lib 1.1 puts in ``<body>``, ``<dialog>``, ruby, ``<search>``,
-  ``<isindex>``): a right injection looks wrong to it - 33 of them;
+  ``<isindex>``): a right injection looks wrong to it - 35 of them;
 * **a script cut short in its double-escaped state** (``<script><!--<script>``
   and the end of the input, 24): no end tag closes it without changing its text,
   and the body only starts after it; left untouched, reason ``"truncated"``;

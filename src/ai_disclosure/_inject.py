@@ -39,7 +39,7 @@ and tags are skipped in C; Python sees only the few tokens that matter.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum, StrEnum
 
 __all__ = ["MARKER", "PLACEHOLDER", "Injector", "Position"]
@@ -268,6 +268,183 @@ Render = Callable[[str | None], tuple[bytes, bytes]]
 _ATTRIBUTES_MATTER = frozenset((b"a", b"input", b"audio", b"video"))
 _FOCUS_ATTRIBUTE = re.compile(rb"[\t\n\f\r /](?:tabindex|contenteditable|xlink:href)", re.I)
 
+# --- reading skip links in a few C-level matches ------------------------------
+# The usual body start is matched whole: (A) the containers opened before the skip
+# links, then the links, alone or one group per list item; (B) from where the
+# notice's place can no longer move, the start tags up to the token that surely
+# ends the reading. In between, end tags go one by one through the general rules.
+# Anything else (and any doubt: a marker, a focus attribute, a long tag, a chunk
+# cut short) is left to the token-by-token loop, which gives the same bytes: the
+# tests hold the two to that. These patterns spell letters as [xX] rather than use
+# re.IGNORECASE, so that an alternative failing on its first byte costs nothing.
+
+
+def _ci(text: bytes) -> bytes:
+    """``text`` in either case, letters as ``[xX]``."""
+    return b"".join(
+        b"[%c%c]" % (c, c - 32) if 0x61 <= c <= 0x7A else re.escape(bytes((c,)))
+        for c in text.lower()
+    )
+
+
+def _names(names: Iterable[bytes]) -> bytes:
+    """One of ``names``, whole (``divx`` is not ``div``), in either case, as a prefix tree."""
+
+    def tree(words: list[bytes]) -> bytes:
+        ends = b"" in words
+        first: dict[int, list[bytes]] = {}
+        for word in words:
+            if word:
+                first.setdefault(word[0], []).append(word[1:])
+        branches = b"|".join(_ci(bytes([c])) + tree(rest) for c, rest in sorted(first.items()))
+        if not first:
+            return b""
+        return b"(?:" + branches + (b")?" if ends else b")")
+
+    return tree(sorted({name.lower() for name in names})) + _SEP
+
+
+#: What changes nothing while reading skip links: whitespace, comments, and whole
+#: script, style and noscript elements (raw text: their content is passed over).
+_QUIET = (
+    rb"(?:[\t\n\f\r ]++|<(?:" + _COMMENT_RE[1:]  # one '<', then alternatives cheap to skip
+    + b"".join(
+        rb"|" + _ci(name) + _SEP + _ATTRS
+        + rb"(?:[^<d]++|<(?!/" + _ci(name) + rb"[\t\n\f\r />]" + escape + rb")|" + _NO_MARKER
+        + rb")*+</" + _ci(name) + _SEP + _ATTRS
+        for name, escape in ((b"script", b"|!--"), (b"style", b""), (b"noscript", b""))
+    )
+    + rb"))*+"
+)  # fmt: skip
+#: Whitespace and comments only.
+_BLANK = rb"(?:[\t\n\f\r ]++|" + _COMMENT_RE + rb")*+"
+_VALUE = (
+    rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))"
+    rb"|(?![\t\n\f\r ]*+=))"
+)
+#: An ``<a>`` start tag whose first ``href`` links within the page, as ``_attributes``
+#: reads it: the value, stripped, is ``#`` and at least one more byte.
+_SKIP_LINK_START = (
+    rb"<[aA]" + _SEP
+    + rb"(?:[\t\n\f\r /]++|(?!" + _names((b"href",)) + rb"|[hH][rR][eE][fF]=)"
+    + rb"[^\t\n\f\r />][^\t\n\f\r /=>]*+" + _VALUE + rb")*+"
+    + rb"[hH][rR][eE][fF][\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    + rb"(?:\"[\t\n\f\r ]*+#[\t\n\f\r ]*+[^\t\n\f\r \"][^\"]*+\""
+    + rb"|'[\t\n\f\r ]*+#[\t\n\f\r ]*+[^\t\n\f\r '][^']*+'"
+    + rb"|#[^\t\n\f\r >]++)"
+    + _ATTRS
+)  # fmt: skip
+#: Containers opened before the skip links, one group each (a group in a repetition
+#: keeps only its last match); only those that are pushed and nothing more count
+#: (checked after the match: ``_PUSHED``).
+_LEAD_DEPTH = 8
+_LEAD = b""
+for _depth in range(_LEAD_DEPTH, 0, -1):
+    _LEAD = (
+        b"(?:<(?P<o%d>(?!" % _depth + _names((b"a", b"li")) + rb")[a-zA-Z][^\t\n\f\r />]*+)"
+        + _ATTRS + _BLANK + _LEAD + rb")?"
+    )  # fmt: skip
+#: Start tags that only push a container (<p> is left out: its end is implied).
+_PUSHED_NOT = _SPECIAL_START | {b"p"}
+
+
+#: Inline elements a skip link may hold (with text only), each with its own end
+#: tag (a backreference in a possessive repetition upsets Python 3.11's re module).
+_INLINE = b"|".join(
+    _ci(name) + _SEP + _ATTRS + rb"[^<]*+</" + _ci(name) + rb">"
+    for name in (b"span", b"strong", b"em", b"b", b"i", b"small", b"abbr", b"bdi")
+)
+#: Skip links, each holding text, inline elements with text, images and line
+#: breaks, with only quiet things between them.
+_LINKS = (
+    rb"(?:" + _QUIET + _SKIP_LINK_START
+    + rb"(?:[^<]++|<(?:" + _INLINE + rb")|<" + _names((b"img", b"br", b"wbr")) + _ATTRS
+    + rb"|" + _COMMENT_RE
+    + rb")*+</[aA]" + _SEP + _ATTRS + rb")++"
+)  # fmt: skip
+_ITEM_START = rb"<[lL][iI]" + _SEP + _ATTRS
+_ITEM_END = rb"</[lL][iI]" + _SEP + _ATTRS
+
+
+#: (B) Start tags, which never move the notice's place (they are pushed, or end
+#: the reading: either way the place stays), up to text or an ``<a>``, which end the
+#: reading (unless it is a skip link: checked after the match). Left out: what
+#: changes how what follows reads (links, templates, SVG, raw text other than the
+#: quiet elements, <html> and its language).
+_TRAIL = (
+    _QUIET
+    + rb"(?:<(?!" + _names({*_RAW, b"a", b"template", b"svg", b"html", b"body", b"head"})
+    + rb")[a-zA-Z][^\t\n\f\r />]*+" + _ATTRS + _QUIET + rb")*+"
+    + rb"(?:(?P<text>[^<\t\n\f\r ])|(?!" + _SKIP_LINK_START + rb")(?P<tag><[aA]" + _SEP + _ATTRS
+    + rb"))"
+)  # fmt: skip
+_TO_THE_END = re.compile(_TRAIL)
+#: (A) From the body start: containers, then skip links at their level (``fk`` marks
+#: the end of the last) or one group of them per list item (``lk``: the end of the
+#: last item's links, ``le``: the end of its ``</li>``, when it has one); then, from
+#: ``read``, (B) when it follows at once. No group is in a possessive repetition.
+_SKIP_LINKS = re.compile(
+    _QUIET + _LEAD
+    + rb"(?:" + _LINKS + rb"(?P<fk>)"
+    + rb"|(?:" + _ITEM_START + _LINKS + _BLANK + rb"(?:" + _ITEM_END + rb")?+" + _BLANK + rb")*"
+    + _ITEM_START + _LINKS + rb"(?P<lk>)" + _BLANK
+    + rb"(?:" + _ITEM_END + rb"(?P<le>))?" + _BLANK + rb")"
+    + rb"(?P<read>)(?:" + _TRAIL + rb")?"
+)  # fmt: skip
+_FK, _LK, _LE = (_SKIP_LINKS.groupindex[name] for name in ("fk", "lk", "le"))
+_LEAD_GROUPS = tuple(_SKIP_LINKS.groupindex[f"o{depth}"] for depth in range(1, _LEAD_DEPTH + 1))
+#: An end tag after whitespace and comments, for the general rules.
+_END_STEP = re.compile(
+    rb"((?:[\t\n\f\r ]++|" + _COMMENT_RE + rb")*+)</([a-zA-Z][^\t\n\f\r />]*+)" + _ATTRS
+)
+
+
+def _safe(stack: list[bytes]) -> bool:
+    """Whether a notice may go where ``stack`` is open (see ``_SAFE_INNER``)."""
+    return not stack or (stack[-1] in _SAFE_INNER and _SAFE_AROUND.issuperset(stack))
+
+
+def _read_links(found: re.Match[bytes]) -> tuple[list[bytes], int, int] | None:
+    """What reading the skip links of a ``_SKIP_LINKS`` match leaves: the open
+    elements, the notice's last safe place in it (-1: none), the depth to move on
+    from (what ``Injector._want`` makes of each ``</a>`` and ``</li>``); None when
+    a container before them is more than one."""
+    stack: list[bytes] = []
+    lead = found.group(*_LEAD_GROUPS)
+    if lead[0] is not None:
+        stack = [name.lower() for name in lead if name]
+        if not _PUSHED_NOT.isdisjoint(stack):
+            return None
+    depth = len(stack)
+    at = found.start(_FK)
+    if at >= 0:
+        return stack, at if _safe(stack) else -1, depth
+    stack.append(b"li")
+    place = found.start(_LK) if _safe(stack) else -1
+    at = found.start(_LE)
+    if at < 0:
+        return stack, place, depth + 1
+    stack.pop()
+    return stack, at if _safe(stack) else place, depth
+
+
+def _stop(found: re.Match[bytes]) -> int:
+    """Where a match of ``_TRAIL`` surely ends the reading, or -1."""
+    start, end = found.span("tag")
+    if start < 0:
+        return found.start("text")  # -1 when the trail was not matched
+    return start if end - start <= _TOKEN_LIMIT else -1  # a long tag is streamed, not read
+
+
+def _skip_href(attributes: dict[bytes, bytes]) -> bool:
+    """Whether an ``<a>`` with these attributes links within the page (``#`` alone
+    does not: it is the page's top)."""
+    href = attributes.get(b"href")
+    if href is None:
+        return False
+    href = href.strip(_WS)
+    return href.startswith(b"#") and len(href) >= 2
+
 
 def _attributes(tag: bytes, name_end: int) -> dict[bytes, bytes]:
     """A tag's attributes, names lower-cased, the first of each name kept."""
@@ -330,6 +507,7 @@ class Injector:
         "_cand_depth",
         "_doctype",
         "_foreign",
+        "_fresh",
         "_held",
         "_holding",
         "_link",
@@ -394,6 +572,7 @@ class Injector:
         self._foreign = 0  # open <svg>/<math> elements
         self._cand = 0  # offset in _held where the notice would go
         self._cand_depth = 0  # depth of the stack the candidate wants to be at
+        self._fresh = False  # the skip links' reading has not started: try the fast path
 
     # --- public API ---------------------------------------------------------
 
@@ -418,8 +597,7 @@ class Injector:
             if buf.startswith(_BOM):
                 out.append(_BOM)
                 i = 3
-        self._scan(buf, i, out)
-        return b"".join(out)
+        return self._out(buf, self._scan(buf, i, out), out)
 
     def close(self) -> bytes:
         """End of the page: return everything still held, the notice if it is due.
@@ -436,11 +614,18 @@ class Injector:
             self._decide(self._cand, out)  # the candidate always precedes what is open
             out.append(tail)
             return b"".join(out)
+        # Past the bound whatever the chunks were, or once the end is added: untouched.
+        bounded = phase is _Phase.HEAD and self._holding
+        room = self.max_holdback - len(self._held)
         ending = self._ending(tail)
-        if ending is None:
+        if bounded and len(tail) > room:
+            self._give_up(out, "holdback")
+        elif ending is None:
             self._give_up(out, "truncated")
         elif phase is _Phase.HEAD and self._blank and not tail:
             self._give_up(out, "empty")
+        elif bounded and len(ending[0]) > room:
+            self._give_up(out, "holdback")
         else:
             before, after = ending
             self._emit(out, before)
@@ -516,7 +701,12 @@ class Injector:
         if html_start >= 0:
             self._note_language(data[html_start:html_end])
         self._blank = False
+        place = -1  # where the notice goes, when it is known already
         if self.position is Position.BODY_START:
+            place = body_end
+        elif self.position is Position.AFTER_SKIP_LINKS:
+            place = self._place(data, body_end, hold_from)
+        if place >= 0:
             self._render()
             self.injected = True
             self._state = _State.DONE
@@ -526,19 +716,53 @@ class Injector:
                 (
                     view[:hold_from],
                     self.head,
-                    view[hold_from:body_end],
+                    view[hold_from:place],
                     self.notice,
-                    view[body_end:],
+                    view[place:],
                 )
             )
         out.append(data[:hold_from])
         self._holding = True
         self._held += data[hold_from:body_end]
         self._at_body(out)
-        self._scan(data, body_end, out)
-        return b"".join(out)
+        i = body_end
+        if self._phase is _Phase.SKIP:
+            self._fresh = False
+            i = self._skip_fast(data, i, out)
+            if self._state is _State.DONE:
+                return self._out(data, i, out)
+        return self._out(data, self._scan(data, i, out), out)
+
+    def _place(self, data: bytes, i: int, hold_from: int) -> int:
+        """Where the notice goes when the skip links' reading from the body start
+        at ``i`` ends in the fast matches at once, or -1."""
+        found = _SKIP_LINKS.match(data, i)
+        if found is not None:
+            end = found.start("read")
+            read = _read_links(found)
+            if (
+                read is None
+                or _stop(found) < 0
+                or end - i > _TOKEN_LIMIT
+                or end - hold_from > self.max_holdback
+                or data.find(MARKER, i, found.end()) >= 0
+                or _FOCUS_ATTRIBUTE.search(data, i, end) is not None
+            ):
+                return -1
+            return i if read[1] < 0 else read[1]
+        found = _TO_THE_END.match(data, i)
+        if found is None or data.find(MARKER, i, found.end()) >= 0 or _stop(found) < 0:
+            return -1
+        return i
 
     # --- scanning -----------------------------------------------------------
+
+    @staticmethod
+    def _out(buf: bytes, rest: int, out: list[bytes]) -> bytes:
+        """``out`` and what is left of ``buf`` from ``rest`` on, in one copy."""
+        if rest < len(buf):
+            return b"".join((*out, memoryview(buf)[rest:]))
+        return b"".join(out)
 
     def _emit(self, out: list[bytes], chunk: bytes) -> None:
         if self._holding:
@@ -558,7 +782,9 @@ class Injector:
         self._state = _State.DONE
         self._phase = _Phase.DONE
 
-    def _scan(self, buf: bytes, i: int, out: list[bytes]) -> None:
+    def _scan(self, buf: bytes, i: int, out: list[bytes]) -> int:
+        """Scan ``buf`` from ``i``; return where the decision left the rest of it
+        to pass through as is (``len(buf)`` when all of it went to ``out``)."""
         n = len(buf)
         while i < n:
             if self._holding and len(self._held) > self.max_holdback:
@@ -568,8 +794,7 @@ class Injector:
                     self._give_up(out, "holdback")
             state = self._state
             if state is _State.DONE:
-                self._emit(out, buf[i:])
-                return
+                return i
             if state is _State.DATA:
                 if self._phase is _Phase.SKIP and not self._templates:
                     step = self._skip_step(buf, i, out)
@@ -588,29 +813,30 @@ class Injector:
                     self._emit(out, buf[i:end])
                     i = end
                     if i >= n:
-                        return
+                        return n
                     continue  # the held bytes may have reached the bound
                 self._blank = False
                 step = self._token(buf, i, out)
                 if step < 0:  # incomplete token: keep it for the next chunk
                     self._tail = buf[i:]
-                    return
+                    return n
                 i = step
             elif state is _State.RAWTEXT:
                 i = self._rawtext(buf, i, out)
                 if i < 0:
-                    return
+                    return n
             elif state is _State.TAG:
                 i = self._long_tag(buf, i, out)
             else:
                 i = self._until_end(buf, i, out)
                 if i < 0:
-                    return
+                    return n
         if self._holding and len(self._held) > self.max_holdback:
             if self._phase is _Phase.SKIP:
                 self._decide(self._cand, out)
             else:
                 self._give_up(out, "holdback")
+        return n
 
     def _skip_step(self, buf: bytes, i: int, out: list[bytes]) -> int:
         """Reading skip links, the common tokens in one match each (whitespace and
@@ -619,6 +845,11 @@ class Injector:
         which the general path takes, or where the decision was made."""
         held = self._held  # always holding in this phase
         limit = self.max_holdback
+        if self._fresh:
+            self._fresh = False
+            i = self._skip_fast(buf, i, out)
+            if self._state is _State.DONE or len(held) > limit:
+                return i
         match = _SKIP_STEP.match
         while True:
             found = match(buf, i)
@@ -626,6 +857,8 @@ class Injector:
             start = found.end(1)
             if start > i:
                 held += buf[i:start]
+                if len(held) > limit:
+                    return start  # decided at the bound, before the tag
             name = found.group(3)
             if name is not None:
                 end = found.end()
@@ -652,6 +885,71 @@ class Injector:
                 return start
             i = end
             if len(held) > limit or self._templates:
+                return i
+
+    def _skip_fast(self, buf: bytes, i: int, out: list[bytes]) -> int:
+        """The skip links of the usual body start in a few matches: where the
+        reading got to (decided, or to go on token by token)."""
+        if self._link >= 0 or self._foreign:
+            return i
+        held = self._held
+        limit = self.max_holdback
+        if not self._stack:
+            found = _SKIP_LINKS.match(buf, i)
+            if found is not None:
+                end = found.start("read")
+                read = _read_links(found)
+                if (
+                    read is not None
+                    and end - i <= _TOKEN_LIMIT  # every tag in it is short
+                    and len(held) + end - i <= limit
+                    and buf.find(MARKER, i, found.end()) < 0
+                    and _FOCUS_ATTRIBUTE.search(buf, i, end) is None
+                ):
+                    offset = len(held) - i  # buf[k] goes to held[offset + k]
+                    held += buf[i:end]
+                    self._stack, place, self._cand_depth = read
+                    if place >= 0:
+                        self._cand = offset + place
+                    stop = _stop(found)
+                    if stop >= 0:
+                        held += buf[end:stop]
+                        self._decide(self._cand, out)
+                        return stop
+                    i = self._end_tags(buf, end, out)
+                    if self._state is _State.DONE or len(held) > limit:
+                        return i
+        found = _TO_THE_END.match(buf, i)
+        if found is None or buf.find(MARKER, i, found.end()) >= 0:
+            return i
+        stop = _stop(found)
+        if stop < 0:
+            return i
+        held += buf[i:stop]
+        self._decide(self._cand, out)
+        return stop
+
+    def _end_tags(self, buf: bytes, i: int, out: list[bytes]) -> int:
+        """End tags (after whitespace and comments) through the general rules."""
+        held = self._held
+        while True:
+            found = _END_STEP.match(buf, i)
+            if found is None:
+                return i
+            start, end = found.span(2)[0] - 2, found.end()
+            tag = buf[start:end]
+            if end - start > _TOKEN_LIMIT or MARKER in tag:
+                return i
+            held += buf[i:start]
+            if len(held) > self.max_holdback:
+                return start  # decided at the bound, before the tag
+            if not self._follows_end(found.group(2).lower(), len(held) + len(tag)):
+                self._decide(self._cand, out)
+                out.append(tag)
+                return end
+            held += tag
+            i = end
+            if len(held) > self.max_holdback:
                 return i
 
     def _until_end(self, buf: bytes, i: int, out: list[bytes]) -> int:
@@ -1048,12 +1346,10 @@ class Injector:
             if b"tabindex" in attributes or b"contenteditable" in attributes:
                 return False
             if name == b"a":
-                href = attributes.get(b"href")
-                if href is None:
-                    return False  # an anchor that is no link: not followed (adoption rules)
-                href = href.strip(_WS)
-                if not href.startswith(b"#") or len(href) < 2:
-                    return False  # the first focusable element is not a skip link
+                if not _skip_href(attributes):
+                    # the first focusable element is not a skip link, or an anchor
+                    # that is no link at all (not followed: adoption rules)
+                    return False
                 self._link = len(stack)
             elif name in _FOCUSABLE or name in _NOT_FOLLOWED:
                 return False
@@ -1114,8 +1410,7 @@ class Injector:
         """The notice would go at ``at`` (with ``depth`` elements open): take it
         if that place is safe, and remember the depth to move on from."""
         self._cand_depth = depth
-        stack = self._stack
-        if not stack or (stack[-1] in _SAFE_INNER and all(e in _SAFE_AROUND for e in stack[:-1])):
+        if _safe(self._stack):
             self._cand = at
 
     def _body_tag(self, name: bytes, tag: bytes | None, out: list[bytes]) -> bool:
@@ -1171,6 +1466,7 @@ class Injector:
             self._skip = _SKIP_SKIP.match
             self._cand = len(self._held)
             self._cand_depth = 0
+            self._fresh = True
         else:
             self._render()
             out.append(self.head)
