@@ -82,6 +82,7 @@ def register(subparsers: Any) -> None:
         help="the register's public address, for absolute links in exports "
         "(default: the address each request names)",
     )
+    _add_server_options(serve)
     serve.set_defaults(run=_guarded(_serve))
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database tables")
@@ -157,6 +158,82 @@ def add_registry_options(parser: argparse.ArgumentParser) -> None:
 
 # Kept for the modules that import it under its former name.
 
+#: Fixed uvicorn settings, documented in docs/deploy.md: h11 so that the header size
+#: bound applies; a backlog for bursts; a graceful stop shorter than systemd's.
+SERVER_SETTINGS: dict[str, Any] = {
+    "http": "h11",
+    "h11_max_incomplete_event_size": 16 * 1024,
+    "backlog": 2048,
+    "timeout_graceful_shutdown": 10,
+    "server_header": False,
+}
+
+
+def _add_server_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="close an idle keep-alive connection after this long (default: 5)",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="answer 503 beyond this many open connections and tasks (default: 1000)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer 408 to a body not received within this long (default: 60)",
+    )
+    serve.add_argument(
+        "--body-idle-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="answer 408 when no part of a body arrives for this long (default: 10)",
+    )
+    serve.add_argument(
+        "--bad-tokens",
+        type=float,
+        default=6.0,
+        metavar="N",
+        help="rejected tokens per minute an address may keep trying after a burst of "
+        "10, then 429 (default: 6; 0: no limit)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="behind a reverse proxy: its addresses (comma-separated), whose "
+        "X-Forwarded-For and X-Forwarded-Proto are trusted; without it every client "
+        "has the proxy's address",
+    )
+
+
+def server_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's keyword arguments for ``registry serve``. No access log: the
+    register's readers are citizens, and their addresses, paths and searches are
+    nobody's business."""
+    options: dict[str, Any] = {
+        **SERVER_SETTINGS,
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
+        "access_log": False,
+        "timeout_keep_alive": args.timeout_keep_alive,
+        "limit_concurrency": args.limit_concurrency or None,
+        "proxy_headers": bool(args.forwarded_allow_ips),
+    }
+    if args.forwarded_allow_ips:
+        options["forwarded_allow_ips"] = args.forwarded_allow_ips
+    return options
+
+
 _SERVE = (
     "Serve the registry's API and public pages. With no --db, a SQLite file "
     "./ai-disclosure-registry.sqlite3 is created in the current directory. "
@@ -188,6 +265,7 @@ def _missing_extra(url: str | None = None) -> str | None:
     """What to install when the registry's dependencies, or the database driver
     ``url`` needs, are missing; None when all are there."""
     try:
+        import prometheus_client  # noqa: F401
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
@@ -308,21 +386,15 @@ def _serve(args: argparse.Namespace) -> int:
         rate_per_second=args.rate or None,
         rate_burst=args.burst,
         public_url=args.public_url,
+        body_timeout=args.body_timeout,
+        body_idle_timeout=args.body_idle_timeout,
+        bad_tokens_per_minute=args.bad_tokens or None,
         migrate=False,  # done just above, where a failure is one line
     )
     app = create_app(url, settings=settings)
     print(f"AI register on http://{args.host}:{args.port}/ (database: {_safe(url)})")
-    # No access log: the register's readers are citizens, and their addresses, paths
-    # and searches are nobody's business.
     try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            proxy_headers=False,
-            access_log=False,
-        )
+        uvicorn.run(app, **server_options(args))
     except SystemExit:  # uvicorn could not bind after all (taken since the check)
         return _fail(f"the registry stopped: cannot listen on {args.host}:{args.port}")
     return 0

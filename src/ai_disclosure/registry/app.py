@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -17,10 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import Api, json_response
 from .config import Settings
+from .guard import BadTokens, BodyTimeouts
 from .headers import SecurityHeaders
+from .health import Health
+from .metrics import Metrics, Operations
 from .openapi import openapi_document
 from .pages import STATIC_DIR, Pages
 from .problems import Problem, problem_response
+from .ratelimit import FailureBudget
 from .runtime import Registry
 
 __all__ = ["create_app"]
@@ -33,7 +37,8 @@ _HTTP_KINDS = {404: "not-found", 405: "method-not-allowed"}
 class ServerErrors:
     """Turn an unexpected exception into a logged 500 inside the middleware stack,
     so that even that answer carries the security headers (Starlette's own handler
-    runs outside every middleware)."""
+    runs outside every middleware). A client that left mid-request is not an error:
+    there is no one to answer and nothing to log."""
 
     def __init__(self, app: ASGIApp, render: Callable[[Request], Awaitable[Response]]) -> None:
         self.app = app
@@ -52,6 +57,8 @@ class ServerErrors:
 
         try:
             await self.app(scope, receive, watch)
+        except ClientDisconnect:
+            log.debug("the client disconnected before the answer")
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if started:
@@ -128,11 +135,22 @@ def create_app(
         Route("/services/{service:str}", pages.service, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    settings = registry.settings
+    per_minute = settings.bad_tokens_per_minute
+    budget = FailureBudget(per_minute / 60, settings.bad_token_burst) if per_minute else None
+    metrics = Metrics()
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(ServerErrors, render=server_error)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(Operations, metrics=metrics, routes=routes, health=Health(registry)),
+            Middleware(ServerErrors, render=server_error),
+            Middleware(BadTokens, budget=budget),
+            Middleware(BodyTimeouts, idle=settings.body_idle_timeout, total=settings.body_timeout),
+        ],
         exception_handlers={HTTPException: http_error, Problem: problem},
         lifespan=registry.lifespan,
     )
     app.state.registry = registry
+    app.state.metrics = metrics
     return app

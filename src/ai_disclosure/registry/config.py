@@ -23,6 +23,16 @@ class Settings:
     rate_per_second: float | None = 50.0
     #: Batches a service may send at once before the rate applies.
     rate_burst: int = 100
+    #: Longest wait, in seconds, for the next piece of a request body: a client that
+    #: stops sending is answered 408 instead of holding a connection and a task.
+    body_idle_timeout: float = 10.0
+    #: Longest time, in seconds, to receive a whole request body, however it trickles.
+    body_timeout: float = 60.0
+    #: Failed tokens a client address may try at once before it is answered 429.
+    bad_token_burst: int = 10
+    #: Failed tokens per minute an address may go on trying after that; ``None``
+    #: disables the throttle.
+    bad_tokens_per_minute: float | None = 6.0
     #: Run the Alembic migrations when the app starts.
     migrate: bool = True
     #: Who publishes the register, shown in the page header and the exports.
