@@ -20,7 +20,7 @@ from .exports import algoritmeregister, atrs, systems_csv
 from .problems import Problem
 from .runtime import Registry
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
-from .validation import REFERENCE, FieldError, accepted_range, check_batch
+from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
 
 __all__ = ["Api", "json_response"]
 
@@ -158,12 +158,16 @@ class Api:
             _checked, batch, accepted_range(self.settings.clock()), service=owner.service
         )
         if not isinstance(checked, Prepared):
-            errors = checked
+            errors = checked[:MAX_ERRORS]
+            found = (
+                f"more than {MAX_ERRORS} problems in the batch (the first {MAX_ERRORS} listed)"
+                if len(checked) > MAX_ERRORS
+                else f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the batch"
+            )
             raise Problem(
                 422,
                 "invalid-batch",
-                f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the batch; "
-                "nothing was stored",
+                f"{found}; nothing was stored",
                 errors=[e.as_json() for e in errors],
             )
         unknown = await self._unknown_systems(store, owner, batch, checked)

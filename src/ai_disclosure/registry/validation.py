@@ -4,7 +4,8 @@
 would cap ingest far below what a metropolis sends. ``first_problem`` checks the
 same rules as ``disclosure-batch.schema.json`` by hand, in one pass, and is at
 least as strict (a property test holds it to that). Only when it finds something
-wrong does the schema validator run, to report every error with its pointer. It
+wrong does the schema validator run, to report every error with its pointer (up
+to ``MAX_ERRORS``: a listing is bounded in work and size whatever is sent). It
 is a little stricter in two places, each reported on its own: window starts,
 decision times and ``sent_at`` must be real instants (the schema's ``date-time``
 format is not enforced by ``jsonschema`` without an optional package), and, given
@@ -18,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, cast
 
 from jsonschema import ValidationError
@@ -28,6 +30,7 @@ __all__ = [
     "DAYS_AHEAD",
     "DAYS_BACK",
     "MAX_DROPPED",
+    "MAX_ERRORS",
     "MAX_LANGUAGE",
     "REFERENCE",
     "ROUTE",
@@ -68,6 +71,8 @@ _NOT_IN_ROUTE = r"?#\s\u0000-\u001f\u007f-\u009f\ud800-\udfff"
 ROUTE = re.compile(f"/[^{_NOT_IN_ROUTE}]{{0,{MAX_ROUTE - 1}}}")
 _LINE = re.compile(r"[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]*")
 #: How far from the registry's clock a window start or a decision time may be.
+#: Errors listed for one invalid batch; the schema validator stops at the next one.
+MAX_ERRORS = 1000
 DAYS_BACK = 400
 DAYS_AHEAD = 1
 _ROUTE_DETAIL = (
@@ -332,22 +337,22 @@ def _pointer(parts: Sequence[object]) -> str:
     return "".join("/" + _escape(p) for p in parts)
 
 
-def batch_errors(batch: object) -> list[FieldError]:
-    """Every schema error in ``batch``, each with the pointer of the field to fix."""
-    errors = sorted(
-        validator("disclosure-batch").iter_errors(cast(Any, batch)),
-        key=lambda e: [str(p) for p in e.absolute_path],
-    )
+def batch_errors(batch: object, limit: int | None = None) -> list[FieldError]:
+    """Every schema error in ``batch`` (the first ``limit`` found, if given), each with
+    the pointer of the field to fix."""
+    found = validator("disclosure-batch").iter_errors(cast(Any, batch))
+    errors = sorted(islice(found, limit), key=lambda e: [str(p) for p in e.absolute_path])
     return [_field_error(e) for e in errors]
 
 
 def check_batch(batch: object, accepted: tuple[str, str] | None = None) -> list[FieldError]:
-    """Every problem of ``batch``, none if it is valid: the fast check, then the schema
-    for the full list. CPU only, seconds on a big invalid batch: run it off the loop."""
+    """The problems of ``batch``, none if it is valid: the fast check, then the schema
+    for the list (``MAX_ERRORS`` and one more at most, so a caller can tell there are
+    more). CPU only, up to a second on a big invalid batch: run it off the event loop."""
     problem = first_problem(batch, accepted)
     if problem is None:
         return []
-    return batch_errors(batch) or [problem]
+    return batch_errors(batch, MAX_ERRORS + 1) or [problem]
 
 
 def _field_error(error: ValidationError) -> FieldError:
