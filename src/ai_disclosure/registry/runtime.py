@@ -44,9 +44,15 @@ class Registry:
             async with self._lock:
                 if self._store is None:
                     engine = create_engine(self.db_url, connect_args=self.connect_args)
-                    if self.settings.migrate:
-                        await migrate(engine)
-                    self._store = Store(engine)
+                    try:
+                        if self.settings.migrate:
+                            await migrate(engine)
+                        self._store = Store(engine)
+                    except BaseException:
+                        # Tried again on the next request (or health check): no engine,
+                        # pool or driver thread left behind by each failed attempt.
+                        await engine.dispose()
+                        raise
         return self._store
 
     async def close(self) -> None:
