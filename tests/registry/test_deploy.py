@@ -11,8 +11,10 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -263,3 +265,37 @@ def test_the_unit_command_serves_behind_a_trusted_proxy(tmp_path: Path) -> None:
     assert "Application shutdown complete" in output
     for private in ("203.0.113", "aidr_guess", "/v1/disclosures"):
         assert private not in output
+
+
+def test_serve_bounds_open_connections(tmp_path: Path) -> None:
+    """Connections that send nothing, which uvicorn never times out, are bounded by
+    --limit-concurrency: beyond it, requests are answered 503 at once."""
+    port = free_port()
+    here = Path(sys.executable).parent / "ai-disclosure"
+    command = [str(here), "registry", "serve", "--db", str(tmp_path / "registry.sqlite3")]
+    command += ["--port", str(port), "--limit-concurrency", "4"]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/healthz", process)
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        try:
+            with httpx.Client(base_url=base) as client:
+                # Wait until the server has accepted them all: then it is full.
+                deadline = time.monotonic() + 10
+                while (status := client.get("/healthz").status_code) != 503:
+                    assert status == 200
+                    assert time.monotonic() < deadline, "the limit never applied"
+                    time.sleep(0.05)
+        finally:
+            for sock in idle:
+                sock.close()
+        deadline = time.monotonic() + 10
+        while httpx.get(base + "/healthz").status_code != 200:
+            assert time.monotonic() < deadline, "the server did not recover"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
