@@ -31,6 +31,8 @@ PAGES = [
     "/systems/demarches/assistant-dechets?lang=en",
     "/systems/demarches/tri-courrier",
     "/services/demarches",
+    "/?per_page=1&page=2",  # the pagination bar
+    "/services/demarches?per_page=1&page=3&lang=en",
     "/nope",
 ]
 

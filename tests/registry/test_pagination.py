@@ -199,3 +199,21 @@ async def test_no_pagination_for_a_small_register(harness: Harness) -> None:
 )
 def test_page_numbers(page: int, pages: int, expected: list[int | None]) -> None:
     assert page_numbers(page, pages) == expected
+
+
+async def test_a_service_page_lists_its_systems_by_page(crowded: Harness) -> None:
+    response = await crowded.client.get("/services/demarches", params={"page": "3", "lang": "en"})
+    assert response.status_code == 200
+    page = Page()
+    page.feed(response.text)
+    page.html = response.text
+    assert cards(page)[0] == "/systems/demarches/systeme-100?lang=en"
+    assert len(cards(page)) == SYSTEMS - 2 * INDEX_PER_PAGE
+    links = pagination(page)
+    assert links[0]["rel"] == "prev"
+    assert urlsplit(links[0]["href"] or "").path == "/services/demarches"
+    assert query(links[0]["href"]) == {"page": ["2"], "lang": ["en"]}
+    assert links[-1].get("aria-current") == "page"
+    assert "120 system(s) found, page 3 of 3" in "".join(page.text)
+    # Every version is still listed, on every page.
+    assert "Version 1" in response.text

@@ -136,6 +136,20 @@ class Pages:
         response.headers["Content-Language"] = lang
         return response
 
+    def _paging(self, request: Request, count: int) -> tuple[int, int, int, dict[str, str]]:
+        """The page shown of ``count`` items, the page size, the number of pages and the
+        size to keep in page links. Numbers are read as the API reads them (ASCII
+        digits); a page ignores what it cannot read, and past the end shows the last."""
+        params = request.query_params
+        per_page = (
+            strict_number(params.get("per_page"), self.registry.settings.max_per_page)
+            or INDEX_PER_PAGE
+        )
+        pages = max(1, -(-count // per_page))
+        page = min(strict_number(params.get("page"), 10**9) or 1, pages)
+        kept = {"per_page": str(per_page)} if per_page != INDEX_PER_PAGE else {}
+        return page, per_page, pages, kept
+
     async def index(self, request: Request) -> Response:
         params = request.query_params
         service = params.get("service") or None
@@ -144,20 +158,14 @@ class Pages:
         )
         status = params.get("status") if params.get("status") in STATUSES else None
         query = (params.get("q") or "").strip()[:200] or None
-        # Numbers as the API reads them (ASCII digits); a page ignores what it cannot read.
-        max_per_page = self.registry.settings.max_per_page
-        per_page = strict_number(params.get("per_page"), max_per_page) or INDEX_PER_PAGE
-        wanted = strict_number(params.get("page"), 10**9) or 1
         store = await self.registry.store()
         published = await store.published()
         entries = select_entries(
             published, service=service, interaction=interaction, status=status, query=query
         )
-        pages = max(1, -(-len(entries) // per_page))
-        page = min(wanted, pages)
-        kept = {"q": query, "service": service, "interaction": interaction, "status": status}
-        if per_page != INDEX_PER_PAGE:
-            kept["per_page"] = str(per_page)
+        page, per_page, pages, kept = self._paging(request, len(entries))
+        filters = {"q": query, "service": service, "interaction": interaction, "status": status}
+        kept.update({k: v for k, v in filters.items() if v})
         totals = await store.totals()
         return self._render(
             request,
@@ -165,7 +173,7 @@ class Pages:
             {
                 "entries": entries[(page - 1) * per_page : page * per_page],
                 "found": len(entries),
-                "pager": Pager(page, pages, {k: v for k, v in kept.items() if v}),
+                "pager": Pager(page, pages, kept),
                 "totals": totals,
                 "empty_totals": Totals(),
                 "services": [(p.manifest.service.id, p.manifest.service.name) for p in published],
@@ -227,13 +235,19 @@ class Pages:
             return await self.error(request, 404, {})
         published = found[0]
         versions = await store.versions(service)
+        systems = published.manifest.systems
+        page, per_page, pages, kept = self._paging(request, len(systems))
         return self._render(
             request,
             "service.html",
             {
                 "published": published,
                 "manifest": published.manifest,
-                "entries": [Entry(published, s) for s in published.manifest.systems],
+                "entries": [
+                    Entry(published, s) for s in systems[(page - 1) * per_page : page * per_page]
+                ],
+                "found": len(systems),
+                "pager": Pager(page, pages, kept),
                 "totals": await store.totals(service),
                 "empty_totals": Totals(),
                 "versions": list(reversed(versions)),
