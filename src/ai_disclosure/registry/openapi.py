@@ -361,7 +361,7 @@ _WRITE_ERRORS = {
     "403": _problem("The token belongs to another service."),
     "413": _problem("Body over the size limit (sent or decompressed)."),
     "415": _problem("Not JSON, or an unsupported Content-Encoding."),
-    "422": _problem("Invalid content: every error, each with its JSON pointer."),
+    "422": _problem("Invalid content: every error (at most 1,000), each with its JSON pointer."),
     "429": _problem("Too many requests from this service.", _RETRY_AFTER),
 }
 _NOT_FOUND = {"404": _problem("No such service or system.")}
