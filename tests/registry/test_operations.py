@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ async def test_healthz_when_the_database_is_unreachable(
     url: str, migrate: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="ai_disclosure.registry")
+    before = set(threading.enumerate())
     app = create_app(url.format(tmp=tmp_path), settings=settings(migrate=migrate))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
@@ -60,10 +63,21 @@ async def test_healthz_when_the_database_is_unreachable(
             await _probe_three_times(client, tmp_path)
         finally:
             await app.state.registry.close()
+            await _workers_stopped(before)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1  # logged once, not at every probe
     assert "postgres@" not in errors[0].getMessage()
     assert str(tmp_path) not in errors[0].getMessage()
+
+
+async def _workers_stopped(before: set[threading.Thread]) -> None:
+    """aiosqlite stops the worker thread of a failed connection without waiting for
+    it: let it finish while this test's loop still runs, or it reports to a closed
+    loop (in a later test)."""
+    for _ in range(500):
+        if not [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+            return
+        await asyncio.sleep(0.01)
 
 
 async def _probe_three_times(client: httpx.AsyncClient, tmp_path: Path) -> None:
