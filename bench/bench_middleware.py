@@ -4,9 +4,10 @@ In-process: the ASGI app is called directly in a loop (no server, no client),
 so the figures show the middleware's own cost. Over uvicorn: a real server on
 127.0.0.1 and a load generator (wrk when installed, else an httpx client pool).
 Prints ratios to the bare app measured in the same run, so a busy machine shifts
-all rows alike. Also measures the peak extra memory of streaming a 200 MB page.
+all rows alike. Also measures the peak extra memory of streaming a 200 MB page,
+and the injector alone on the page at each notice position.
 
-    python bench/bench_middleware.py [--seconds 2] [--uvicorn] [--memory]
+    python bench/bench_middleware.py [--seconds 2] [--uvicorn] [--memory] [--injector]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from starlette.routing import Route
 
 from ai_disclosure import AIDisclosureMiddleware, load_manifest
 from ai_disclosure._headers import header_for, serialize_header
+from ai_disclosure._inject import Injector, Position
 from ai_disclosure._model import involvement
 from ai_disclosure._notice import render_head, render_notice
 
@@ -121,13 +124,17 @@ def variants() -> dict[str, Any]:
     return {
         "bare": bare_app(),
         "ai_disclosure": AIDisclosureMiddleware(bare_app(), MANIFEST),
+        # the notice's default place is after the skip links; this one is the body start
+        "ai_disclosure body-start": AIDisclosureMiddleware(
+            bare_app(), MANIFEST, position="body-start"
+        ),
         "BaseHTTPMiddleware": Reference(bare_app()),
     }
 
 
 def run_in_process(seconds: float, rounds: int) -> None:
     print(f"\nIn-process ASGI loop ({rounds} rounds of {seconds}s each, median req/s)")
-    print(f"{'case':<34}{'req/s':>10}{'vs bare':>10}")
+    print(f"{'case':<60}{'req/s':>10}{'vs bare':>10}")
     for label, path in (
         ("JSON, headers only", "/api/horaires"),
         ("20 KB HTML page, notice injected", "/dechets/assistant"),
@@ -140,7 +147,7 @@ def run_in_process(seconds: float, rounds: int) -> None:
         bare = statistics.median(results["bare"])
         for name, values in results.items():
             rate = statistics.median(values)
-            print(f"{label + ' / ' + name:<34.34}{rate:>10.0f}{rate / bare:>10.2f}")
+            print(f"{label + ' / ' + name:<60}{rate:>10.0f}{rate / bare:>10.2f}")
 
 
 def free_port() -> int:
@@ -199,10 +206,10 @@ def load(url: str, seconds: float) -> float:
 def run_uvicorn(seconds: float) -> None:
     tool = "wrk" if shutil.which("wrk") else "httpx (install wrk for a faster load generator)"
     print(f"\nOver uvicorn on 127.0.0.1, load from {tool}, {seconds}s each")
-    print(f"{'case':<34}{'req/s':>10}{'vs bare':>10}")
+    print(f"{'case':<60}{'req/s':>10}{'vs bare':>10}")
     for label, path in (("JSON", "/api/horaires"), ("20 KB HTML", "/dechets/assistant")):
         rates: dict[str, float] = {}
-        for name in ("bare", "ai_disclosure", "BaseHTTPMiddleware"):
+        for name in variants():
             port = free_port()
             server = serve(name, port)
             try:
@@ -212,19 +219,20 @@ def run_uvicorn(seconds: float) -> None:
                 server.terminate()
                 server.wait()
         for name, rate in rates.items():
-            print(f"{label + ' / ' + name:<34.34}{rate:>10.0f}{rate / rates['bare']:>10.2f}")
+            print(f"{label + ' / ' + name:<60}{rate:>10.0f}{rate / rates['bare']:>10.2f}")
 
 
 def run_memory(megabytes: int) -> None:
     """Peak memory the middleware adds while streaming a huge page chunk by chunk."""
     chunk = (PARAGRAPH * (65536 // len(PARAGRAPH))).encode()
     count = megabytes * 1024 * 1024 // len(chunk)
+    warm = True  # the first page is short: what is done once (fragments rendered) is not counted
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         headers = [(b"content-type", b"text/html; charset=utf-8")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": PAGE[:400].encode(), "more_body": True})
-        for _ in range(count):
+        for _ in range(1 if warm else count):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"</main></body></html>"})
 
@@ -245,8 +253,11 @@ def run_memory(megabytes: int) -> None:
         tracemalloc.stop()
         return sent, peak
 
+    for position in ("after-skip-links", "body-start", "body-end"):
+        asyncio.run(run(AIDisclosureMiddleware(app, MANIFEST, position=position)))
+    warm = False
     bare_sent, bare_peak = asyncio.run(run(app))
-    for position in ("body-start", "body-end"):
+    for position in ("after-skip-links", "body-start", "body-end"):
         sent, peak = asyncio.run(run(AIDisclosureMiddleware(app, MANIFEST, position=position)))
         print(
             f"\nStreaming {bare_sent / 1e6:.0f} MB through the middleware ({position}): "
@@ -256,14 +267,46 @@ def run_memory(megabytes: int) -> None:
         )
 
 
+def run_injector(rounds: int) -> None:
+    """``Injector.feed`` + ``close`` alone on the page, with the real fragments, at
+    each position: microseconds per page (median of the rounds, each the best of
+    three), and the ratio to ``body-start`` measured in the same run."""
+    page = PAGE.encode()
+    systems = (MANIFEST.system("assistant-dechets"),)
+    head = render_head(MANIFEST, systems, "fr").encode()
+    notice = render_notice(MANIFEST, systems, "fr").encode()
+    number = 2000
+    results: dict[Position, list[float]] = {position: [] for position in Position}
+    for _ in range(rounds):
+        for position in Position:  # interleaved, as above
+
+            def once(position: Position = position) -> bytes:
+                injector = Injector(head, notice, position)
+                return injector.feed(page) + injector.close()
+
+            best = min(timeit.repeat(once, number=number, repeat=3))
+            results[position].append(best / number * 1e6)
+    print(f"\nInjector alone on the {len(page) // 1000} KB page ({rounds} rounds, median)")
+    print(f"{'position':<60}{'us/page':>10}{'vs body-start':>15}")
+    base = statistics.median(results[Position.BODY_START])
+    for position, values in results.items():
+        cost = statistics.median(values)
+        print(f"{position.value:<60}{cost:>10.1f}{cost / base:>15.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--uvicorn", action="store_true", help="also measure over uvicorn")
     parser.add_argument("--memory", action="store_true", help="also stream a 200 MB page")
+    parser.add_argument(
+        "--injector", action="store_true", help="also time the injector alone, per position"
+    )
     args = parser.parse_args()
     run_in_process(args.seconds, args.rounds)
+    if args.injector:
+        run_injector(args.rounds)
     if args.uvicorn:
         run_uvicorn(max(args.seconds, 3))
     if args.memory:

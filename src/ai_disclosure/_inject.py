@@ -33,7 +33,9 @@ Promises, for any split of a page into chunks:
   partial token of at most ``_TOKEN_LIMIT`` bytes.
 
 Scanning is done by compiled regular expressions, so the page's ordinary text
-and tags are skipped in C; Python sees only the few tokens that matter.
+and tags are skipped in C; Python sees only the few tokens that matter, and in
+the usual page none: one match reads its start up to ``<body>``, one more its
+skip links.
 """
 
 from __future__ import annotations
@@ -335,8 +337,9 @@ _SKIP_LINK_START = (
     + _ATTRS
 )  # fmt: skip
 #: Containers opened before the skip links, one group each (a group in a repetition
-#: keeps only its last match); only those that are pushed and nothing more count
-#: (checked after the match: ``_PUSHED``).
+#: keeps only its last match); whitespace and comments between them. Their names
+#: are checked after the match: a tag that does more than open a container
+#: (``_PUSHED_NOT``) leaves the page to the token-by-token reading.
 _LEAD_DEPTH = 8
 _LEAD = b""
 for _depth in range(_LEAD_DEPTH, 0, -1):
@@ -344,7 +347,7 @@ for _depth in range(_LEAD_DEPTH, 0, -1):
         b"(?:<(?P<o%d>(?!" % _depth + _names((b"a", b"li")) + rb")[a-zA-Z][^\t\n\f\r />]*+)"
         + _ATTRS + _BLANK + _LEAD + rb")?"
     )  # fmt: skip
-#: Start tags that only push a container (<p> is left out: its end is implied).
+#: Start tags that do more than open a container (<p>: its end is implied).
 _PUSHED_NOT = _SPECIAL_START | {b"p"}
 
 
@@ -405,10 +408,10 @@ def _safe(stack: list[bytes]) -> bool:
 
 
 def _read_links(found: re.Match[bytes]) -> tuple[list[bytes], int, int] | None:
-    """What reading the skip links of a ``_SKIP_LINKS`` match leaves: the open
-    elements, the notice's last safe place in it (-1: none), the depth to move on
-    from (what ``Injector._want`` makes of each ``</a>`` and ``</li>``); None when
-    a container before them is more than one."""
+    """What reading the skip links of a ``_SKIP_LINKS`` match leaves, as
+    ``Injector._want`` would at each ``</a>`` and ``</li>``: the open elements, the
+    notice's last safe place (-1: none), the depth to move on from; None when a tag
+    before the links does more than open a container."""
     stack: list[bytes] = []
     lead = found.group(*_LEAD_GROUPS)
     if lead[0] is not None:
