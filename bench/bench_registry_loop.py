@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -39,25 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_registry import PG_URL, SERVER, free_port, pg_schema  # the same server and database
 
 from ai_disclosure.registry.db import create_engine, migrate
 from ai_disclosure.registry.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "examples" / "montpellier" / "ai-disclosure.toml"
-PG_URL = os.environ.get(
-    "AI_DISCLOSURE_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 BIG = "grand-service"
 WINDOW = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00Z")
-
-SERVER = """
-import sys, json, uvicorn
-from ai_disclosure.registry import Settings, create_app
-url, port, connect_args = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-app = create_app(url, settings=Settings(rate_per_second=None), connect_args=connect_args)
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-"""
 
 
 def invalid_batch(rows: int) -> bytes:
@@ -100,13 +89,6 @@ def big_manifest(systems: int, version: int) -> bytes:
         ],
     }
     return json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def prepare(url: str, connect_args: dict[str, Any]) -> tuple[str, str]:
@@ -227,17 +209,6 @@ async def run_backend(
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
-
-
-async def pg_schema(statement: str) -> None:
-    from sqlalchemy import text
-
-    engine = create_engine(PG_URL)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 def report(backend: str, phases: list[Phase]) -> bool:
