@@ -23,6 +23,7 @@ from ai_disclosure import AIDisclosureMiddleware, Position, disclose, load_manif
 from ai_disclosure._disclose import request_disclosure
 from ai_disclosure._inject import MARKER
 from ai_disclosure._schemas import validator
+from ai_disclosure.testing import CapturingRecorder, assert_disclosed, capture_missed_notices
 
 from .conftest import EXAMPLE_MANIFEST
 
@@ -51,10 +52,6 @@ async def get(app: Any, path: str, method: str = "GET", **options: Any) -> httpx
     headers = options.pop("headers", {})
     async with client(app, **options) as http:
         return await http.request(method, path, headers=headers)
-
-
-def notices(text: str) -> int:
-    return text.count(MARKER.decode())
 
 
 # --- headers on every response ------------------------------------------------
@@ -90,12 +87,12 @@ async def test_a_header_the_app_set_wins() -> None:
 
 
 async def test_wrapping_twice_discloses_once() -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     inner = AIDisclosureMiddleware(page_app(), MANIFEST)
     response = await get(inner, "/dechets/assistant", logger=recorder)
-    assert notices(response.text) == 1
+    assert_disclosed(response, notice=True)
     assert len(response.headers.get_list("ai-disclosure")) == 1
-    assert recorder.calls == []  # the inner one speaks; the outer one does not double
+    assert recorder.records == []  # the inner one speaks; the outer one does not double
 
 
 async def test_other_links_of_the_app_are_kept_beside_ours() -> None:
@@ -147,6 +144,7 @@ async def test_disclose_rejects_unknown_ids_and_unwrapped_apps() -> None:
 
 async def test_ai_page_gets_meta_json_ld_stylesheet_and_notice() -> None:
     response = await get(page_app(), "/dechets/assistant")
+    assert_disclosed(response, notice=True)
     text = response.text
     head, body = text.split("</head>")
     assert '<meta name="ai-disclosure" content="ai-autonomous">' in head
@@ -155,7 +153,6 @@ async def test_ai_page_gets_meta_json_ld_stylesheet_and_notice() -> None:
     assert 'href="/.well-known/ai-disclosure/ai-notice.css"' in head
     # Right after the skip link: "Skip to content" stays the first Tab stop.
     assert body.startswith("<body><a href=#main>Aller au contenu</a><ai-notice")
-    assert notices(text) == 1
     assert int(response.headers["content-length"]) == len(response.content)
     assert response.content.replace(b"\n", b"")  # decodes, is complete
     assert text.endswith("</body></html>")
@@ -263,7 +260,7 @@ async def test_a_page_that_already_has_the_notice_gets_no_second_one() -> None:
     # that place it themselves say so with request_disclosure(...).notice_placed.
     for position in (Position.BODY_END, Position.PLACEHOLDER):
         response = await get(page_app(page), "/dechets/assistant", position=position)
-        assert notices(response.text) == 1
+        assert_disclosed(response, notice=True)
         assert "déjà là" in response.text
         assert response.headers["ai-disclosure"].startswith("mode=ai-originated")
 
@@ -513,18 +510,8 @@ async def test_prefix_is_configurable_and_unknown_assets_reach_the_app() -> None
 # --- logging hook ------------------------------------------------------------------
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str, bool, str | None]] = []
-
-    def record(
-        self, system: str, route: str, mode: str, notice_shown: bool, language: str | None
-    ) -> None:
-        self.calls.append((system, route, mode, notice_shown, language))
-
-
 async def test_each_tagged_response_is_recorded_with_a_route_template() -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
 
     async def answer(request: Request) -> Response:
         disclose(request, "detection-fuites")
@@ -540,11 +527,11 @@ async def test_each_tagged_response_is_recorded_with_a_route_template() -> None:
         await http.get("/dechets/assistant/question?texte=ou+va+le+verre")
         await http.get("/api/compteurs/0042-secret/alerte")
         await http.get("/actualites")  # no AI: nothing recorded
-    assert recorder.calls == [
+    assert recorder.records == [
         ("assistant-dechets", "/dechets/assistant*", "ai-originated", True, "fr"),
         ("detection-fuites", "/api/compteurs/{meter}/alerte", "machine-generated", False, None),
     ]
-    assert not any("0042" in str(call) or "verre" in str(call) for call in recorder.calls)
+    assert not any("0042" in str(call) or "verre" in str(call) for call in recorder.records)
 
 
 # --- frameworks ----------------------------------------------------------------------
@@ -564,7 +551,7 @@ async def test_fastapi_app() -> None:
 
     async with client(api) as http:
         page = await http.get("/dechets/assistant")
-        assert notices(page.text) == 1
+        assert_disclosed(page, notice=True)
         answered = await http.post("/api/answer")
         assert answered.json() == {"answer": "bac jaune"}
         assert answered.headers["ai-disclosure"].startswith("mode=ai-originated")
@@ -589,17 +576,17 @@ async def test_disclose_after_the_response_started_fails_loudly() -> None:
 
 @pytest.mark.parametrize("status", [404, 500])
 async def test_error_pages_get_no_notice_and_no_count(status: int) -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     response = await get(page_app(status=status), "/dechets/assistant", logger=recorder)
     assert response.headers["ai-disclosure"].startswith("mode=ai-originated")  # the route's
-    assert notices(response.text) == 0
-    assert recorder.calls == []
+    assert_disclosed(response, notice=False)
+    assert recorder.records == []
 
 
 async def test_head_requests_are_not_counted() -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     await get(page_app(), "/dechets/assistant", method="HEAD", logger=recorder)
-    assert recorder.calls == []
+    assert recorder.records == []
 
 
 async def test_xhtml_documents_keep_their_body_and_get_the_headers() -> None:
@@ -607,7 +594,7 @@ async def test_xhtml_documents_keep_their_body_and_get_the_headers() -> None:
     headers = {"Content-Type": "application/xhtml+xml; charset=utf-8"}
     response = await get(page_app(page, headers=headers), "/dechets/assistant")
     assert response.text == page
-    assert notices(response.text) == 0
+    assert_disclosed(response, notice=False)
     assert response.headers["ai-disclosure"].startswith("mode=ai-originated")
 
 
@@ -642,7 +629,7 @@ def gzip_app(body: str = PAGE, minimum_size: int = 10) -> Any:
 async def test_a_page_the_app_gzips_gets_the_notice_gzipped() -> None:
     response = await get(gzip_app(), "/dechets/assistant", headers={"accept-encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
-    assert notices(response.text) == 1  # httpx undid the gzip: the notice is in the page
+    assert_disclosed(response, notice=True)  # httpx undid the gzip: the notice is in the page
     assert 'name="ai-disclosure"' in response.text
     # Exact length of what was sent, compressed; still varies as the app said.
     sent = int(response.headers["content-length"])
@@ -700,8 +687,6 @@ async def test_a_compressed_stream_stays_a_stream() -> None:
 
 
 async def test_a_corrupt_compressed_page_passes_untouched_and_is_reported() -> None:
-    from ai_disclosure.testing import capture_missed_notices
-
     body = b"\x1f\x8b not gzip at all"
     headers = [*HTML, (b"content-encoding", b"gzip"), (b"content-length", b"19")]
     with capture_missed_notices() as missed:
@@ -715,26 +700,26 @@ async def test_a_corrupt_compressed_page_passes_untouched_and_is_reported() -> N
 
 
 async def test_head_never_announces_a_length_get_would_not_send() -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     get_response = await get(page_app(), "/dechets/assistant")
     head = await get(page_app(), "/dechets/assistant", method="HEAD", logger=recorder)
     assert head.headers.get("content-length") in (None, get_response.headers["content-length"])
     assert head.headers["etag" if "etag" in head.headers else "ai-disclosure"]
     assert parse_header(head.headers["ai-disclosure"]).mode == "ai-originated"
-    assert recorder.calls == []  # a HEAD shows nobody anything
+    assert recorder.records == []  # a HEAD shows nobody anything
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 404, 500])
 async def test_redirects_and_errors_are_not_counted_nor_noticed(status: int) -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     response = await get(page_app(status=status), "/dechets/assistant", logger=recorder)
-    assert recorder.calls == []
-    assert notices(response.text) == 0
+    assert recorder.records == []
+    assert_disclosed(response, notice=False)
     assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
 
 
 async def test_a_post_redirected_after_an_ai_answer_counts_once() -> None:
-    recorder = Recorder()
+    recorder = CapturingRecorder()
 
     async def ask(request: Request) -> Response:
         return Response(status_code=302, headers={"location": "/dechets/assistant/reponse"})
@@ -747,8 +732,8 @@ async def test_a_post_redirected_after_an_ai_answer_counts_once() -> None:
     )
     async with client(app, logger=recorder) as http:
         response = await http.post("/dechets/assistant/poser", follow_redirects=True)
-    assert notices(response.text) == 1
-    assert [call[3] for call in recorder.calls] == [True]
+    assert_disclosed(response, notice=True)
+    assert [r.notice_shown for r in recorder.records] == [True]
 
 
 async def test_an_unchanged_page_keeps_its_length_and_etag() -> None:
@@ -793,8 +778,6 @@ async def test_a_page_of_declared_length_keeps_an_exact_length() -> None:
 async def test_an_ai_page_without_its_notice_is_logged_once_per_route(
     headers: list[tuple[bytes, bytes]], reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ai_disclosure.testing import capture_missed_notices
-
     wrapped = AIDisclosureMiddleware(raw_app(PAGE.encode(), headers), MANIFEST)
     transport = httpx.ASGITransport(wrapped)
     with capture_missed_notices() as missed, caplog.at_level("WARNING", "ai_disclosure"):
@@ -810,8 +793,6 @@ async def test_an_ai_page_without_its_notice_is_logged_once_per_route(
 
 
 async def test_pages_that_are_not_page_views_are_not_misses() -> None:
-    from ai_disclosure.testing import capture_missed_notices
-
     cases = [
         [*HTML, (b"content-disposition", b"attachment; filename=a.html")],
         [(b"content-type", b"application/json")],
@@ -850,16 +831,14 @@ FRAGMENT = "<div class=reponse><p>Le verre va dans la colonne à verre.</p></div
     ],
 )
 async def test_a_fragment_fetched_by_a_script_gets_no_notice(headers: dict[str, str]) -> None:
-    from ai_disclosure.testing import capture_missed_notices
-
-    recorder = Recorder()
+    recorder = CapturingRecorder()
     with capture_missed_notices() as missed:
         response = await get(
             page_app(FRAGMENT), "/dechets/assistant", headers=headers, logger=recorder
         )
     assert response.text == FRAGMENT
     assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
-    assert [call[3] for call in recorder.calls] == [False]  # counted, shown by its page
+    assert [r.notice_shown for r in recorder.records] == [False]  # counted, shown by its page
     assert missed == []
 
 
@@ -874,11 +853,11 @@ async def test_a_fragment_fetched_by_a_script_gets_no_notice(headers: dict[str, 
 )
 async def test_a_whole_page_fetched_by_a_script_gets_the_notice(headers: dict[str, str]) -> None:
     response = await get(page_app(), "/dechets/assistant", headers=headers)
-    assert notices(response.text) == 1
+    assert_disclosed(response, notice=True)
     zipped = await get(
         gzip_app(), "/dechets/assistant", headers={**headers, "accept-encoding": "gzip"}
     )
-    assert notices(zipped.text) == 1
+    assert_disclosed(zipped, notice=True)
 
 
 async def test_a_gzipped_fragment_fetched_by_a_script_is_left_alone() -> None:

@@ -283,7 +283,10 @@ def test_stylesheet_uses_logical_directions() -> None:
 def test_stylesheet_handles_motion_forced_colours_and_print() -> None:
     css = (WIDGETS / "ai-notice.css").read_text(encoding="utf-8")
     transitions = css.index("transition")
-    assert css.rindex("@media (prefers-reduced-motion: no-preference)", 0, transitions) >= 0
+    media = css.rindex("@media", 0, transitions)  # the at-rule the transition sits in
+    assert css.startswith("@media (prefers-reduced-motion: no-preference)", media)
+    inside = css[media:transitions]
+    assert inside.count("{") - inside.count("}") == 2  # still open: the media block, the rule
     assert css.count("transition") == 1
     assert "@media (forced-colors: active)" in css
     assert "@media print" in css

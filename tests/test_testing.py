@@ -71,3 +71,42 @@ async def test_capture_missed_notices_sees_each_miss_while_open() -> None:
         await http.get("/dechets/assistant")  # after the block: not collected
     assert [(m.route, m.reason) for m in missed] == [("/dechets/assistant*", "xhtml")]
     assert "text/html" in missed[0].explanation
+
+
+async def test_capturing_recorder_keeps_each_record_call_in_order() -> None:
+    from starlette.responses import HTMLResponse
+
+    from ai_disclosure import AIDisclosureMiddleware
+    from ai_disclosure.testing import CapturingRecorder, Recorded
+
+    from .conftest import EXAMPLE_MANIFEST
+
+    page = "<!doctype html><html lang=fr><head></head><body><main>x</main></body></html>"
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        await HTMLResponse(page)(scope, receive, send)  # type: ignore[arg-type]
+
+    recorder = CapturingRecorder()
+    middleware = AIDisclosureMiddleware(app, EXAMPLE_MANIFEST, logger=recorder)
+    transport = httpx.ASGITransport(middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://p") as http:
+        await http.get("/actualites")  # no AI: nothing to count
+        assert recorder.records == []
+        shown = await http.get("/dechets/assistant")
+        await http.head("/dechets/assistant")  # a HEAD shows nobody anything
+        await http.get("/dechets/assistant")
+    assert_disclosed(shown, notice=True)
+    first = recorder.records[0]
+    assert first == Recorded("assistant-dechets", "/dechets/assistant*", "ai-originated",
+                             True, "fr")  # fmt: skip
+    assert first.notice_shown  # fields by name, too
+    assert recorder.records == [first, first]  # one per response, in order
+
+
+def test_capturing_recorder_is_a_disclosure_recorder() -> None:
+    from ai_disclosure._middleware import DisclosureRecorder
+    from ai_disclosure.testing import CapturingRecorder
+
+    recorder: DisclosureRecorder = CapturingRecorder()  # mypy checks the protocol
+    recorder.record("s", "/r", "ai-modified", False, None)
+    assert recorder.records == [("s", "/r", "ai-modified", False, None)]  # type: ignore[attr-defined]

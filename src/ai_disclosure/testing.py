@@ -16,20 +16,34 @@ every one::
     with capture_missed_notices() as missed:
         client.get("/dechets/assistant")
     assert missed == []
+
+What the middleware counts for the registry, without a registry: give it a
+``CapturingRecorder`` as its logger and read what it recorded::
+
+    from ai_disclosure.testing import CapturingRecorder
+
+    recorder = CapturingRecorder()
+    app = AIDisclosureMiddleware(app, "ai-disclosure.toml", logger=recorder)
+    ...
+    client.get("/dechets/assistant")
+    assert [r.route for r in recorder.records] == ["/dechets/assistant*"]
+    assert recorder.records[0].notice_shown
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._headers import HEADER_NAME, AIDisclosureHeader, HeaderError, parse_header
 from ._inject import MARKER
 from ._misses import MissedNotice, listeners
 
 __all__ = [
+    "CapturingRecorder",
     "MissedNotice",
+    "Recorded",
     "assert_disclosed",
     "assert_not_disclosed",
     "capture_missed_notices",
@@ -98,3 +112,31 @@ def capture_missed_notices() -> Iterator[list[MissedNotice]]:
         yield found
     finally:
         listeners.remove(found)
+
+
+class Recorded(NamedTuple):
+    """One ``record()`` call: what a disclosure logger would count for one system."""
+
+    system: str
+    route: str
+    mode: str
+    notice_shown: bool
+    language: str | None
+
+
+class CapturingRecorder:
+    """A disclosure logger that keeps every ``record()`` call in ``records``
+    and sends nothing: pass it as the middleware's ``logger`` in tests.
+
+    ``records`` holds one ``Recorded`` per system per response, in order; a
+    ``Recorded`` is a named tuple, so it also compares equal to a plain tuple.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[Recorded] = []
+
+    def record(
+        self, system: str, route: str, mode: str, notice_shown: bool, language: str | None
+    ) -> None:
+        """Keep the call (the middleware's ``DisclosureRecorder`` protocol)."""
+        self.records.append(Recorded(system, route, mode, notice_shown, language))
