@@ -28,14 +28,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import enum
 import gzip
 import itertools
 import json
 import logging
 import os
 import random as _random
-import re
 import time
 import weakref
 from collections import deque
@@ -47,10 +45,19 @@ from typing import Any, Final, Self
 import httpx
 
 from ._aggregate import Aggregator, Batch
+from ._retry import (
+    Outcome,
+    Strikes,
+    Verdict,
+    backoff_delay,
+    classify,
+    derive,
+    retry_delay,
+    unexpected,
+)
 from ._spool import ParkedEntry, Spool, SpoolEntry, SpoolError
 from .client import (
     AsyncRegistryClient,
-    RegistryError,
     _batch_headers,
     _headers,
     clean_token,
@@ -58,6 +65,7 @@ from .client import (
     transport_error,
 )
 
+# The retry policy's names stay importable from here, where they used to live.
 __all__ = ["DisclosureLogger", "Outcome", "Verdict", "backoff_delay", "classify"]
 
 log = logging.getLogger("ai_disclosure.logging")
@@ -65,64 +73,8 @@ log = logging.getLogger("ai_disclosure.logging")
 _CLAIM: Final = 16  # batches taken from the spool at a time
 _WARN_EVERY: Final = 300.0  # seconds between repeated outage warnings
 _BACKLOG_CHECK: Final = 60.0  # seconds between looks for batches other processes left
-_POINTER: Final = re.compile(r"^/(counts|decisions)/(\d+)(?:/|$)")
 _MEMORY_PARKED: Final = 100  # parked batches kept in memory without a spool
-_MAX_STRIKES: Final = 1_024  # batch ids whose server errors in a row are remembered
 _RESEND_HINT: Final = "ai-disclosure registry parked list --spool-dir DIR"
-
-
-def backoff_delay(
-    failures: int, *, base: float, cap: float, random: Callable[[], float] = _random.random
-) -> float:
-    """Delay before retry number ``failures`` (1, 2, ...): exponential, capped, jittered.
-
-    Half the delay is fixed and half random, so a fleet of services that lost the
-    registry together does not come back in step, and none retries at once.
-    """
-    ceiling = min(cap, base * 2.0 ** min(max(failures, 1) - 1, 60))
-    return ceiling / 2 + ceiling / 2 * random()
-
-
-class Outcome(enum.Enum):
-    SENT = "sent"
-    DUPLICATE = "duplicate"
-    RETRY = "retry"
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What to do after one attempt: ``delay`` is the registry's ``Retry-After``, if any."""
-
-    outcome: Outcome
-    delay: float | None = None
-    error: RegistryError | None = None
-
-
-def classify(response: httpx.Response) -> Verdict:
-    """Sort a response to ``POST /v1/disclosures``.
-
-    2xx is acknowledged (200 "duplicate": stored by an earlier attempt). 408, 429
-    and 5xx are transient. Any other 4xx is final: the registry stored nothing and
-    a retry cannot fix it. Anything else (a redirect...) is kept and retried.
-    """
-    status = response.status_code
-    if 200 <= status < 300:
-        if status == 200 and _field(response, "status") == "duplicate":
-            return Verdict(Outcome.DUPLICATE)
-        return Verdict(Outcome.SENT)
-    error = RegistryError.from_response(response)
-    if 400 <= status < 500 and status not in (408, 429):
-        return Verdict(Outcome.REJECTED, None, error)
-    return Verdict(Outcome.RETRY, error.retry_after, error)
-
-
-def _field(response: httpx.Response, name: str) -> object:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data.get(name) if isinstance(data, dict) else None
 
 
 def _decode(entry: SpoolEntry) -> Batch:
@@ -140,46 +92,6 @@ class _Cut:
 
 def _entry(batch: Batch, created: float) -> SpoolEntry:
     return SpoolEntry(batch.batch_id, encode_batch(batch), batch.records, created)
-
-
-def _derive(batch: Batch, status: int | None, error: RegistryError | None) -> list[Batch]:
-    """Smaller batches to send instead of one the registry refused outright, or ``[]``.
-
-    413: split in halves. 422 naming rows (``/counts/3/system``): send the other
-    rows, and count the refused ones as dropped. Each step strictly shrinks the
-    batch, so this ends.
-    """
-    if status == 413:
-        for field, rows in (("counts", batch.counts), ("decisions", batch.decisions)):
-            if len(rows) > 1:
-                half = len(rows) // 2
-                first = {field: rows[:half]}
-                second = {field: rows[half:]}
-                return [
-                    _with(batch, dropped=batch.dropped, **first),
-                    _with(batch, dropped=0, **second),
-                ]
-        return []
-    if status != 422 or error is None or not error.errors:
-        return []
-    bad: dict[str, set[int]] = {"counts": set(), "decisions": set()}
-    for problem in error.errors:
-        match = _POINTER.match(problem.pointer)
-        if match is None:
-            return []  # the batch as a whole is wrong: nothing smaller would pass
-        bad[match[1]].add(int(match[2]))
-    counts = [row for i, row in enumerate(batch.counts) if i not in bad["counts"]]
-    decisions = [d for i, d in enumerate(batch.decisions) if i not in bad["decisions"]]
-    pruned = batch.records - sum(r.count for r in counts) - len(decisions)
-    if pruned <= 0:
-        return []
-    return [batch.derive(counts, decisions, dropped=batch.dropped + pruned)]
-
-
-def _with(batch: Batch, *, dropped: int, **rows: Any) -> Batch:
-    counts = rows.get("counts", batch.counts if "decisions" not in rows else ())
-    decisions = rows.get("decisions", batch.decisions if "counts" not in rows else ())
-    return batch.derive(counts, decisions, dropped=dropped)
 
 
 # --- process-wide hooks: fork and interpreter exit ------------------------------------
@@ -262,9 +174,7 @@ class DisclosureLogger:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_retry_after = max_retry_after
-        if poison_after < 1:
-            raise ValueError("poison_after must be at least 1")
-        self._poison_after = poison_after
+        self._poison_after = poison_after  # checked by Strikes, in _init_state
         self._exit_deadline = exit_deadline
         self._shutdown_deadline = shutdown_deadline
         self._transport = transport
@@ -296,8 +206,7 @@ class DisclosureLogger:
         self._cuts: set[asyncio.Future[_Cut]] = set()
         self._spool_ops: set[asyncio.Future[object]] = set()
         self._failures = 0
-        # Server errors in a row per batch id, to tell a poison batch from an outage.
-        self._strikes: dict[str, int] = {}
+        self._strikes = Strikes(self._poison_after)
         self._parked: deque[ParkedEntry] = deque(maxlen=_MEMORY_PARKED)
         self._retry_at = 0.0
         self._last_warning = float("-inf")
@@ -475,7 +384,7 @@ class DisclosureLogger:
                 raise
             except Exception as exc:
                 log.exception("disclosure logger: unexpected error; will retry")
-                self._failed(Verdict(Outcome.RETRY, None, _unexpected(exc)))
+                self._failed(Verdict(Outcome.RETRY, None, unexpected(exc)))
 
     def _next_delay(self) -> float:
         width = self._aggregator.window_seconds
@@ -612,7 +521,7 @@ class DisclosureLogger:
         batch fails it is an outage: wait, park nothing.
         """
         while True:
-            limit = _CLAIM + sum(n >= self._poison_after for n in self._strikes.values())
+            limit = _CLAIM + self._strikes.suspects()
             if self._spool is not None and self._spool_backlog:
                 items = await asyncio.to_thread(self._spool.claim, limit)
                 if not items:
@@ -626,7 +535,7 @@ class DisclosureLogger:
             for item in items:
                 verdict = await self._attempt(item)
                 if verdict.outcome is Outcome.RETRY:
-                    if self._strike(item, verdict):
+                    if self._strikes.strike(item.batch_id, verdict):
                         suspects.append((item, verdict))
                         continue
                     self._failed(verdict)
@@ -644,21 +553,8 @@ class DisclosureLogger:
                     self._failed(suspects[-1][1])
                     return False
 
-    def _strike(self, item: SpoolEntry, verdict: Verdict) -> bool:
-        """Count a server error against ``item``; True once it makes the batch a suspect."""
-        error = verdict.error
-        if error is None or error.status is None or error.status < 500:
-            return False  # unreachable, 408, 429: the registry's state, not the batch's
-        if len(self._strikes) >= _MAX_STRIKES:
-            # Ids another process sent meanwhile are never cleared: start afresh, at
-            # worst a poison batch gets ``poison_after`` more tries.
-            self._strikes.clear()
-        strikes = self._strikes.get(item.batch_id, 0) + 1
-        self._strikes[item.batch_id] = strikes
-        return strikes >= self._poison_after
-
     def _only_suspects(self) -> bool:
-        return all(self._strikes.get(e.batch_id, 0) >= self._poison_after for e in self._outbox)
+        return all(self._strikes.is_suspect(e.batch_id) for e in self._outbox)
 
     async def _last_try(self, suspects: list[tuple[SpoolEntry, Verdict]]) -> bool:
         """The registry just stored a batch: try each suspect once more, park those that
@@ -666,10 +562,10 @@ class DisclosureLogger:
         for item, _ in suspects:
             verdict = await self._attempt(item)
             if verdict.outcome is Outcome.RETRY:
-                if not self._strike(item, verdict):
+                if not self._strikes.strike(item.batch_id, verdict):
                     self._failed(verdict)
                     return False
-                why = f"{self._strikes[item.batch_id]} server errors in a row, others stored"
+                why = f"{self._strikes.count(item.batch_id)} server errors in a row, others stored"
                 await self._park(item, verdict, why)
             elif verdict.outcome is Outcome.REJECTED:
                 await self._rejected(item, verdict)
@@ -687,7 +583,7 @@ class DisclosureLogger:
             raise
         except Exception as exc:
             log.warning("disclosure logger: sending failed unexpectedly: %r", exc)
-            return Verdict(Outcome.RETRY, None, _unexpected(exc))
+            return Verdict(Outcome.RETRY, None, unexpected(exc))
         return classify(response)
 
     def _from_outbox(self, item: SpoolEntry) -> bool:
@@ -701,7 +597,7 @@ class DisclosureLogger:
         return False
 
     async def _acknowledged(self, item: SpoolEntry, verdict: Verdict) -> None:
-        self._strikes.pop(item.batch_id, None)
+        self._strikes.clear(item.batch_id)
         counters = self._counters
         counters["sent"] += item.records
         counters["batches_sent"] += 1
@@ -720,14 +616,14 @@ class DisclosureLogger:
     async def _rejected(self, item: SpoolEntry, verdict: Verdict) -> None:
         error = verdict.error
         status = error.status if error is not None else None
-        self._strikes.pop(item.batch_id, None)
+        self._strikes.clear(item.batch_id)
         if status == 409:
             # The registry holds other content under this id: resending cannot help,
             # and re-cutting under a new id could count twice. Kept for a person to see.
             await self._park(item, verdict, "the registry holds other content under its id")
             return
         batch = _decode(item)
-        derived = _derive(batch, status, error)
+        derived = derive(batch, status, error)
         self._counters["batches_rejected"] += 1
         if derived:
             kept = sum(b.records for b in derived)
@@ -751,7 +647,7 @@ class DisclosureLogger:
     async def _park(self, item: SpoolEntry, verdict: Verdict, why: str) -> None:
         """Set a batch aside for good: counted as dropped (the count reaches the registry
         in a later ``dropped``), logged once, kept with its body for ``parked resend``."""
-        self._strikes.pop(item.batch_id, None)
+        self._strikes.clear(item.batch_id)
         batch = _decode(item)
         error = verdict.error
         answer = f"{error.status} {error.title}" if error and error.status else "no answer"
@@ -788,14 +684,16 @@ class DisclosureLogger:
         self._counters["retried"] += 1
         self._last_error = str(verdict.error) if verdict.error else "unknown error"
         self._counters["last_error_at"] = int(self._clock())
-        if verdict.delay is not None:
-            delay = min(verdict.delay, self._max_retry_after)
-        else:
-            delay = backoff_delay(
-                self._failures, base=self._backoff_base, cap=self._backoff_cap, random=self._random
-            )
-        self._retry_at = time.monotonic() + delay
+        delay = retry_delay(
+            verdict,
+            self._failures,
+            base=self._backoff_base,
+            cap=self._backoff_cap,
+            max_retry_after=self._max_retry_after,
+            random=self._random,
+        )
         now = time.monotonic()
+        self._retry_at = now + delay
         if self._failures == 1 or now - self._last_warning >= _WARN_EVERY:
             self._last_warning = now
             log.warning(
@@ -992,7 +890,3 @@ class DisclosureLogger:
     @property
     def aggregator(self) -> Aggregator:
         return self._aggregator
-
-
-def _unexpected(exc: BaseException) -> RegistryError:
-    return RegistryError(None, "unexpected error", f"{type(exc).__name__}: {exc}")
