@@ -624,6 +624,46 @@ def test_a_forked_child_starts_fresh() -> None:
     assert json.loads(result.stdout) == {"child": 0, "parent": 1, "sent": 1}
 
 
+def test_importing_registers_no_hook_and_the_first_logger_registers_them_once() -> None:
+    script = textwrap.dedent(
+        """
+        import atexit, json, os, sys
+
+        hooks = []
+        def spy(register, kind):
+            def wrapper(*args, **kwargs):
+                for fn in (*args, *kwargs.values()):
+                    if getattr(fn, "__module__", "").startswith("ai_disclosure"):
+                        hooks.append(kind)
+                return register(*args, **kwargs)
+            return wrapper
+        atexit.register = spy(atexit.register, "exit")
+        os.register_at_fork = spy(os.register_at_fork, "fork")
+
+        import httpx
+        import ai_disclosure
+        import ai_disclosure._transport
+        from ai_disclosure import DisclosureLogger
+        at_import = list(hooks)
+
+        def handle(request):
+            print("sent at exit", flush=True)
+            return httpx.Response(202, json={"status": "stored"})
+
+        loggers = [DisclosureLogger("demarches", "http://r.test", "t",
+                                    transport=httpx.MockTransport(handle)) for _ in range(2)]
+        loggers[0].record("assistant-dechets", "/a", "ai-originated", True, "fr")
+        print(json.dumps({"import": at_import, "loggers": sorted(hooks)}), flush=True)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    first, *rest = result.stdout.splitlines()
+    assert json.loads(first) == {"import": [], "loggers": ["exit", "fork"]}
+    assert rest == ["sent at exit"]  # the exit hook flushes what was counted
+
+
 def test_batches_are_hashable_values() -> None:
     logger = make_logger(FakeRegistry())
     record(logger, 2)

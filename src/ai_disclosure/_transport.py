@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import random as _random
+import threading
 import time
 import weakref
 from collections import deque
@@ -115,8 +116,28 @@ def _close_at_exit() -> None:
             log.exception("disclosure logger: flushing at exit failed")
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_close_at_exit)
+_hooks_lock = threading.Lock()
+_hooks_installed = False
+
+
+def _install_hooks() -> None:
+    """Register the fork and exit hooks once, when the first logger is made: importing
+    the package changes nothing in the process."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        atexit.register(_close_at_exit)
+        _hooks_installed = True
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class DisclosureLogger:
@@ -186,6 +207,7 @@ class DisclosureLogger:
         self._closed = False
         self._aggregator.set_full_callback(self._on_full)
         self._init_state()
+        _install_hooks()
         _LIVE.add(self)
 
     def _init_state(self) -> None:
@@ -261,7 +283,7 @@ class DisclosureLogger:
             return
         if self._pid != os.getpid():
             self._reset_after_fork()
-        loop = asyncio.events._get_running_loop()
+        loop = _running_loop()
         if loop is not None and not self._running:
             self._begin(loop)
 
@@ -768,7 +790,7 @@ class DisclosureLogger:
             return
         loop = self._loop
         if loop is not None and loop.is_running() and not loop.is_closed():
-            if asyncio.events._get_running_loop() is loop:
+            if _running_loop() is loop:
                 raise RuntimeError("close() called from inside the event loop: await aclose()")
             future = asyncio.run_coroutine_threadsafe(self.aclose(deadline), loop)
             future.result(timeout=deadline + 1.0)
