@@ -12,8 +12,8 @@
 - ``run_axe``: runs axe-core (from ``node_modules``, see ``package.json``) on
   a page for the WCAG 2.1 A and AA rules and returns the violations.
 
-Without Chromium the browser tests are skipped, unless the ``CI`` environment
-variable is set: in CI they run, and fail loudly if Chromium is missing.
+Without Chromium or Playwright the browser tests are skipped, unless the ``CI``
+environment variable is set: in CI they run, and fail loudly if either is missing.
 """
 
 from __future__ import annotations
@@ -66,11 +66,20 @@ IN_CI = bool(os.environ.get("CI"))
 CHROMIUM_INSTALLED = CHROMIUM.exists()
 
 
+def _unavailable() -> str | None:
+    """Why a real browser cannot run here, or None."""
+    if not CHROMIUM_INSTALLED:
+        return f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not importable (pip install -e '.[test]')"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip browser tests on a machine without Chromium; never in CI."""
-    if CHROMIUM_INSTALLED or IN_CI:
+    """Skip browser tests without Chromium or Playwright; never in CI."""
+    reason = _unavailable()
+    if reason is None or IN_CI:
         return  # in CI the ``browser`` fixture fails loudly instead
-    reason = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
