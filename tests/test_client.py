@@ -284,3 +284,77 @@ def test_resend_posts_the_body_as_it_was() -> None:
     assert recorder.request.content == body
     assert recorder.request.headers["content-encoding"] == "gzip"
     assert recorder.request.url.path == "/api/v1/disclosures"
+
+
+# --- one method set for both clients --------------------------------------------------
+
+
+def public_methods(cls: type) -> set[str]:
+    return {name for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name))}
+
+
+def test_both_clients_have_the_same_methods() -> None:
+    sync = public_methods(RegistryClient) - {"close"}
+    asynchronous = public_methods(AsyncRegistryClient) - {"aclose"}
+    assert sync == asynchronous
+    assert {"post_body", "resend", "send_batch", "decision"} <= sync
+
+
+async def test_each_method_sends_the_same_request_from_both_clients() -> None:
+    body = encode_batch(batch())
+    sync_seen, async_seen = (
+        Recorder(httpx.Response(200, json={"batch_id": "b", "status": "duplicate"}))
+        for _ in range(2)
+    )
+    with sync_client(sync_seen) as client:
+        client.resend(body, "b")
+        client.post_body(body)
+        client.post_body(b"{}", compressed=False)
+        client.decision("demarches", "DOS-1")
+        client.system_entry("demarches", "assistant-dechets")
+        client.stats(service="demarches", from_=dt.date(2026, 11, 1))
+    async with async_client(async_seen) as aclient:
+        assert (await aclient.resend(body, "b")).duplicate
+        await aclient.post_body(body)
+        await aclient.post_body(b"{}", compressed=False)
+        await aclient.decision("demarches", "DOS-1")
+        await aclient.system_entry("demarches", "assistant-dechets")
+        await aclient.stats(service="demarches", from_=dt.date(2026, 11, 1))
+
+    def seen(recorder: Recorder) -> list[tuple[str, str, bytes, str | None]]:
+        return [
+            (r.method, str(r.url), r.content, r.headers.get("content-encoding"))
+            for r in recorder.requests
+        ]
+
+    assert seen(sync_seen) == seen(async_seen)
+    assert seen(sync_seen)[1][3] == "gzip"
+    assert seen(sync_seen)[2][3] is None
+
+
+async def test_post_body_returns_any_answer_and_send_batch_raises_from_both() -> None:
+    def refusal() -> httpx.Response:
+        return problem(422, title="Unprocessable", status=422)
+
+    body = encode_batch(batch())
+    with sync_client(Recorder(refusal())) as client:
+        assert client.post_body(body).status_code == 422
+        with pytest.raises(RegistryError, match="422 Unprocessable"):
+            client.send_batch(batch())
+    async with async_client(Recorder(refusal())) as aclient:
+        assert (await aclient.post_body(body)).status_code == 422
+        with pytest.raises(RegistryError, match="422 Unprocessable"):
+            await aclient.send_batch(batch())
+
+
+async def test_an_unreachable_registry_is_a_registry_error_for_batches_too() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    with sync_client(refuse) as client, pytest.raises(RegistryError, match="unreachable"):
+        client.send_batch(batch())
+    async with async_client(refuse) as aclient:
+        with pytest.raises(RegistryError, match="unreachable"):
+            await aclient.send_batch(batch())
+        with pytest.raises(httpx.ConnectError):  # the logger classifies these itself
+            await aclient.post_body(b"")

@@ -59,8 +59,7 @@ from ._retry import (
 from ._spool import ParkedEntry, Spool, SpoolEntry, SpoolError
 from .client import (
     AsyncRegistryClient,
-    _batch_headers,
-    _headers,
+    RegistryClient,
     clean_token,
     encode_batch,
     transport_error,
@@ -831,18 +830,15 @@ class DisclosureLogger:
         transport = self._transport if isinstance(self._transport, httpx.BaseTransport) else None
         end = time.monotonic() + deadline
         left = deque(entries)
-        with httpx.Client(
-            base_url=self.registry_url,
-            headers=_headers(self._token),
-            transport=transport,
-            timeout=min(deadline, 5.0),
-        ) as http:
+        # The public blocking client: the same headers, and the same warning when a
+        # token would travel in clear text.
+        with RegistryClient(
+            self.registry_url, self._token, transport=transport, timeout=min(deadline, 5.0)
+        ) as client:
             while left and time.monotonic() < end:
                 item = left[0]
                 try:
-                    response = http.post(
-                        "/v1/disclosures", content=item.body, headers=_batch_headers(True)
-                    )
+                    response = client.post_body(item.body)
                 except httpx.HTTPError:
                     break
                 verdict = classify(response)

@@ -1,7 +1,8 @@
 """Talk to the central registry: publish a manifest, send a batch, read entries and stats.
 
-``RegistryClient`` (blocking) and ``AsyncRegistryClient`` share one request
-builder and one response reader, so both speak exactly the same protocol. They
+``RegistryClient`` (blocking) and ``AsyncRegistryClient`` share one method set,
+one request builder and one response reader (httpx's ``BaseClient`` way), so
+both speak exactly the same protocol. They
 do not retry: they serve commands and scripts, where the person running them
 decides. The background ``DisclosureLogger`` does the retrying.
 
@@ -338,7 +339,44 @@ def _decision_path(service: str, reference: str) -> str:
 # --- the clients -------------------------------------------------------------------------
 
 
-class RegistryClient:
+class _Call(NamedTuple):
+    """One request, ready for either client to send."""
+
+    method: str
+    path: str
+    content: bytes | None = None
+    headers: dict[str, str] | None = None
+    params: dict[str, str] | None = None
+
+
+class _BaseRegistryClient:
+    """What the blocking and the asynchronous client share: each operation's request.
+
+    The two subclasses only send (``_send``) and read the answer with the same
+    module-level readers, so they keep one method set and one protocol.
+    """
+
+    @staticmethod
+    def _push_manifest_call(source: ManifestSource) -> _Call:
+        path, body = _manifest_request(source)
+        return _Call("PUT", path, body, {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _batch_call(body: bytes, *, compressed: bool = True) -> _Call:
+        return _Call("POST", "/v1/disclosures", body, _batch_headers(compressed))
+
+    @staticmethod
+    def _stats_call(
+        service: str | None, system: str | None, from_: DateLike | None, to: DateLike | None
+    ) -> _Call:
+        return _Call("GET", "/v1/stats", params=_stats_params(service, system, from_, to))
+
+
+def _kwargs(call: _Call) -> dict[str, Any]:
+    return {"content": call.content, "headers": call.headers, "params": call.params}
+
+
+class RegistryClient(_BaseRegistryClient):
     """Blocking client for the registry; a context manager that closes its connections."""
 
     def __init__(
@@ -351,40 +389,41 @@ class RegistryClient:
     ) -> None:
         self._http = httpx.Client(**_options(base_url, token, transport, timeout))
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, call: _Call) -> httpx.Response:
         try:
-            return self._http.request(method, path, **kwargs)
+            return self._http.request(call.method, call.path, **_kwargs(call))
         except httpx.HTTPError as exc:
             raise transport_error(exc, self._http.base_url) from None
 
     def push_manifest(self, manifest_or_path: ManifestSource) -> ManifestPushed:
         """Publish a manifest (checked locally first: ``ManifestError`` if invalid)."""
-        path, body = _manifest_request(manifest_or_path)
-        headers = {"Content-Type": "application/json"}
-        return _pushed(self._request("PUT", path, content=body, headers=headers))
+        return _pushed(self._send(self._push_manifest_call(manifest_or_path)))
 
     def send_batch(self, batch: Batch | Mapping[str, Any], *, compress: bool = True) -> BatchSent:
         """Send one batch; sending it again is harmless (answered "duplicate")."""
         body = encode_batch(batch, compress=compress)
-        response = self._request(
-            "POST", "/v1/disclosures", content=body, headers=_batch_headers(compress)
-        )
-        return _sent(response, _batch_id(batch))
+        return _sent(self._send(self._batch_call(body, compressed=compress)), _batch_id(batch))
 
     def resend(self, body: bytes, batch_id: str) -> BatchSent:
         """Send a batch body exactly as it was first sent (gzip JSON), e.g. a parked one."""
-        response = self._request(
-            "POST", "/v1/disclosures", content=body, headers=_batch_headers(True)
-        )
-        return _sent(response, batch_id)
+        return _sent(self._send(self._batch_call(body)), batch_id)
+
+    def post_body(self, body: bytes, *, compressed: bool = True) -> httpx.Response:
+        """``POST /v1/disclosures`` with a ready body, returning the response as is.
+
+        Network errors propagate as ``httpx`` exceptions: the logger classifies
+        them and the status codes itself to decide whether to retry.
+        """
+        call = self._batch_call(body, compressed=compressed)
+        return self._http.request(call.method, call.path, **_kwargs(call))
 
     def system_entry(self, service: str, system: str) -> dict[str, Any]:
         """A system's public register entry, with its disclosure ``counts``."""
-        return _json(self._request("GET", _system_path(service, system)))
+        return _json(self._send(_Call("GET", _system_path(service, system))))
 
     def decision(self, service: str, reference: str) -> dict[str, Any]:
         """Which system took the decision ``reference`` (this service's token only)."""
-        return _json(self._request("GET", _decision_path(service, reference)))
+        return _json(self._send(_Call("GET", _decision_path(service, reference))))
 
     def stats(
         self,
@@ -395,8 +434,7 @@ class RegistryClient:
         to: DateLike | None = None,
     ) -> dict[str, Any]:
         """Disclosure statistics, filtered by service, system and date range."""
-        params = _stats_params(service, system, from_, to)
-        return _json(self._request("GET", "/v1/stats", params=params))
+        return _json(self._send(self._stats_call(service, system, from_, to)))
 
     def close(self) -> None:
         self._http.close()
@@ -413,8 +451,11 @@ class RegistryClient:
         self.close()
 
 
-class AsyncRegistryClient:
-    """Asynchronous client for the registry; an async context manager."""
+class AsyncRegistryClient(_BaseRegistryClient):
+    """Asynchronous client for the registry; an async context manager.
+
+    The same methods as ``RegistryClient``, awaited; ``aclose`` for ``close``.
+    """
 
     def __init__(
         self,
@@ -426,27 +467,27 @@ class AsyncRegistryClient:
     ) -> None:
         self._http = httpx.AsyncClient(**_options(base_url, token, transport, timeout))
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, call: _Call) -> httpx.Response:
         try:
-            return await self._http.request(method, path, **kwargs)
+            return await self._http.request(call.method, call.path, **_kwargs(call))
         except httpx.HTTPError as exc:
             raise transport_error(exc, self._http.base_url) from None
 
     async def push_manifest(self, manifest_or_path: ManifestSource) -> ManifestPushed:
         """Publish a manifest (checked locally first: ``ManifestError`` if invalid)."""
-        path, body = _manifest_request(manifest_or_path)
-        headers = {"Content-Type": "application/json"}
-        return _pushed(await self._request("PUT", path, content=body, headers=headers))
+        return _pushed(await self._send(self._push_manifest_call(manifest_or_path)))
 
     async def send_batch(
         self, batch: Batch | Mapping[str, Any], *, compress: bool = True
     ) -> BatchSent:
         """Send one batch; sending it again is harmless (answered "duplicate")."""
         body = encode_batch(batch, compress=compress)
-        response = await self.post_body(body, compressed=compress)
-        if response.status_code >= 300:
-            raise RegistryError.from_response(response)
-        return _sent(response, _batch_id(batch))
+        call = self._batch_call(body, compressed=compress)
+        return _sent(await self._send(call), _batch_id(batch))
+
+    async def resend(self, body: bytes, batch_id: str) -> BatchSent:
+        """Send a batch body exactly as it was first sent (gzip JSON), e.g. a parked one."""
+        return _sent(await self._send(self._batch_call(body)), batch_id)
 
     async def post_body(self, body: bytes, *, compressed: bool = True) -> httpx.Response:
         """``POST /v1/disclosures`` with a ready body, returning the response as is.
@@ -454,17 +495,16 @@ class AsyncRegistryClient:
         Network errors propagate as ``httpx`` exceptions: the logger classifies
         them and the status codes itself to decide whether to retry.
         """
-        return await self._http.post(
-            "/v1/disclosures", content=body, headers=_batch_headers(compressed)
-        )
+        call = self._batch_call(body, compressed=compressed)
+        return await self._http.request(call.method, call.path, **_kwargs(call))
 
     async def system_entry(self, service: str, system: str) -> dict[str, Any]:
         """A system's public register entry, with its disclosure ``counts``."""
-        return _json(await self._request("GET", _system_path(service, system)))
+        return _json(await self._send(_Call("GET", _system_path(service, system))))
 
     async def decision(self, service: str, reference: str) -> dict[str, Any]:
         """Which system took the decision ``reference`` (this service's token only)."""
-        return _json(await self._request("GET", _decision_path(service, reference)))
+        return _json(await self._send(_Call("GET", _decision_path(service, reference))))
 
     async def stats(
         self,
@@ -475,8 +515,7 @@ class AsyncRegistryClient:
         to: DateLike | None = None,
     ) -> dict[str, Any]:
         """Disclosure statistics, filtered by service, system and date range."""
-        params = _stats_params(service, system, from_, to)
-        return _json(await self._request("GET", "/v1/stats", params=params))
+        return _json(await self._send(self._stats_call(service, system, from_, to)))
 
     async def aclose(self) -> None:
         await self._http.aclose()
