@@ -526,6 +526,23 @@ def test_sync_close_sends_without_a_loop(registry: FakeRegistry) -> None:
     settled(logger)
 
 
+def test_the_exit_path_warns_of_a_clear_text_token_and_counts_the_loss(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A documentation address (RFC 5737) on another machine, over plain http, with
+    # no test transport: the path a real deployment takes at exit.
+    url = "http://192.0.2.1:9"
+    logger = DisclosureLogger("demarches", url, "secret-token", timeout=0.5)
+    record(logger, 2)
+    with caplog.at_level("WARNING", logger=LOGGER):
+        logger.close(deadline=0.5)
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"the registry token is sent in clear text to {url}" in messages[0]
+    assert any("2 disclosure increments lost" in m for m in messages[1:])
+    assert not any("secret-token" in m for m in messages)
+    assert logger.stats()["dropped"] == 2
+
+
 def test_sync_close_spools_without_a_loop(registry: FakeRegistry, tmp_path: Path) -> None:
     logger = make_logger(registry, spool_dir=tmp_path)
     record(logger, 3)

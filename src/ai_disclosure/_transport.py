@@ -21,6 +21,9 @@ During an outage counts keep merging in the aggregator (memory grows with
 distinct keys, not requests); with a spool, each window's batches go to disk.
 Every bound that is hit drops and counts, and the count reaches the registry in
 a later batch's ``dropped``.
+
+The rules (what to retry, how long to wait, when a batch is a suspect, what to
+send instead of a refused one) are ``_retry``'s, pure; this module does the I/O.
 """
 
 from __future__ import annotations
