@@ -9,7 +9,6 @@ from markupsafe import Markup
 
 from ._language import choose_language
 from ._middleware import SCOPE_KEY, RequestDisclosure
-from ._notice import render_head, render_notice
 
 __all__ = ["disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
 
@@ -91,23 +90,24 @@ def disclosure_notice(
     """
     state, systems, chosen = _prepare(request, language)
     state.notice_placed = True
-    if not systems:
-        return Markup("")
-    prefix = state.middleware.prefix
-    return Markup(
-        render_notice(
-            state.manifest, systems, chosen, page_language=page_language, asset_prefix=prefix
-        )
-    )
+    return state.middleware.templates.notice(systems, chosen, page_language=page_language)
 
 
-def disclosure_head(request: Any, language: str | None = None, nonce: str | None = None) -> Markup:
+def disclosure_head(
+    request: Any,
+    language: str | None = None,
+    nonce: str | None = None,
+    style_nonce: str | None = None,
+) -> Markup:
     """The ``<head>`` fragment (meta, JSON-LD, stylesheet, script) for this response,
     for an app that places it in its own template: the middleware then inserts the
-    notice only (or nothing, with :func:`disclosure_notice` placed too)."""
+    notice only (or nothing, with :func:`disclosure_notice` placed too).
+
+    Under a Content-Security-Policy with nonces, give the page's script nonce as
+    ``nonce`` and its style nonce as ``style_nonce`` (the same value when one nonce
+    serves both), or the browser blocks the widget's script or stylesheet."""
     state, systems, chosen = _prepare(request, language)
     state.head_placed = True
     if not systems:
         return Markup("")
-    prefix = state.middleware.prefix
-    return Markup(render_head(state.manifest, systems, chosen, nonce=nonce, asset_prefix=prefix))
+    return state.middleware.templates.head(systems, chosen, nonce=nonce, style_nonce=style_nonce)

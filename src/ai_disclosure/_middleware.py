@@ -27,8 +27,15 @@ from ._language import choose_language
 from ._manifest import load_manifest
 from ._misses import Misses
 from ._model import Involvement, Manifest, System, involvement
-from ._notice import ASSET_PREFIX, notice_languages, render_head, render_notice
-from ._routing import Router
+from ._notice import (
+    ASSET_PREFIX,
+    TemplateFragments,
+    notice_languages,
+    render_head,
+    render_notice,
+)
+from ._rawheaders import add_vary, drop, first, set_content_length, weaken_etag
+from ._routing import Match, PathCache, Router
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SCOPE_KEY", "AIDisclosureMiddleware", "DisclosureRecorder", "RequestDisclosure"]
@@ -110,7 +117,7 @@ class RequestDisclosure:
 
     def involved(self) -> tuple[System, ...]:
         """The systems this response involves so far: its route rule's, then disclosed."""
-        match = self.middleware.router.match(self.path)
+        match = self.middleware._route(self.path)[2]
         found = {s.id: s for s in match.systems} if match else {}
         found.update(self.systems or {})
         return tuple(found.values())
@@ -123,6 +130,10 @@ class _Plan:
     key: tuple[str, ...]
     found: Involvement
     headers: tuple[tuple[bytes, bytes], ...]
+
+
+#: A path's route rule: its plan, its template, its match (None: no rule matched).
+_Routed = tuple[_Plan, str, Match | None]
 
 
 class AIDisclosureMiddleware:
@@ -154,13 +165,15 @@ class AIDisclosureMiddleware:
         self.inject = inject
         self.logger = logger
         self.router = Router(self.manifest)
+        #: What the template helpers (``disclosure_head``/``disclosure_notice``) render.
+        self.templates = TemplateFragments(self.manifest, self.prefix)
         self.misses = Misses()
         self.assets = Assets(self.manifest, self.prefix)
         self.languages = tuple(
             lang for lang in self.manifest.service.languages if lang in notice_languages()
         ) or (self.manifest.service.default_language,)
         self._plans: dict[tuple[str, ...], _Plan] = {}
-        self._by_path: dict[str, tuple[_Plan, str]] = {}
+        self._by_path: PathCache[_Routed] = PathCache()
         self._fragments: dict[
             tuple[tuple[str, ...], str, bool, bool], tuple[bytes, bytes, bytes]
         ] = {}
@@ -195,7 +208,7 @@ class AIDisclosureMiddleware:
             state.started = True
             if state.systems is None:  # no disclose() call: the route decides alone
                 found = by_path.get(state.path)
-                plan, route = found if found is not None else self._plan_for(scope, state)
+                plan, route, _ = found if found is not None else self._route(state.path)
             else:
                 plan, route = self._plan_for(scope, state)
             headers, app_spoke = _add_headers(message.get("headers", ()), plan.headers)
@@ -214,12 +227,12 @@ class AIDisclosureMiddleware:
                 # A HEAD shows nobody anything: not counted. Its length would be the
                 # app's, without the notice GET adds: say none rather than a wrong one.
                 if self.inject and not state.notice_placed and _page(headers)[0]:
-                    _drop_header(headers, b"content-length")
-                    _weaken_etag(headers)
+                    drop(headers, b"content-length")
+                    weaken_etag(headers)
                 return send(message)
             if state.notice_placed:
                 if state.negotiated:
-                    _add_vary(headers, b"Accept-Language")
+                    add_vary(headers, b"Accept-Language")
                 self._record(plan, route, notice_shown=True, language=state.language)
                 return send(message)
             if self.inject:
@@ -246,27 +259,29 @@ class AIDisclosureMiddleware:
     def _plan_for(self, scope: Scope, state: RequestDisclosure) -> tuple[_Plan, str]:
         """Systems from the route rule and from ``disclose()`` calls, combined, and
         the route template that logs may name (never the raw path)."""
-        match = self.router.match(state.path)
+        plan, route, match = self._route(state.path)
         extra = state.systems
-        if match is not None:
-            if not extra:
-                found = self._route_plans[match.template], match.template
-                self._remember(state.path, found)
-                return found
-            return self.plan({**{s.id: s for s in match.systems}, **extra}), match.template
         if not extra:
-            self._remember(state.path, (self.no_ai, "/*"))
-            return self.no_ai, "/*"
+            return plan, route
+        if match is not None:
+            return self.plan({**{s.id: s for s in match.systems}, **extra}), route
         template = getattr(scope.get("route"), "path", None)
         if not (isinstance(template, str) and template.startswith("/")):
             template = "/*"
         return self.plan(extra), template
 
-    def _remember(self, path: str, found: tuple[_Plan, str]) -> None:
-        """Cache the plan of a path; paths are unbounded (ids, scanners): cap it."""
-        if len(self._by_path) >= 4096:
-            self._by_path.clear()
-        self._by_path[path] = found
+    def _route(self, path: str) -> _Routed:
+        """The plan of a path's route rule, the template logs may name (never the
+        raw path) and the rule's match; cached per path."""
+        found = self._by_path.get(path)
+        if found is None:
+            match = self.router.match(path)
+            if match is None:
+                found = (self.no_ai, "/*", None)
+            else:
+                found = (self._route_plans[match.template], match.template, match)
+            self._by_path.remember(path, found)
+        return found
 
     def _record(self, plan: _Plan, route: str, notice_shown: bool, language: str | None) -> None:
         logger = self.logger
@@ -347,13 +362,6 @@ class AIDisclosureMiddleware:
                 head, plain, notice = (t.encode("utf-8") for t in texts)
             found = self._fragments[cache_key] = (head, plain, notice)
         return found
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
 
 
 def _charset(content_type: bytes) -> str | None:
@@ -503,7 +511,7 @@ class _Responder:
         self.plan = plan
         self.route = route
         self.start: Message | None = start
-        self.content_type = _header(start["headers"], b"content-type") or b""
+        self.content_type = first(start["headers"], b"content-type") or b""
         self.injector: Injector | None = None
         self.recoder: Recoder | None = None
         self.language: str | None = None
@@ -573,22 +581,22 @@ class _Responder:
         # Headers go out now, perhaps before the page's <html lang> arrived (then
         # page_language is None): say Vary whenever the answer could depend on it.
         if self.choose(injector.page_language or None)[1]:
-            _add_vary(headers, b"Accept-Language")
+            add_vary(headers, b"Accept-Language")
         if not more:
             if injector.injected:
-                _set_content_length(headers, len(output))
-                _weaken_etag(headers)
+                set_content_length(headers, len(output))
+                weaken_etag(headers)
                 message["body"] = output
-            elif _header(headers, b"content-length") is None:
+            elif first(headers, b"content-length") is None:
                 # Unchanged: the app's own bytes and ETag, and a length it did not give.
-                _set_content_length(headers, len(body))
+                set_content_length(headers, len(body))
             await self._send(start)
             await self._send(message)
             self._done(injector)
             return
         # Streaming: the final length is unknown, so the declared one must go.
-        _drop_header(headers, b"content-length")
-        _weaken_etag(headers)
+        drop(headers, b"content-length")
+        weaken_etag(headers)
         await self._send(start)
         message["body"] = output
         await self._send(message)
@@ -606,7 +614,7 @@ class _Responder:
 
     def _worth_collecting(self, start: Message, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
-        length = _header(start["headers"], b"content-length")
+        length = first(start["headers"], b"content-length")
         return (
             length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
         )
@@ -731,28 +739,3 @@ def _with_nonce(head: bytes, sentinel: bytes, nonce: str | None) -> bytes:
     if nonce is None:
         return head.replace(b' nonce="' + sentinel + b'"', b"")
     return head.replace(sentinel, nonce.encode("ascii"))
-
-
-def _drop_header(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
-    headers[:] = [(k, v) for k, v in headers if k.lower() != name]
-
-
-def _set_content_length(headers: list[tuple[bytes, bytes]], length: int) -> None:
-    _drop_header(headers, b"content-length")
-    headers.append((b"content-length", str(length).encode("ascii")))
-
-
-def _weaken_etag(headers: list[tuple[bytes, bytes]]) -> None:
-    """A changed body is no longer byte-identical to what the app tagged."""
-    for index, (key, value) in enumerate(headers):
-        if key.lower() == b"etag" and not value.startswith(b"W/"):
-            headers[index] = (key, b"W/" + value)
-
-
-def _add_vary(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
-    for index, (key, value) in enumerate(headers):
-        if key.lower() == b"vary":
-            if name.lower() not in value.lower() and value.strip() != b"*":
-                headers[index] = (key, value + b", " + name)
-            return
-    headers.append((b"vary", name))

@@ -43,6 +43,7 @@ __all__ = [
     "ASSET_PREFIX",
     "DEFAULT_LANGUAGE",
     "SCRIPT_KEYS",
+    "TemplateFragments",
     "catalog",
     "install_jinja_globals",
     "json_for_html",
@@ -412,6 +413,57 @@ def render_head(
     )
 
 
+class TemplateFragments:
+    """The head fragment and the notice as safe markup, for a template that places
+    them itself: the one path behind :func:`install_jinja_globals` and
+    ``disclosure_head``/``disclosure_notice``, so each forwards every option of
+    :func:`render_head` and :func:`render_notice` (the asset prefix is bound here).
+    Systems are :class:`System` objects or manifest ids."""
+
+    __slots__ = ("asset_prefix", "manifest")
+
+    def __init__(self, manifest: Manifest, asset_prefix: str = ASSET_PREFIX) -> None:
+        self.manifest = manifest
+        self.asset_prefix = asset_prefix
+
+    def _systems(self, systems: Iterable[System | str]) -> list[System]:
+        return [s if isinstance(s, System) else self.manifest.system(s) for s in systems]
+
+    def head(
+        self,
+        systems: Iterable[System | str],
+        language: str,
+        nonce: str | None = None,
+        style_nonce: str | None = None,
+    ) -> Markup:
+        """:func:`render_head`; ``nonce`` and ``style_nonce`` are the page's CSP
+        nonces for scripts and for styles."""
+        return Markup(
+            render_head(
+                self.manifest,
+                self._systems(systems),
+                language,
+                nonce=nonce,
+                style_nonce=style_nonce,
+                asset_prefix=self.asset_prefix,
+            )
+        )
+
+    def notice(
+        self, systems: Iterable[System | str], language: str, page_language: str | None = None
+    ) -> Markup:
+        """:func:`render_notice`: empty without systems."""
+        return Markup(
+            render_notice(
+                self.manifest,
+                self._systems(systems),
+                language,
+                page_language=page_language,
+                asset_prefix=self.asset_prefix,
+            )
+        )
+
+
 def install_jinja_globals(
     env: jinja2.Environment,
     manifest: Manifest,
@@ -428,38 +480,17 @@ def install_jinja_globals(
     .. code-block:: html+jinja
 
         <head>
-          {{ ai_disclosure_head(["tri-dechets"], lang, nonce=csp_nonce) }}
+          {{ ai_disclosure_head(["tri-dechets"], lang, nonce=csp_nonce,
+                                style_nonce=csp_nonce) }}
         </head>
         <body>
           <main>
             {{ ai_disclosure_notice(["tri-dechets"], lang, page_language=lang) }}
 
-    Keyword arguments are those of :func:`render_head` and :func:`render_notice`.
-    A page holds one notice: list every system it involves in the same call.
+    Keyword arguments are those of :meth:`TemplateFragments.head` and
+    :meth:`TemplateFragments.notice`. A page holds one notice: list every system it
+    involves in the same call.
     """
-
-    def resolve(systems: Iterable[System | str]) -> list[System]:
-        return [s if isinstance(s, System) else manifest.system(s) for s in systems]
-
-    def notice(
-        systems: Iterable[System | str], language: str, page_language: str | None = None
-    ) -> Markup:
-        return Markup(
-            render_notice(
-                manifest,
-                resolve(systems),
-                language,
-                page_language=page_language,
-                asset_prefix=asset_prefix,
-            )
-        )
-
-    def head(systems: Iterable[System | str], language: str, nonce: str | None = None) -> Markup:
-        return Markup(
-            render_head(
-                manifest, resolve(systems), language, nonce=nonce, asset_prefix=asset_prefix
-            )
-        )
-
-    env.globals["ai_disclosure_notice"] = notice
-    env.globals["ai_disclosure_head"] = head
+    fragments = TemplateFragments(manifest, asset_prefix)
+    env.globals["ai_disclosure_notice"] = fragments.notice
+    env.globals["ai_disclosure_head"] = fragments.head

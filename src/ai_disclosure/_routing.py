@@ -1,4 +1,4 @@
-"""Match request paths to the manifest's route rules. Pure and cached.
+"""Match request paths to the manifest's route rules; the bounded path cache.
 
 A rule's ``path`` is a pattern where ``*`` matches any run of characters, ``/``
 included; everything else is literal. The first matching rule wins. The rule's
@@ -8,13 +8,15 @@ request.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ._model import Manifest, Route, System
 
-__all__ = ["Match", "Router", "normalize"]
+__all__ = ["Match", "PathCache", "Router", "normalize"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,28 +78,40 @@ def normalize(path: str) -> str:
 
 
 class Router:
-    """Finds the rule for a path; remembers the last ``cache_size`` answers."""
+    """Finds the first rule matching a path. Pure: callers that see the same paths
+    again keep the answers in a :class:`PathCache`."""
 
-    def __init__(self, manifest: Manifest, cache_size: int = 2048) -> None:
+    def __init__(self, manifest: Manifest) -> None:
         self._rules: Sequence[_Rule] = [
             _Rule(route, Match(route.path, tuple(manifest.system(s) for s in route.systems)))
             for route in manifest.routes
         ]
-        self._cache: OrderedDict[str, Match | None] = OrderedDict()
-        self._cache_size = cache_size
 
     def match(self, path: str) -> Match | None:
-        cache = self._cache
-        try:
-            found = cache[path]
-        except KeyError:
-            pass
-        else:
-            return found
+        """The first rule matching ``path`` (normalised), or None."""
         normal = normalize(path)
-        found = next((rule.match for rule in self._rules if rule.matches(normal)), None)
-        cache[path] = found
-        if len(cache) > self._cache_size:
-            # Paths are unbounded (ids, typos, scanners): keep memory flat.
-            cache.popitem(last=False)
-        return found
+        return next((rule.match for rule in self._rules if rule.matches(normal)), None)
+
+
+class PathCache(dict[str, T]):
+    """Answers per request path, at most ``size`` of them: the package's one path
+    cache, read by the middleware on every response.
+
+    A plain dict emptied when full costs one C-level ``get`` on a hit. Evicting
+    one entry at a time (an ordered dict) costs more on every miss and buys
+    nothing here: a site's paths are its few pages plus a tail of one-offs (ids,
+    typos, scanners) that only need memory to stay flat.
+    """
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int = 4096) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, path: str, answer: T) -> T:
+        """Keep ``answer`` for ``path`` (starting over when full) and return it."""
+        if len(self) >= self.size:
+            self.clear()
+        self[path] = answer
+        return answer

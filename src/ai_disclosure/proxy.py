@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import AsyncIterator, Callable
-from email.utils import formatdate
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +43,7 @@ import httpx
 
 from ._encoding import decodable
 from ._headers import HEADER_NAME
+from ._rawheaders import date_header, first, has, tokens, with_date
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ReverseProxy", "dated"]
@@ -78,17 +78,7 @@ _FORWARDING = frozenset(
 
 def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """The fixed list plus whatever the Connection header names."""
-    named = {
-        token.strip().lower()
-        for key, value in headers
-        if key.lower() == b"connection"
-        for token in value.split(b",")
-    }
-    return HOP_BY_HOP | named
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
-    return next((v for k, v in headers if k.lower() == name), b"")
+    return HOP_BY_HOP | tokens(headers, b"connection")
 
 
 def _quoted(value: bytes) -> bytes:
@@ -123,16 +113,6 @@ def _refused(quality: bytes) -> bool:
         return True
 
 
-def _date() -> tuple[bytes, bytes]:
-    return b"date", formatdate(usegmt=True).encode()
-
-
-def _dated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    if any(k.lower() == b"date" for k, _ in headers):
-        return headers
-    return [*headers, _date()]
-
-
 def dated(app: ASGIApp) -> ASGIApp:
     """Wrap ``app`` so every HTTP response carries a ``Date`` (RFC 9110 6.6.1).
 
@@ -148,7 +128,7 @@ def dated(app: ASGIApp) -> ASGIApp:
 
         async def send_dated(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": _dated(list(message.get("headers", ())))}
+                message = {**message, "headers": with_date(list(message.get("headers", ())))}
             await send(message)
 
         await app(scope, receive, send_dated)
@@ -233,7 +213,7 @@ class ReverseProxy:
         reason = "ai-disclosure proxy: WebSockets are not forwarded; connect to the app directly"
         if "websocket.http.response" in scope.get("extensions", {}):
             body = reason.encode()
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), _date()]
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), date_header()]
             await send({"type": "websocket.http.response.start", "status": 501, "headers": headers})
             await send({"type": "websocket.http.response.body", "body": body})
             return
@@ -243,7 +223,7 @@ class ReverseProxy:
         incoming: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
         drop = _hop_by_hop(incoming) | _FORWARDING | {b"host", b"accept-encoding"}
         headers = [(k, v) for k, v in incoming if k.lower() not in drop]
-        host = _header(incoming, b"host")
+        host = first(incoming, b"host") or b""
         scheme = scope.get("scheme", "http").encode()
         if self.preserve_host and host:
             headers.append((b"host", host))
@@ -259,7 +239,7 @@ class ReverseProxy:
             headers.append((b"x-forwarded-host", host))
             forwarded.append(b"host=" + _quoted(host))
         headers.append((b"forwarded", b";".join(forwarded)))
-        accepted = _accept_encoding(_header(incoming, b"accept-encoding"), decodable)
+        accepted = _accept_encoding(first(incoming, b"accept-encoding") or b"", decodable)
         headers.append((b"accept-encoding", accepted))
         return headers
 
@@ -298,7 +278,7 @@ class ReverseProxy:
 
         method = scope["method"]
         has_body = method not in ("GET", "HEAD", "OPTIONS", "DELETE") or any(
-            k.lower() in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"]
+            has(scope["headers"], name) for name in (b"content-length", b"transfer-encoding")
         )
         request = self.client.build_request(
             method,
@@ -325,7 +305,7 @@ class ReverseProxy:
         raw_headers = list(response.headers.raw)
         drop = _hop_by_hop(raw_headers)
         headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in drop]
-        headers = _dated([self._rewrite_location(scope, k, v) for k, v in headers])
+        headers = with_date([self._rewrite_location(scope, k, v) for k, v in headers])
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
@@ -396,7 +376,7 @@ async def _error_page(send: Send, status: int) -> None:
             (b"content-length", str(len(page)).encode()),
             (b"cache-control", b"no-store"),
             (HEADER_NAME.lower().encode(), b"mode=none"),
-            _date(),
+            date_header(),
         ],
     }
     await send(message)

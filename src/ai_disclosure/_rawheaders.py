@@ -1,0 +1,92 @@
+"""Raw ASGI header lists, read and changed in place. Sans-I/O.
+
+ASGI gives headers as a list of ``(name, value)`` byte pairs, names usually but
+not always lowercase (an app may send ``b"ETag"``): every lookup here compares
+lowercased names, and every ``name`` argument is lowercase. The middleware's hot
+path and the proxy share these rather than wrapping each list in Starlette's
+``MutableHeaders``, which would cost an object per response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from email.utils import formatdate
+
+__all__ = [
+    "RawHeaders",
+    "add_vary",
+    "date_header",
+    "drop",
+    "first",
+    "has",
+    "set_content_length",
+    "tokens",
+    "weaken_etag",
+    "with_date",
+]
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def first(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The value of the first ``name`` header, or None."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def has(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bool:
+    return any(key.lower() == name for key, _ in headers)
+
+
+def tokens(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
+    """The comma-separated tokens of every ``name`` header, lowercased (``Connection``)."""
+    return {
+        token.strip().lower()
+        for key, value in headers
+        if key.lower() == name
+        for token in value.split(b",")
+    }
+
+
+def drop(headers: RawHeaders, name: bytes) -> None:
+    """Remove every ``name`` header."""
+    headers[:] = [(k, v) for k, v in headers if k.lower() != name]
+
+
+def set_content_length(headers: RawHeaders, length: int) -> None:
+    """One ``Content-Length`` saying ``length``, whatever was there before."""
+    drop(headers, b"content-length")
+    headers.append((b"content-length", str(length).encode("ascii")))
+
+
+def weaken_etag(headers: RawHeaders) -> None:
+    """A changed body is no longer byte-identical to what the app tagged: a strong
+    ``ETag`` becomes weak (RFC 9110 8.8.1), so caches still revalidate with it."""
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == b"etag" and not value.startswith(b"W/"):
+            headers[index] = (key, b"W/" + value)
+
+
+def add_vary(headers: RawHeaders, name: bytes) -> None:
+    """Say the answer varies with request header ``name``: appended to the first
+    ``Vary`` unless it names it already or says ``*``."""
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == b"vary":
+            if name.lower() not in value.lower() and value.strip() != b"*":
+                headers[index] = (key, value + b", " + name)
+            return
+    headers.append((b"vary", name))
+
+
+def date_header() -> tuple[bytes, bytes]:
+    """A ``Date`` header for now (RFC 9110 6.6.1)."""
+    return b"date", formatdate(usegmt=True).encode("ascii")
+
+
+def with_date(headers: RawHeaders) -> RawHeaders:
+    """``headers`` when they carry a ``Date``, else a copy with one for now."""
+    if has(headers, b"date"):
+        return headers
+    return [*headers, date_header()]

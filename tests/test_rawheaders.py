@@ -1,0 +1,73 @@
+"""The raw ASGI header helpers shared by the middleware and the proxy."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+from ai_disclosure import _rawheaders as raw
+
+
+def test_lookups_ignore_the_case_an_app_gave_a_name() -> None:
+    headers = [(b"Content-Type", b"text/html"), (b"content-type", b"text/plain")]
+    assert raw.first(headers, b"content-type") == b"text/html"
+    assert raw.first(headers, b"etag") is None
+    assert raw.has(headers, b"content-type")
+    assert not raw.has(headers, b"content-length")
+
+
+def test_tokens_gathers_every_header_of_a_name() -> None:
+    headers = [(b"Connection", b"close, X-Secret"), (b"connection", b" keep-alive "), (b"a", b"b")]
+    assert raw.tokens(headers, b"connection") == {b"close", b"x-secret", b"keep-alive"}
+    assert raw.tokens(headers, b"upgrade") == set()
+
+
+def test_drop_removes_every_copy_in_place() -> None:
+    headers = [(b"Content-Length", b"1"), (b"x", b"y"), (b"content-length", b"2")]
+    same = headers
+    raw.drop(headers, b"content-length")
+    assert same == [(b"x", b"y")]
+
+
+def test_set_content_length_leaves_one() -> None:
+    headers = [(b"Content-Length", b"10"), (b"content-length", b"10"), (b"x", b"y")]
+    raw.set_content_length(headers, 1234)
+    assert headers == [(b"x", b"y"), (b"content-length", b"1234")]
+
+
+def test_weaken_etag_only_weakens_strong_tags() -> None:
+    headers = [(b"ETag", b'"abc"'), (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"')]
+    raw.weaken_etag(headers)
+    assert headers == [(b"ETag", b'W/"abc"'), (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"')]
+
+
+def test_add_vary_appends_once_and_respects_a_star() -> None:
+    headers = [(b"x", b"y")]
+    raw.add_vary(headers, b"Accept-Language")
+    assert headers == [(b"x", b"y"), (b"vary", b"Accept-Language")]
+
+    headers = [(b"Vary", b"Accept-Encoding")]
+    raw.add_vary(headers, b"Accept-Language")
+    raw.add_vary(headers, b"Accept-Language")
+    assert headers == [(b"Vary", b"Accept-Encoding, Accept-Language")]
+
+    headers = [(b"vary", b"accept-language")]
+    raw.add_vary(headers, b"Accept-Language")
+    assert headers == [(b"vary", b"accept-language")]
+
+    headers = [(b"vary", b" * ")]
+    raw.add_vary(headers, b"Accept-Language")
+    assert headers == [(b"vary", b" * ")]
+
+
+def test_with_date_keeps_a_date_and_adds_a_valid_one_otherwise() -> None:
+    dated = [(b"Date", b"Mon, 30 Nov 2026 07:00:00 GMT")]
+    assert raw.with_date(dated) is dated
+
+    undated = [(b"x", b"y")]
+    result = raw.with_date(undated)
+    assert undated == [(b"x", b"y")]  # a copy: the caller's list is not changed
+    assert result[0] == (b"x", b"y")
+    name, value = result[1]
+    assert name == b"date"
+    assert value.endswith(b" GMT")
+    assert parsedate_to_datetime(value.decode()).tzinfo is not None

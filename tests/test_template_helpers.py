@@ -1,0 +1,201 @@
+"""One path for the template helpers: ``disclosure_head``/``disclosure_notice`` and
+the jinja2 globals forward every option of ``render_head``/``render_notice``."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from ai_disclosure import (
+    AIDisclosureMiddleware,
+    disclosure_head,
+    disclosure_notice,
+    load_manifest,
+)
+from ai_disclosure._notice import (
+    TemplateFragments,
+    install_jinja_globals,
+    render_head,
+    render_notice,
+)
+
+from .conftest import EXAMPLE_MANIFEST
+from .servers import thread_server
+
+MANIFEST = load_manifest(EXAMPLE_MANIFEST)
+SYSTEM = "traduction-pages"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class _Tags(HTMLParser):
+    """Every start tag of a page, with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str, name: str) -> list[dict[str, str | None]]:
+    parser = _Tags()
+    parser.feed(html)
+    return [attrs for tag, attrs in parser.tags if tag == name]
+
+
+def stylesheet(html: str) -> dict[str, str | None]:
+    (link,) = [a for a in tags(html, "link") if a.get("rel") == "stylesheet"]
+    return link
+
+
+def module_script(html: str) -> dict[str, str | None]:
+    (script,) = [a for a in tags(html, "script") if a.get("type") == "module"]
+    return script
+
+
+def options(function: Any) -> set[str]:
+    """Parameters a caller may name, past the fixed leading ones."""
+    return {
+        name
+        for name, p in inspect.signature(function).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def test_every_option_of_the_renderers_reaches_every_helper() -> None:
+    """The asset prefix is bound by the middleware or by ``install_jinja_globals``;
+    every other option of a renderer must pass through each helper."""
+    env = Environment(autoescape=True)
+    install_jinja_globals(env, MANIFEST)
+    head_options = options(render_head) - {"asset_prefix"}
+    notice_options = options(render_notice) - {"asset_prefix"}
+    assert {"nonce", "style_nonce"} <= head_options
+    for helper in (disclosure_head, TemplateFragments.head, env.globals["ai_disclosure_head"]):
+        assert head_options <= options(helper), helper
+    for helper in (
+        disclosure_notice,
+        TemplateFragments.notice,
+        env.globals["ai_disclosure_notice"],
+    ):
+        assert notice_options <= options(helper), helper
+
+
+def test_the_jinja_head_global_carries_both_nonces_and_the_prefix() -> None:
+    env = Environment(autoescape=True)
+    install_jinja_globals(env, MANIFEST, asset_prefix="/static/ai/")
+    template = env.from_string(
+        "<head>{{ ai_disclosure_head([system], 'fr', nonce='s1', style_nonce='s2') }}</head>"
+        "<main>{{ ai_disclosure_notice([system], 'fr', page_language='fr') }}</main>"
+    )
+    html = template.render(system=SYSTEM)
+    link, script = stylesheet(html), module_script(html)
+    assert link["nonce"] == "s2"
+    assert link["href"] == "/static/ai/ai-notice.css"
+    assert script["nonce"] == "s1"
+    assert script["src"] == "/static/ai/ai-notice.js"
+    assert html.count("<ai-notice") == 1
+    # Positional, as before: a template written for the older globals keeps working.
+    positional = env.from_string("{{ ai_disclosure_head([system], 'fr', 'n1', 'n2') }}")
+    html = positional.render(system=SYSTEM)
+    assert module_script(html)["nonce"] == "n1"
+    assert stylesheet(html)["nonce"] == "n2"
+
+
+def test_without_a_style_nonce_the_stylesheet_has_none() -> None:
+    html = TemplateFragments(MANIFEST).head([SYSTEM], "fr", nonce="s1")
+    assert "nonce" not in stylesheet(html)
+    assert module_script(html)["nonce"] == "s1"
+
+
+# --- A real app under a CSP with nonces -------------------------------------
+
+NONCE = "x"
+CSP = f"default-src 'self'; style-src 'nonce-{NONCE}'; script-src 'nonce-{NONCE}'"
+PAGE = (
+    "<!doctype html><html lang=fr><head><meta charset=utf-8><title>Page</title>"
+    "{{ head }}</head><body><main><h1>Traduction</h1><p>Texte.</p></main></body></html>"
+)
+
+
+def csp_app() -> AIDisclosureMiddleware:
+    """An app that places the head itself under ``style-src 'nonce-x'``; ``/no-style``
+    forgets ``style_nonce``, as the helper once forced every app to."""
+    template = Environment(autoescape=True).from_string(PAGE)
+
+    async def page(request: Request) -> Response:
+        if request.url.path == "/no-style":
+            head = disclosure_head(request, "fr", nonce=NONCE)
+        else:
+            head = disclosure_head(request, "fr", nonce=NONCE, style_nonce=NONCE)
+        return HTMLResponse(template.render(head=head), headers={"content-security-policy": CSP})
+
+    routes = [Route("/{path:path}", page)]
+    data: dict[str, Any] = dict(MANIFEST.raw)
+    data["routes"] = [{"path": "/*", "systems": [SYSTEM]}]
+    return AIDisclosureMiddleware(Starlette(routes=routes), manifest=data)
+
+
+def test_an_app_placing_the_head_under_a_style_nonce_gets_it_on_its_stylesheet() -> None:
+    with thread_server(csp_app(), ws="none") as base:
+        page = httpx.get(f"{base}/traduction")
+        css = httpx.get(f"{base}/.well-known/ai-disclosure/ai-notice.css")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CSP
+    link = stylesheet(page.text)
+    assert link["nonce"] == NONCE
+    assert module_script(page.text)["nonce"] == NONCE
+    assert css.status_code == 200
+    assert httpx.URL(base).join(str(link["href"])) == css.url
+    # The head is the app's, the notice the middleware's: one of each.
+    assert page.text.count('rel="stylesheet"') == 1
+    assert page.text.count("<ai-notice") == 1
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None,
+    reason="needs Debian Chromium and playwright",
+)
+async def test_chromium_applies_the_stylesheet_only_with_the_style_nonce() -> None:
+    from playwright.async_api import async_playwright
+
+    async def load(url: str) -> tuple[bool, list[str]]:
+        page = await browser.new_page()
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text))
+        await page.goto(url, wait_until="load")
+        # The stylesheet loaded and styles the notice (a custom element is inline
+        # unless ai-notice.css says otherwise).
+        applied = await page.evaluate(
+            "() => document.querySelector('link[rel=stylesheet]').sheet !== null"
+            " && getComputedStyle(document.querySelector('ai-notice')).display === 'block'"
+        )
+        await page.close()
+        return bool(applied), [text for text in refused if "Content Security Policy" in text]
+
+    with thread_server(csp_app(), ws="none") as base:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+            try:
+                applied, refusals = await load(f"{base}/traduction")
+                forgotten, forgotten_refusals = await load(f"{base}/no-style")
+            finally:
+                await browser.close()
+    assert applied, refusals
+    assert refusals == []
+    # The same page without the style nonce: the browser blocks the stylesheet.
+    assert not forgotten
+    assert any("stylesheet" in text for text in forgotten_refusals), forgotten_refusals
