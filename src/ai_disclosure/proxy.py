@@ -325,7 +325,7 @@ class ReverseProxy:
             return key, value
         if value[len(upstream) : len(upstream) + 1] not in (b"", b"/", b"?", b"#"):
             return key, value  # another host that merely starts alike (:80 vs :8080)
-        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
+        host = first(scope.get("headers", ()), b"host")
         if host is None:
             return key, value[len(self.upstream) :] or b"/"
         origin = scope.get("scheme", "http").encode() + b"://" + host
