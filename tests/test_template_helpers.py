@@ -163,6 +163,8 @@ def test_an_app_placing_the_head_under_a_style_nonce_gets_it_on_its_stylesheet()
     assert page.text.count("<ai-notice") == 1
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(
     not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None,
     reason="needs Debian Chromium and playwright",
