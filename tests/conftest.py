@@ -39,6 +39,7 @@ BROWSER_ELSEWHERE = frozenset(
 #: ``tests/``, that take more than ~0.75 s: real servers, subprocesses, outages waited out.
 SLOW = frozenset(
     {
+        "test_template_helpers.py::test_chromium_applies_the_stylesheet_only_with_the_style_nonce",
         "check/test_audit.py::test_each_register_link_is_checked_once_per_run",
         "check/test_audit.py::test_the_demo_passes_every_check",
         "check/test_cli.py::test_the_demo_passes_exit_0",
