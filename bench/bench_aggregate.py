@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from ai_disclosure._aggregate import Aggregator
-from ai_disclosure._transport import DisclosureLogger
+from ai_disclosure._logger import DisclosureLogger
 
 ARGS = ("assistant-dechets", "/dechets/assistant*", "ai-originated", True, "fr")
 

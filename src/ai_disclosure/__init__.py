@@ -9,6 +9,7 @@ from ._headers import (
     serialize_header,
 )
 from ._inject import Position
+from ._logger import DisclosureLogger
 from ._manifest import ManifestError, Problem, load_manifest
 from ._middleware import AIDisclosureMiddleware
 from ._model import (
@@ -25,7 +26,6 @@ from ._model import (
     involvement,
 )
 from ._schemas import load_schema
-from ._transport import DisclosureLogger
 from ._version import __version__
 from .client import AsyncRegistryClient, RegistryClient, RegistryError
 

@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ai_disclosure._transport import DisclosureLogger
+from ai_disclosure._logger import DisclosureLogger
 from ai_disclosure.client import AsyncRegistryClient
 from ai_disclosure.registry import Settings, create_app, create_token_async
 

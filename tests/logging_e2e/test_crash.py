@@ -32,7 +32,7 @@ VICTIM = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from ai_disclosure import _spool
-    from ai_disclosure._transport import DisclosureLogger
+    from ai_disclosure._logger import DisclosureLogger
 
     spool_dir, url, token, flushed, unflushed, mode = sys.argv[1:]
 

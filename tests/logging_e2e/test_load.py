@@ -20,7 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Scope
 
 from ai_disclosure import AIDisclosureMiddleware
-from ai_disclosure._transport import DisclosureLogger
+from ai_disclosure._logger import DisclosureLogger
 
 from ..conftest import EXAMPLE_MANIFEST
 from .conftest import SYSTEMS, RegistryUnderTest, lifespan, make_logger

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from ai_disclosure._transport import DisclosureLogger
+from ai_disclosure._logger import DisclosureLogger
 from ai_disclosure.client import AsyncRegistryClient
 from ai_disclosure.registry import Settings, create_app, create_token_async
 

@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("the proxy needs uvicorn: pip install 'ai-disclosure[serve]'", file=sys.stderr)
         return 1
+    from .._logger import DisclosureLogger
     from .._manifest import load_manifest
     from .._middleware import AIDisclosureMiddleware
-    from .._transport import DisclosureLogger
     from ..proxy import ReverseProxy, dated
 
     missing = missing_registry_options(args) if args.registry else None

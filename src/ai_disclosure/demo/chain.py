@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 import uvicorn
 
+from .._logger import DisclosureLogger
 from .._middleware import AIDisclosureMiddleware
-from .._transport import DisclosureLogger
 from ..client import AsyncRegistryClient
 from ..proxy import ReverseProxy, dated
 from ..registry import create_app, create_token_async

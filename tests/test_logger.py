@@ -25,14 +25,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from ai_disclosure._schemas import validator
-from ai_disclosure._spool import Spool
-from ai_disclosure._transport import (
+from ai_disclosure._logger import (
     DisclosureLogger,
     Outcome,
     backoff_delay,
     classify,
 )
+from ai_disclosure._schemas import validator
+from ai_disclosure._spool import Spool
 from ai_disclosure.client import parse_retry_after
 
 SYSTEM = "assistant-dechets"
@@ -605,7 +605,7 @@ def test_a_forked_child_starts_fresh() -> None:
     script = textwrap.dedent(
         """
         import asyncio, json, os, httpx
-        from ai_disclosure._transport import DisclosureLogger
+        from ai_disclosure._logger import DisclosureLogger
 
         seen = []
         def handle(request):
@@ -659,7 +659,7 @@ def test_importing_registers_no_hook_and_the_first_logger_registers_them_once() 
 
         import httpx
         import ai_disclosure
-        import ai_disclosure._transport
+        import ai_disclosure._logger
         from ai_disclosure import DisclosureLogger
         at_import = list(hooks)
 
