@@ -884,3 +884,16 @@ async def test_a_stream_corrupt_midway_ends_cleanly() -> None:
     assert [b.get("more_body", False) for b in bodies] == [True, False]  # nothing after the end
     page = zlib.decompress(b"".join(b["body"] for b in bodies), 31)
     assert page.count(MARKER) == 1
+
+
+async def test_a_compressed_utf16_page_passes_untouched_and_is_reported() -> None:
+    import gzip
+
+    from ai_disclosure.testing import capture_missed_notices
+
+    body = gzip.compress(PAGE.encode("utf-16"))
+    headers = [*HTML[:1], (b"content-encoding", b"gzip")]
+    with capture_missed_notices() as missed:
+        _, message = await run_asgi(raw_app(body, headers))
+    assert message["body"] == body  # the app's own bytes: ASCII fragments would break it
+    assert [(m.route, m.reason) for m in missed] == [("/dechets/assistant*", "charset")]

@@ -55,7 +55,7 @@ _STYLE_DIRECTIVES = (b"style-src-elem", b"style-src", b"default-src")
 #: 2xx answers that carry no page: no content, reset, a part of a file.
 _NOT_A_PAGE = frozenset({204, 205, 206})
 #: The injector's reasons that are no miss: the page has its own notice, or is blank.
-_NOT_MISSED = frozenset({"marker", "empty"})
+_NOT_MISSED = frozenset({"marker", "empty", ""})
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Pages of declared length up to this are gathered whole before they change.
 _COLLECT_LIMIT = 262144
@@ -442,6 +442,12 @@ def _fetched(scope: Scope) -> object:
     return found
 
 
+def _fragment(start: bytes) -> bool:
+    """Whether a body starts as a piece of a page rather than a whole one."""
+    start = start.lstrip(b" \t\r\n\f").removeprefix(b"\xef\xbb\xbf").lstrip()
+    return bool(start) and not start[:9].lower().startswith(_DOCUMENT_STARTS)
+
+
 async def _done() -> None:
     """An awaitable that does nothing: the start message is held, not sent yet."""
 
@@ -484,6 +490,7 @@ class _Responder:
         "fed",
         "injector",
         "language",
+        "left_alone",
         "middleware",
         "needs_document",
         "plan",
@@ -518,6 +525,7 @@ class _Responder:
         self.fed = False  # some page bytes went through the injector
         self.needs_document = False  # fetched by a script: inject only into a whole page
         self.ended = False  # the page was ended early (corrupt): drop what follows
+        self.left_alone: str | None = None  # why the page passes unchanged, once known
         # Body messages of a page of known, small length, gathered so its
         # Content-Length can stay exact (WSGI bridges send a page in two messages).
         self._collected: list[bytes] | None = None
@@ -553,30 +561,21 @@ class _Responder:
             body = message["body"] = b"".join(collected)
         self.start = None
         headers: list[tuple[bytes, bytes]] = start["headers"]
-        if self.state.notice_placed or (self.recoder is None and body[:2] in _UTF16_BOMS):
-            # A notice the app placed itself, or a UTF-16 page (BOM): leave it alone.
-            if not self.state.notice_placed:
-                self.middleware.misses.report(self.route, "charset")
-            await self._send(start)
-            await self._send(message)
-            self._log(notice_shown=self.state.notice_placed)
-            return
-        if self.needs_document and self._fragment(body):
-            # Fetched by a script and not a whole page: a piece of one, left as it is.
-            await self._send(start)
-            await self._send(message)
-            self._log(notice_shown=False)
+        if self.state.notice_placed:
+            # The app placed the notice itself: nothing to change.
+            await self._untouched(start, message, notice_shown=True)
             return
         injector = self.injector = self._make_injector(headers)
         try:
             output = self._process(body, final=not more)
         except DecodeError:
             # Not valid in its coding: nothing was sent yet, so the page goes untouched.
-            self.middleware.misses.report(self.route, "corrupt")
-            self.injector = None
-            await self._send(start)
-            await self._send(message)
-            self._log(notice_shown=False)
+            self.left_alone = "corrupt"
+        if self.left_alone is not None:
+            # Nothing was sent yet: the app's own bytes, as they came.
+            if self.left_alone:
+                self.middleware.misses.report(self.route, self.left_alone)
+            await self._untouched(start, message, notice_shown=False)
             return
         # Headers go out now, perhaps before the page's <html lang> arrived (then
         # page_language is None): say Vary whenever the answer could depend on it.
@@ -601,16 +600,20 @@ class _Responder:
         message["body"] = output
         await self._send(message)
 
-    def _fragment(self, body: bytes) -> bool:
-        """Whether the body starts as a piece of a page rather than a whole one."""
-        start = body
-        if self.recoder is not None:
-            try:
-                start = next(Recoder(self.recoder.coding).decode(body), b"")
-            except DecodeError:
-                return False  # reported as corrupt on the way through
-        start = start.lstrip(b" \t\r\n\f").removeprefix(b"\xef\xbb\xbf").lstrip()
-        return bool(start) and not start[:9].lower().startswith(_DOCUMENT_STARTS)
+    async def _untouched(self, start: Message, message: Message, notice_shown: bool) -> None:
+        """Send the page as the app did; what follows passes as it comes."""
+        self.injector = None
+        await self._send(start)
+        await self._send(message)
+        self._log(notice_shown=notice_shown)
+
+    def _check_start(self, piece: bytes) -> None:
+        """The page's first (decoded) bytes say whether it may change at all; when not,
+        ``left_alone`` says why ("" when it is no miss)."""
+        if piece[:2] in _UTF16_BOMS:
+            self.left_alone = "charset"  # UTF-16 (BOM): ASCII fragments would break it
+        elif self.needs_document and _fragment(piece):
+            self.left_alone = ""  # fetched by a script, a piece of a page: not a page view
 
     def _worth_collecting(self, start: Message, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
@@ -645,18 +648,26 @@ class _Responder:
         assert injector is not None
         recoder = self.recoder
         if recoder is None:
-            if body:
+            if body and not self.fed:
                 self.fed = True
+                self._check_start(body)
+            if self.left_alone is not None:
+                return body
             output = injector.feed(body)
             if final:
                 output += self._close(injector)
             return output
         parts = []
         for piece in recoder.decode(body):
-            self.fed = True
-            parts.append(recoder.encode(injector.feed(piece)))
+            if not self.fed:
+                self.fed = True
+                self._check_start(piece)
+            if self.left_alone is None:
+                piece = injector.feed(piece)
+            parts.append(recoder.encode(piece))
         if final:
-            parts.append(recoder.encode(self._close(injector)))
+            if self.left_alone is None:
+                parts.append(recoder.encode(self._close(injector)))
             parts.append(recoder.finish())
         else:
             parts.append(recoder.encode(b"", flush=True))
@@ -668,7 +679,7 @@ class _Responder:
 
     def _done(self, injector: Injector) -> None:
         self.injector = None
-        reason = injector.reason
+        reason = injector.reason if self.left_alone is None else self.left_alone
         if not injector.injected and self.fed and reason not in _NOT_MISSED:
             self.middleware.misses.report(self.route, reason or "truncated")
         self._log(notice_shown=injector.injected)
