@@ -46,15 +46,22 @@ class DecodeError(Exception):
     """The body is not valid in the coding its ``Content-Encoding`` names."""
 
 
+#: What can be undone here, decided once: asked for every compressed AI page.
+_DECODABLE = frozenset(
+    [b"gzip", b"x-gzip", b"deflate"]
+    # brotli before 1.2 cannot bound its output (no can_accept_more_data).
+    + (
+        [b"br"]
+        if brotli is not None and hasattr(brotli.Decompressor, "can_accept_more_data")
+        else []
+    )
+    + ([b"zstd"] if zstandard is not None else [])
+)
+
+
 def decodable(coding: bytes) -> bool:
     """Whether a ``Content-Encoding`` value (lower-case) can be undone and redone here."""
-    if coding in (b"gzip", b"x-gzip", b"deflate"):
-        return True
-    if coding == b"br":
-        return brotli is not None and hasattr(brotli.Decompressor(), "can_accept_more_data")
-    if coding == b"zstd":
-        return zstandard is not None
-    return False
+    return coding in _DECODABLE
 
 
 class Recoder:
@@ -76,7 +83,7 @@ class Recoder:
         elif coding == b"deflate":
             self._decode = _ZlibDecoder(15, fallback=-15).decode
             self._zlib_encoder(15)
-        elif coding == b"br" and decodable(coding):
+        elif coding == b"br" and coding in _DECODABLE:
             self._decode = _BrotliDecoder().decode
             compressor = brotli.Compressor(quality=_BROTLI_QUALITY)
             self._encode = compressor.process
