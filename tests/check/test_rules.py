@@ -7,19 +7,17 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from ai_disclosure.check.results import CHECKS, Declaration, PageReport, Status
-from ai_disclosure.check.rules import (
+from ai_disclosure.check.evidence import ai_evidence, declaration_of
+from ai_disclosure.check.page import (
     LinkResult,
     Page,
-    ai_evidence,
-    declaration_of,
-    evaluate,
     link_targets,
-    not_fetched,
     notice_links,
     read_page,
     register_targets,
 )
+from ai_disclosure.check.results import Declaration, PageReport, Status
+from ai_disclosure.check.rules import CHECKS, evaluate, not_fetched
 from ai_disclosure.check.wellknown import SiteManifest, read_manifest
 
 from .sites import manifest
