@@ -54,22 +54,28 @@ def _speaks(notice: Notice, language: str | None) -> bool:
     return language is None or lang is None or _primary(lang) == _primary(language)
 
 
+def _document(context: PageContext) -> Document | Verdict:
+    """The page's document when a notice is due, else why it is not (n/a)."""
+    if context.page.document is None:
+        return Verdict(Status.NA, "not an HTML page")
+    if not context.evidence:
+        return Verdict(Status.NA, "the page does not involve AI")
+    return context.page.document
+
+
 def check_notice(context: PageContext) -> Verdict:
     """(3) A notice people can read wherever AI is involved."""
-    page, evidence = context.page, context.evidence
-    document = page.document
-    if document is None:
-        return Verdict(Status.NA, "not an HTML page")
-    if not evidence:
-        return Verdict(Status.NA, "the page does not involve AI")
+    document = _document(context)
+    if isinstance(document, Verdict):
+        return document
     found = _notices(document)
     if found:
-        best = next((n for n in found if _speaks(n, page.language)), found[0])
+        best = next((n for n in found if _speaks(n, context.page.language)), found[0])
         return Verdict(Status.PASS, best[0])
     empty = " ([data-ai-disclosure-notice] present but shows no text)" if document.notices else ""
     return Verdict(
         Status.FAIL,
-        f"no human-readable notice on a page involving AI ({because(evidence)}){empty}",
+        f"no human-readable notice on a page involving AI ({because(context.evidence)}){empty}",
     )
 
 
@@ -77,16 +83,13 @@ def check_language(context: PageContext) -> Verdict:
     """(4) A notice in the page's language: the notice's ``lang`` (its own, else
     its nearest ancestor's) and the page's (``<html lang>``, else a single
     ``Content-Language``) share their primary subtag. Any one notice will do."""
-    page, evidence = context.page, context.evidence
-    document = page.document
-    if document is None:
-        return Verdict(Status.NA, "not an HTML page")
-    if not evidence:
-        return Verdict(Status.NA, "the page does not involve AI")
+    document = _document(context)
+    if isinstance(document, Verdict):
+        return document
     found = _notices(document)
     if not found:
         return Verdict(Status.NA, "no notice to compare")
-    page_lang = page.language
+    page_lang = context.page.language
     if not page_lang:
         return Verdict(
             Status.WARN,
