@@ -47,6 +47,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 #: The rules' names, in report order: the keys of every page's ``checks``.
+#: Derived once, for callers; this package reads ``RULES`` each time instead.
 CHECKS: tuple[str, ...] = tuple(rule.name for rule in RULES)
 
 
