@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from ai_disclosure.check import Options, PageReport, RunReport, SiteReport, Status, audit
-from ai_disclosure.check.results import CHECKS, Declaration
+from ai_disclosure.check.results import Declaration
+from ai_disclosure.check.rules import CHECKS
 
 from .conftest import LocalOnly, Servers
 

@@ -8,7 +8,6 @@ import json
 from ai_disclosure.check.progress import LineProgress, TerminalProgress, progress_for
 from ai_disclosure.check.report import ASCII_SYMBOLS, SYMBOLS, render_table, symbols_for, to_json
 from ai_disclosure.check.results import (
-    CHECKS,
     Declaration,
     PageReport,
     RunReport,
@@ -17,6 +16,7 @@ from ai_disclosure.check.results import (
     Status,
     Verdict,
 )
+from ai_disclosure.check.rules import CHECKS
 
 ORIGIN = "https://ville.example"
 

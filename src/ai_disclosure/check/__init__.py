@@ -7,8 +7,12 @@ the register links, and the site's ``/.well-known/ai-disclosure`` manifest. A
 page fails only on a contradiction; one that declares nothing is "no AI
 declared" (a failure only under ``strict``). See docs/check.md.
 
-``rules`` and ``html`` are pure (bytes in, verdicts out); ``crawl`` does the I/O;
-``report`` renders the result.
+Pure, bytes in and verdicts out: ``page`` reads a response (``html`` scans its
+markup), ``evidence`` says what it declares, ``wellknown`` and ``robots`` read
+the site-wide files, and ``rules`` holds the table of rules (``RULES``) whose
+checks live by concern in ``signals``, ``notices``, ``links`` and
+``agreement``, each reading the same ``rule.PageContext``. ``crawl`` does the
+I/O; ``results`` is the data found and ``report`` renders it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 from .crawl import DEFAULT_USER_AGENT, Options, Progress, audit
 from .report import render_table, to_json
 from .results import (
-    CHECKS,
     Declaration,
     PageReport,
     RunReport,
@@ -25,14 +28,18 @@ from .results import (
     Status,
     Verdict,
 )
+from .rule import Rule
+from .rules import CHECKS, RULES
 
 __all__ = [
     "CHECKS",
     "DEFAULT_USER_AGENT",
+    "RULES",
     "Declaration",
     "Options",
     "PageReport",
     "Progress",
+    "Rule",
     "RunReport",
     "SiteReport",
     "Skipped",

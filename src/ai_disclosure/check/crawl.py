@@ -25,18 +25,12 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 import httpx
 
 from .._version import __version__
+from .evidence import declaration_of
 from .html import is_html, media_type
+from .page import LinkResult, Page, read_page, register_targets
 from .results import PageReport, RunReport, SiteReport, Skipped
 from .robots import Robots, read_robots
-from .rules import (
-    LinkResult,
-    Page,
-    declaration_of,
-    evaluate,
-    not_fetched,
-    read_page,
-    register_targets,
-)
+from .rules import evaluate, not_fetched
 from .wellknown import WELL_KNOWN_PATH, SiteManifest, read_manifest, unavailable
 
 __all__ = [

@@ -2,6 +2,9 @@
 
 The JSON structure is documented in ``docs/check.md`` and versioned by
 ``format``; add fields freely, never rename or remove one without bumping it.
+The columns and the per-check keys come from the table of rules
+(``rules.RULES``), read when a report is rendered, so a new rule shows up here
+without a change to this module.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._version import __version__
-from .results import CHECK_STATUSES, CHECKS, Declaration, PageReport, RunReport, SiteReport, Status
+from . import rules
+from .results import CHECK_STATUSES, Declaration, PageReport, RunReport, SiteReport, Status
 
 __all__ = ["ASCII_SYMBOLS", "FORMAT", "SYMBOLS", "render_table", "symbols_for", "to_json"]
 
@@ -42,14 +46,6 @@ _DECLARES = {
 }
 #: Page verdicts in summaries: the check statuses, then pages that declare nothing.
 _VERDICTS = (Status.PASS, Status.WARN, Status.FAIL, Status.NA, Status.UNDECLARED)
-_TITLES = {
-    "header": "Header",
-    "meta": "Meta",
-    "notice": "Notice",
-    "language": "Lang",
-    "register": "Register",
-    "manifest": "Manifest",
-}
 _PAGE_WIDTH = 48
 
 
@@ -119,7 +115,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "tool": f"ai-disclosure {__version__}",
-        "checks": list(CHECKS),
+        "checks": [rule.name for rule in rules.RULES],
         "strict": report.strict,
         "exit_code": report.exit_code,
         "summary": {
@@ -130,7 +126,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
             "declarations": _declarations(pages),
             "checks": {
                 name: _counts((page.checks[name].status for page in pages), CHECK_STATUSES)
-                for name in CHECKS
+                for name in (rule.name for rule in rules.RULES)
             },
         },
         "sites": [_site_json(site) for site in report.sites],
@@ -168,13 +164,13 @@ def _site_table(site: SiteReport, symbols: Mapping[Status, str]) -> list[str]:
         lines.append(f"    {pointer}: {message}")
     lines.append("")
     if site.pages:
-        header = ["Page", "HTTP", "Declares", *(_TITLES[name] for name in CHECKS)]
+        header = ["Page", "HTTP", "Declares", *(rule.title for rule in rules.RULES)]
         rows = [
             [
                 _short(page.url, site.origin),
                 str(page.http_status) if page.http_status is not None else "-",
                 _DECLARES[page.declaration] if page.declaration is not None else "-",
-                *(symbols[page.checks[name].status] for name in CHECKS),
+                *(symbols[page.checks[rule.name].status] for rule in rules.RULES),
             ]
             for page in site.pages
         ]

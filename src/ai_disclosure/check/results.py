@@ -13,7 +13,6 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
-    "CHECKS",
     "CHECK_STATUSES",
     "Declaration",
     "PageReport",
@@ -54,9 +53,6 @@ _SEVERITY: Mapping[Status, int] = MappingProxyType(
     {Status.NA: 0, Status.UNDECLARED: 0, Status.PASS: 1, Status.WARN: 2, Status.FAIL: 3}
 )
 
-#: The checks, in report order (JSON keys and table columns).
-CHECKS: tuple[str, ...] = ("header", "meta", "notice", "language", "register", "manifest")
-
 
 def worst(statuses: Iterable[Status]) -> Status:
     """The most severe check status; ``n/a`` when there is none."""
@@ -73,7 +69,7 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class PageReport:
-    """One fetched URL and its verdicts, one per name in ``CHECKS``.
+    """One fetched URL and its verdicts, one per rule of ``rules.RULES``, in its order.
 
     ``declaration`` is ``None`` for responses that were not audited (redirects,
     errors, pages that could not be fetched).
