@@ -1,5 +1,7 @@
 """Helpers for an app's own tests: assert what its responses disclose.
 
+docs/testing.md walks through each, with examples the project's tests run.
+
 Works with any response object that has ``headers`` and ``text`` (httpx,
 Starlette's test client, requests)::
 
