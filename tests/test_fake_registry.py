@@ -220,6 +220,18 @@ def test_fail_answers_a_status_for_some_requests_then_stores_again() -> None:
     assert registry.problems == []  # faults are the test's doing, not bad input
 
 
+def test_an_answer_lost_after_storing_makes_the_retry_a_duplicate() -> None:
+    sent = batch(row(count=3))
+    with fake_registry() as registry, client(registry) as sdk:
+        registry.fail(504, times=1, after_storing=True)
+        lost = refusal(lambda: sdk.send_batch(sent))
+        again = sdk.send_batch(sent)
+    assert lost.status == 504
+    assert again.duplicate
+    assert registry.batches == [sent]
+    assert registry.total() == 3
+
+
 @pytest.mark.parametrize(("status", "times"), [(404, None), (200, None), (503, 0)])
 def test_fail_takes_only_a_fault(status: int, times: int | None) -> None:
     with fake_registry() as registry, pytest.raises(ValueError, match=r"times|429 or a 5xx"):
@@ -292,6 +304,32 @@ async def test_the_logger_keeps_counts_through_an_outage_and_sends_them_once() -
         await logger.aclose()
     assert registry.total(SYSTEM) == 5
     assert len(registry.requests) >= 3
+
+
+async def test_the_logger_never_counts_twice_when_answers_are_lost() -> None:
+    with fake_registry(EXAMPLE_MANIFEST) as registry:
+        logger = logger_for(registry, backoff_base=0.01)
+        for _ in range(4):
+            logger.record(SYSTEM, "/dechets/assistant*", "ai-originated", True, "fr")
+        registry.fail(502, times=2, after_storing=True)
+        delivered = [await logger.flush() for _ in range(3)]
+        await logger.aclose()
+    assert delivered == [False, False, True]
+    assert [r.url.path for r in registry.requests] == ["/v1/disclosures"] * 3
+    assert registry.total(SYSTEM) == 4
+    assert logger.stats()["batches_duplicate"] == 1
+
+
+def test_the_loggers_blocking_close_reaches_the_fake_too() -> None:
+    """No event loop: the logger's exit path sends with the blocking client, which
+    takes the same transport (``MockTransport`` is both kinds)."""
+    with fake_registry(EXAMPLE_MANIFEST) as registry:
+        logger = logger_for(registry)
+        logger.record(SYSTEM, "/dechets/assistant*", "ai-originated", False, "en")
+        logger.close()
+    assert registry.total(SYSTEM) == 1
+    [sent] = registry.batches
+    assert [(r["notice_shown"], r["language"]) for r in sent["counts"]] == [(False, "en")]
 
 
 async def test_the_async_client_and_decisions() -> None:

@@ -101,6 +101,13 @@ class _Fault(NamedTuple):
     status: int
     times: int | None  # None: until ``recover()``
     retry_after: int | None
+    handled: bool  # the request is handled first: only its answer is lost
+
+    def refusal(self) -> _Refused:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        if self.status == 429:
+            return _Refused(429, "rate-limited", "too many requests (injected)", headers=headers)
+        return _Refused(self.status, "server-error", "injected failure", headers=headers)
 
 
 def _pointer(parts: Iterator[Any] | list[Any]) -> str:
@@ -191,7 +198,8 @@ class FakeRegistry:
     - ``manifests``: the manifest last published per service.
 
     To test resilience: set ``down`` (connections refused), or ``fail(...)`` (5xx,
-    or 429 with ``Retry-After``); ``recover()`` ends both.
+    or 429 with ``Retry-After``; or an answer lost after the batch was stored);
+    ``recover()`` ends both.
     """
 
     def __init__(
@@ -256,17 +264,24 @@ class FakeRegistry:
     # --- faults -----------------------------------------------------------------
 
     def fail(
-        self, status: int = 503, *, times: int | None = None, retry_after: int | None = None
+        self,
+        status: int = 503,
+        *,
+        times: int | None = None,
+        retry_after: int | None = None,
+        after_storing: bool = False,
     ) -> None:
         """Answer the next ``times`` requests (every one until ``recover()`` if None)
         with ``status`` - a 5xx, or 429 - and, with ``retry_after``, a ``Retry-After``
-        header in seconds. Nothing is stored meanwhile."""
+        header in seconds. Nothing is stored meanwhile, unless ``after_storing``: then
+        each request is handled as usual and only its answer is lost on the way back
+        (a gateway timing out), so a sender that retries must not count twice."""
         if status != 429 and not 500 <= status <= 599:
             raise ValueError(f"a registry fault is 429 or a 5xx status, not {status}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None: until recover())")
         with self._lock:
-            self._fault = _Fault(status, times, retry_after)
+            self._fault = _Fault(status, times, retry_after, after_storing)
 
     def recover(self) -> None:
         """Up again, and no more injected failures."""
@@ -281,29 +296,28 @@ class FakeRegistry:
             self.requests.append(request)
             if self.down or self.closed:
                 raise httpx.ConnectError("connection refused (fake registry down)", request=request)
+            fault = self._next_fault()
             try:
-                return self._answer(request)
+                if fault is not None and not fault.handled:
+                    raise fault.refusal()
+                answer = self._answer(request)
+                if fault is not None:
+                    raise fault.refusal()
+                return answer
             except _Refused as refused:
                 if refused.response.status_code < 500 and refused.response.status_code != 429:
                     self.problems.append(refused.body)
                 return refused.response
 
-    def _injected(self) -> None:
+    def _next_fault(self) -> _Fault | None:
+        """The fault for this request, if any, counted against its ``times``."""
         fault = self._fault
-        if fault is None:
-            return
-        if fault.times is not None:
+        if fault is not None and fault.times is not None:
             left = fault.times - 1
             self._fault = fault._replace(times=left) if left else None
-        if fault.status == 429:
-            wait = fault.retry_after
-            headers = {"Retry-After": str(wait)} if wait is not None else None
-            raise _Refused(429, "rate-limited", "too many requests (injected)", headers=headers)
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-        raise _Refused(fault.status, "server-error", "injected failure", headers=headers)
+        return fault
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
-        self._injected()
         path = request.url.path
         if not path.startswith(self._base + "/"):
             raise _Refused(404, "not-found", "Not Found")
