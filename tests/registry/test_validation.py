@@ -29,12 +29,15 @@ SCHEMA = validator("disclosure-batch")
 
 
 def test_valid_examples_pass_the_fast_path() -> None:
-    for path in sorted((BATCH_EXAMPLES / "valid").glob("*.json")):
+    paths = sorted((BATCH_EXAMPLES / "valid").glob("*.json"))
+    assert paths  # else this passes having checked nothing
+    for path in paths:
         assert first_problem(json.loads(path.read_text())) is None, path.name
 
 
 def test_invalid_examples_fail_the_fast_path_at_the_expected_field() -> None:
     expected = json.loads((BATCH_EXAMPLES / "invalid" / "EXPECTED.json").read_text())
+    assert expected  # else this passes having checked nothing
     for name, pointer in expected.items():
         data = load_batch("invalid", name)
         problem = first_problem(data)
