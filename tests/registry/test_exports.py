@@ -25,6 +25,7 @@ from ai_disclosure.registry.exports import (
 )
 from ai_disclosure.registry.i18n import LANGUAGES
 from ai_disclosure.registry.openapi import openapi_document
+from ai_disclosure.registry.responses import response_schemas
 from ai_disclosure.registry.tokens import issue_token
 
 from .conftest import Backend, example_manifest, settings
@@ -140,6 +141,8 @@ def test_the_table_is_consistent() -> None:
         assert set(export.label) == set(LANGUAGES), export.name
         assert all(export.label.values()), export.name
         assert isinstance(export, (SystemExport, RegisterExport)), export.name
+        if export.media_type.startswith("application/json"):
+            assert export.schema in response_schemas(), f"{export.name} needs a schema"
     for field in ("name", "operation_id", "path"):
         values = _all(EXPORTS, field)
         assert len(values) == len(set(values)), field

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
+from ai_disclosure.registry.exports import EXPORTS, SystemExport
+
 from .answers import conforms
 from .conftest import SERVICE, Harness, batch, example_manifest, row
 from .test_ingest import assert_problem
 
 SYSTEMS, STATS = "register-systems", "register-stats"
+NL, UK = "export-algoritmeregister", "export-atrs"
 
 
 @pytest.fixture
@@ -28,13 +31,12 @@ async def filled(harness: Harness) -> Harness:
     return harness
 
 
-async def get(harness: Harness, url: str, schema: str | None, **params: Any) -> Any:
-    """The answer to a public read, checked against its schema (``None``: an export
-    in another standard's layout, which has none)."""
+async def get(harness: Harness, url: str, schema: str, **params: Any) -> Any:
+    """The answer to a public read, checked against ``schemas/<schema>.schema.json``."""
     response = await harness.client.get(url, params=params)
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == "*"
-    return conforms(response, schema) if schema else response.json()
+    return conforms(response, schema)
 
 
 async def test_systems_list_with_counts(filled: Harness) -> None:
@@ -230,7 +232,7 @@ async def test_csv_cells_never_become_formulas(harness: Harness) -> None:
 
 
 async def test_algoritmeregister_export(filled: Harness) -> None:
-    body = await get(filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", None)
+    body = await get(filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", NL)
     assert body["name"] == "Détection des fuites d'eau"
     assert body["organization"] == "Montpellier Méditerranée Métropole"
     assert body["status"] == "In gebruik"
@@ -241,7 +243,7 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
     assert "Régie des eaux" in body["human_intervention"]
     assert body["url"].endswith("/systems/demarches/detection-fuites")
     english = await get(
-        filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", None, lang="en"
+        filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", NL, lang="en"
     )
     assert english["name"] == "Water-leak detection"
     assert english["lang"] == "eng"
@@ -252,7 +254,7 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
 
 
 async def test_atrs_export(filled: Harness) -> None:
-    body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", None, lang="en")
+    body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", UK, lang="en")
     tier_1, tier_2 = body["tier_1"], body["tier_2"]
     assert tier_1["name"] == "Waste-sorting assistant"
     assert tier_1["contact_email"] == "ia-transparence@montpellier3m.example"
@@ -274,8 +276,9 @@ async def test_every_entry_and_listing_matches_its_schema(filled: Harness) -> No
     for item in listed["items"]:
         entry = await get(filled, item["api"], "register-system")
         assert entry["service_info"]["id"] == item["service"]
-        for export in ("algoritmeregister.json", "atrs.json"):
-            await get(filled, f"{item['api']}/{export}", None)
+        for export in EXPORTS:
+            if isinstance(export, SystemExport) and export.schema:
+                await get(filled, f"{item['api']}/{export.name}", export.schema)
     assert (await get(filled, "/v1/systems", SYSTEMS, q="nothing-matches"))["items"] == []
     token = await filled.token()
     manifest = example_manifest()

@@ -63,7 +63,8 @@ class Export:
     """One publication format: what its route, its OpenAPI operation and its link need.
 
     ``render`` returns a ``str`` (sent as UTF-8) or a JSON value; ``schema`` names
-    the JSON Schema of its answer in ``schemas/`` if there is one.
+    the JSON Schema of a JSON answer (``schemas/<schema>.schema.json``), which the
+    OpenAPI document refers to and the tests check the answers against.
     """
 
     #: The last segment of its address, such as ``atrs.json``.
@@ -440,6 +441,7 @@ EXPORTS: tuple[Export, ...] = (
         render=algoritmeregister,
         summary="The entry in the Dutch Algoritmeregister publication layout",
         operation_id="getAlgoritmeregister",
+        schema="export-algoritmeregister",
     ),
     SystemExport(
         name="atrs.json",
@@ -448,5 +450,6 @@ EXPORTS: tuple[Export, ...] = (
         render=atrs,
         summary="The entry in the UK ATRS layout (tiers 1 and 2)",
         operation_id="getAtrs",
+        schema="export-atrs",
     ),
 )

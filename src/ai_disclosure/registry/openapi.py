@@ -20,13 +20,14 @@ from .api import INTERACTIONS, STATUSES
 from .config import Settings
 from .exports import EXPORTS, Export, SystemExport
 from .problems import PROBLEM_TYPE
-from .responses import load_response_schema
+from .responses import load_response_schema, response_schemas
 from .validation import MAX_ERRORS
 
-__all__ = ["COMPONENTS", "openapi_document"]
+__all__ = ["COMPONENTS", "component", "openapi_document"]
 
 _REF_PREFIX = "#/components/schemas/"
-#: Each JSON Schema file (``schemas/<file>.schema.json``) and its name in ``components``.
+#: The names in ``components`` of the JSON Schema files (``schemas/<file>.schema.json``)
+#: the routes refer to; any other file is lifted too, as ``component(file)`` names it.
 COMPONENTS = {
     "manifest": "Manifest",
     "disclosure-batch": "DisclosureBatch",
@@ -38,19 +39,24 @@ COMPONENTS = {
     "register-systems": "SystemPage",
     "register-service": "Service",
     "register-stats": "StatsPage",
+    "export-algoritmeregister": "Algoritmeregister",
+    "export-atrs": "Atrs",
 }
+
+
+def component(file: str) -> str:
+    """The name in ``components`` of ``schemas/<file>.schema.json``."""
+    return COMPONENTS.get(file) or "".join(part.capitalize() for part in file.split("-"))
 
 
 def _lift(file: str, schema: dict[str, Any], components: dict[str, Any]) -> None:
     """Put ``schema`` under its component name and its ``$defs`` under ``name.def``,
     turning every reference (to itself or to another file) into one to ``components``."""
-    name = COMPONENTS[file]
+    name = component(file)
 
-    def target(ref: str) -> str | None:
+    def target(ref: str) -> str:
         document, _, pointer = ref.partition("#")
-        owner = name if not document else COMPONENTS.get(document.removesuffix(".schema.json"))
-        if owner is None:
-            return None
+        owner = component(document.removesuffix(".schema.json")) if document else name
         if pointer in ("", "/"):
             return _REF_PREFIX + owner
         if pointer.startswith("/$defs/"):
@@ -62,7 +68,7 @@ def _lift(file: str, schema: dict[str, Any], components: dict[str, Any]) -> None
             fixed = {k: fix(v) for k, v in node.items() if k not in ("$schema", "$id", "$defs")}
             ref = node.get("$ref")
             if isinstance(ref, str):
-                fixed["$ref"] = target(ref) or ref
+                fixed["$ref"] = target(ref)
             return fixed
         if isinstance(node, list):
             return [fix(v) for v in node]
@@ -75,9 +81,10 @@ def _lift(file: str, schema: dict[str, Any], components: dict[str, Any]) -> None
 
 def _schemas() -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for file in COMPONENTS:
-        schema = load_schema(file) if file in SCHEMA_NAMES else load_response_schema(file)
-        _lift(file, copy.deepcopy(schema), components)
+    for file in SCHEMA_NAMES:
+        _lift(file, copy.deepcopy(load_schema(file)), components)
+    for file in response_schemas():
+        _lift(file, copy.deepcopy(load_response_schema(file)), components)
     components["Export"] = {
         "type": "object",
         "description": "The entry in another standard's layout.",
@@ -190,7 +197,7 @@ def _export_operation(export: Export) -> dict[str, Any]:
     """The operation of an export's route: of one system (404 if unknown, ``lang``)
     or of the register (the list's filters)."""
     if export.schema is not None:
-        schema = _ref(COMPONENTS[export.schema])
+        schema = _ref(component(export.schema))
     elif export.media_type.startswith("application/json"):
         schema = _ref("Export")
     else:
