@@ -13,8 +13,10 @@ from ._logger import DisclosureLogger
 from ._manifest import ManifestError, Problem, load_manifest
 from ._middleware import AIDisclosureMiddleware
 from ._model import (
+    Audience,
     BiasAudit,
     EthicsReview,
+    EthicsStatus,
     HumanReview,
     Interaction,
     Involvement,
@@ -23,6 +25,7 @@ from ._model import (
     Route,
     Service,
     System,
+    SystemStatus,
     involvement,
 )
 from ._schemas import load_schema
@@ -33,9 +36,11 @@ __all__ = [
     "AIDisclosureHeader",
     "AIDisclosureMiddleware",
     "AsyncRegistryClient",
+    "Audience",
     "BiasAudit",
     "DisclosureLogger",
     "EthicsReview",
+    "EthicsStatus",
     "HeaderError",
     "HumanReview",
     "Interaction",
@@ -50,6 +55,7 @@ __all__ = [
     "Route",
     "Service",
     "System",
+    "SystemStatus",
     "__version__",
     "disclose",
     "disclosure_head",

@@ -20,8 +20,10 @@ from typing import Any
 from jsonschema import ValidationError
 
 from ._model import (
+    Audience,
     BiasAudit,
     EthicsReview,
+    EthicsStatus,
     HumanReview,
     Interaction,
     Manifest,
@@ -29,6 +31,7 @@ from ._model import (
     Route,
     Service,
     System,
+    SystemStatus,
     Text,
 )
 from ._schemas import validator
@@ -349,7 +352,9 @@ def _build_system(raw: Mapping[str, Any], default: str) -> System:
         recourse=_optional_text(raw.get("recourse"), default),
         register_url=raw.get("register_url"),
         ethics_review=EthicsReview(
-            status=ethics["status"], date=ethics.get("date"), reference=ethics.get("reference")
+            status=EthicsStatus(ethics["status"]),
+            date=ethics.get("date"),
+            reference=ethics.get("reference"),
         )
         if ethics
         else None,
@@ -360,6 +365,6 @@ def _build_system(raw: Mapping[str, Any], default: str) -> System:
         )
         if audit
         else None,
-        status=raw.get("status", "in-use"),
-        audience=raw.get("audience", "public"),
+        status=SystemStatus(raw.get("status", SystemStatus.IN_USE)),
+        audience=Audience(raw.get("audience", Audience.PUBLIC)),
     )

@@ -417,9 +417,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _valid_service(service: str) -> bool:
-    import re
+    from .._patterns import IDENTIFIER
 
-    return re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", service) is not None
+    return IDENTIFIER.fullmatch(service) is not None
 
 
 def _token_create(args: argparse.Namespace) -> int:

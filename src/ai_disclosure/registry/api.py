@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._manifest import ManifestError, parse_manifest
-from .._model import Interaction, Manifest
+from .._model import Interaction, Manifest, SystemStatus
+from .._patterns import DATE
 from .auth import authenticate
 from .body import read_json
 from .entries import Entry, select_entries, service_json, system_json, system_summary
@@ -26,9 +27,8 @@ __all__ = ["Api", "json_response"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-STATUSES = ("in-use", "in-development", "retired")
+STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() refuses.
 _NUMBER = re.compile(r"[0-9]{1,10}")
 
@@ -117,7 +117,7 @@ def _day(request: Request, name: str) -> str | None:
     if value is None:
         return None
     try:
-        if not _DAY.fullmatch(value):
+        if not DATE.fullmatch(value):
             raise ValueError
         date.fromisoformat(value)
     except ValueError:
