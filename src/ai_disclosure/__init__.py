@@ -1,6 +1,7 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
 from ._disclose import disclose, disclosure_head, disclosure_notice, request_disclosure
+from ._errors import AIDisclosureError
 from ._headers import (
     AIDisclosureHeader,
     HeaderError,
@@ -33,6 +34,7 @@ from ._version import __version__
 from .client import AsyncRegistryClient, RegistryClient, RegistryError
 
 __all__ = [
+    "AIDisclosureError",
     "AIDisclosureHeader",
     "AIDisclosureMiddleware",
     "AsyncRegistryClient",

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
+from ._errors import AIDisclosureError
 from ._model import MODES
 from ._patterns import IDENTIFIER, LANGUAGE, REFERENCE, ROUTE
 from ._version import __version__
@@ -60,7 +61,7 @@ _NEVER: Final = 1 << 62
 _Key = tuple[str, str, str, bool, str | None]
 
 
-class DecisionLogDisabled(RuntimeError):
+class DecisionLogDisabled(AIDisclosureError, RuntimeError):
     """``record_decision`` was called but the decision-level log was not enabled."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import http_sf
 
+from ._errors import AIDisclosureError
 from ._model import Involvement, Origin
 
 __all__ = [
@@ -35,7 +36,7 @@ MODES = frozenset(o.value for o in Origin)
 _STRING_KEYS = {"model": "model", "provider": "provider", "reviewed-by": "reviewed_by"}
 
 
-class HeaderError(ValueError):
+class HeaderError(AIDisclosureError, ValueError):
     """An ``AI-Disclosure`` header value that cannot be read; says why."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from ._errors import AIDisclosureError
 from ._model import (
     Audience,
     BiasAudit,
@@ -54,7 +55,7 @@ class Problem:
         return f"{self.pointer or '/'}: {self.message}"
 
 
-class ManifestError(ValueError):
+class ManifestError(AIDisclosureError, ValueError):
     """A manifest could not be loaded; ``problems`` lists every reason found."""
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
