@@ -11,7 +11,7 @@ from ._headers import (
 )
 from ._inject import Position
 from ._logger import DisclosureLogger
-from ._manifest import ManifestError, Problem, load_manifest
+from ._manifest import ManifestError, ManifestProblem, Problem, load_manifest
 from ._middleware import AIDisclosureMiddleware
 from ._model import (
     Audience,
@@ -49,6 +49,7 @@ __all__ = [
     "Involvement",
     "Manifest",
     "ManifestError",
+    "ManifestProblem",
     "Origin",
     "Position",
     "Problem",

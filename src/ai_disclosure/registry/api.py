@@ -19,7 +19,7 @@ from .body import read_json
 from .entries import Entry, select_entries, service_json, system_json, system_summary
 from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
 from .problems import Problem
-from .runtime import Registry
+from .state import RegistryState
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
 from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
 
@@ -151,7 +151,7 @@ def base_url(request: Request, public_url: str | None = None) -> str:
 class Api:
     """The ``/v1`` endpoints, bound to one registry."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: RegistryState) -> None:
         self.registry = registry
         self.settings = registry.settings
 

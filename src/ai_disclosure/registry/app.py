@@ -20,14 +20,14 @@ from .api import Api, json_bytes
 from .config import Settings
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .guard import BadTokens, BodyTimeouts
-from .headers import SecurityHeaders
 from .health import Health
 from .metrics import Metrics, Operations
 from .openapi import openapi_document
 from .pages import STATIC_DIR, Pages
 from .problems import Problem, problem_response
 from .ratelimit import FailureBudget
-from .runtime import Registry
+from .security import SecurityHeaders
+from .state import RegistryState
 
 __all__ = ["create_app"]
 
@@ -87,7 +87,7 @@ def create_app(
     ``exports`` are the publication formats it serves, documents and links
     (``exports.EXPORTS`` unless given).
     """
-    registry = Registry(db_url, settings or Settings(), connect_args=connect_args)
+    registry = RegistryState(db_url, settings or Settings(), connect_args=connect_args)
     api = Api(registry)
     pages = Pages(registry, exports)
 

@@ -22,7 +22,7 @@ from .chart import MAX_DAYS, daily_chart
 from .entries import Entry, select_entries
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .i18n import Translator, language_of
-from .runtime import Registry
+from .state import RegistryState
 from .store import Totals
 
 __all__ = ["INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
@@ -75,7 +75,7 @@ class Pages:
     """The HTML endpoints, bound to one registry and the exports it serves (which
     every page's footer and each system's page link)."""
 
-    def __init__(self, registry: Registry, exports: Sequence[Export] = EXPORTS) -> None:
+    def __init__(self, registry: RegistryState, exports: Sequence[Export] = EXPORTS) -> None:
         self.registry = registry
         self.register_exports = [e for e in exports if isinstance(e, RegisterExport)]
         self.system_exports = [e for e in exports if isinstance(e, SystemExport)]
