@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from enum import StrEnum
+from typing import Any
 
 import pytest
 
@@ -18,7 +21,7 @@ from ai_disclosure._model import (
     W3CValue,
 )
 from ai_disclosure._patterns import resolve
-from ai_disclosure._schemas import load_schema
+from ai_disclosure._schemas import SCHEMA_NAMES, load_schema
 
 IPTC = IPTC_BASE
 
@@ -168,24 +171,55 @@ def test_systems_are_counted_once() -> None:
 
 _SYSTEM = "/$defs/system/properties"
 
+#: Every ``enum`` of the schemas, and the StrEnum that holds its values in code.
+VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
+    (Interaction, "manifest", f"{_SYSTEM}/interaction"),
+    (Origin, "manifest", f"{_SYSTEM}/origin"),
+    (Origin, "disclosure-batch", "/$defs/count/properties/mode"),
+    (SystemStatus, "manifest", f"{_SYSTEM}/status"),
+    (Audience, "manifest", f"{_SYSTEM}/audience"),
+    (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
+]
 
-@pytest.mark.parametrize(
-    ("vocabulary", "schema", "pointer"),
-    [
-        (Interaction, "manifest", f"{_SYSTEM}/interaction"),
-        (Origin, "manifest", f"{_SYSTEM}/origin"),
-        (Origin, "disclosure-batch", "/$defs/count/properties/mode"),
-        (SystemStatus, "manifest", f"{_SYSTEM}/status"),
-        (Audience, "manifest", f"{_SYSTEM}/audience"),
-        (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
-    ],
-)
+
+def _enums(node: Any, pointer: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield pointer
+        for key, value in node.items():
+            yield from _enums(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _enums(value, f"{pointer}/{index}")
+
+
+def _drift(vocabulary: type[StrEnum], stated: list[str]) -> set[str]:
+    """Values in the schema or in code but not in both."""
+    return {v.value for v in vocabulary} ^ set(stated)
+
+
+def test_every_schema_enum_has_its_vocabulary() -> None:
+    """A new closed field in a schema fails here until _model has its StrEnum."""
+    found = {(name, p) for name in SCHEMA_NAMES for p in _enums(load_schema(name))}
+    assert found == {(schema, pointer) for _, schema, pointer in VOCABULARIES}
+
+
+@pytest.mark.parametrize(("vocabulary", "schema", "pointer"), VOCABULARIES)
 def test_each_vocabulary_is_the_schemas(
     vocabulary: type[StrEnum], schema: str, pointer: str
 ) -> None:
     stated = resolve(load_schema(schema), pointer)["enum"]
-    assert sorted(v.value for v in vocabulary) == sorted(stated)
-    assert len(stated) == len(set(stated))
+    assert _drift(vocabulary, stated) == set()
+    assert len(stated) == len(set(stated)) == len(vocabulary)
+
+
+def test_a_value_added_to_the_schema_alone_is_caught() -> None:
+    """The "new manifest field" recipe: the enum and the schema are written in two
+    places, and the equality above is what keeps them one."""
+    schema = copy.deepcopy(load_schema("manifest"))
+    schema["$defs"]["system"]["properties"]["status"]["enum"].append("suspended")
+    stated = resolve(schema, f"{_SYSTEM}/status")["enum"]
+    assert _drift(SystemStatus, stated) == {"suspended"}
 
 
 def test_modes_are_the_origins() -> None:
@@ -193,14 +227,9 @@ def test_modes_are_the_origins() -> None:
     assert all(type(mode) is str for mode in MODES)
 
 
+# Origin is declared weakest first, as ORIGIN_RANK ranks it, not in the schema's order.
 @pytest.mark.parametrize(
-    ("vocabulary", "schema", "pointer"),
-    [
-        (Interaction, "manifest", f"{_SYSTEM}/interaction"),
-        (SystemStatus, "manifest", f"{_SYSTEM}/status"),
-        (Audience, "manifest", f"{_SYSTEM}/audience"),
-        (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
-    ],
+    ("vocabulary", "schema", "pointer"), [v for v in VOCABULARIES if v[0] is not Origin]
 )
 def test_vocabularies_keep_the_schemas_order(
     vocabulary: type[StrEnum], schema: str, pointer: str
