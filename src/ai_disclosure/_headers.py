@@ -19,7 +19,7 @@ from typing import Any
 import http_sf
 
 from ._errors import AIDisclosureError
-from ._model import Involvement, Origin
+from ._model import MODES, Involvement, Origin
 
 __all__ = [
     "HEADER_NAME",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 HEADER_NAME = "AI-Disclosure"
-MODES = frozenset(o.value for o in Origin)
 _STRING_KEYS = {"model": "model", "provider": "provider", "reviewed-by": "reviewed_by"}
 
 
