@@ -31,6 +31,7 @@ __all__ = [
     "REFERENCE",
     "ROUTE",
     "UUID",
+    "resolve",
     "schema_pattern",
 ]
 
