@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from .._errors import AIDisclosureError
+
 __all__ = [
     "DB_ENV",
     "Refused",
@@ -55,7 +57,7 @@ def fail(message: str) -> int:
     return 1
 
 
-class Refused(Exception):
+class Refused(AIDisclosureError):
     """A registry command cannot go on; the message is the one line to print."""
 
 
