@@ -67,8 +67,7 @@ MODES: frozenset[str] = frozenset(o.value for o in Origin)
 
 
 class SystemStatus(StrEnum):
-    """Where a system is in its life: only systems in use are disclosed on pages,
-    but the register lists all three."""
+    """Where a system is in its life; the register shows it and filters by it."""
 
     IN_USE = "in-use"
     IN_DEVELOPMENT = "in-development"
