@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from .._problems import BEARER_REALM
 from .problems import Problem
 from .store import Store, TokenOwner
 
 __all__ = ["authenticate", "bearer_token"]
-
-_REALM = 'Bearer realm="ai-disclosure-registry"'
 
 
 def bearer_token(request: Request) -> str | None:
@@ -30,7 +29,7 @@ async def authenticate(request: Request, store: Store) -> TokenOwner:
             "unauthorized",
             "send the service's token as 'Authorization: Bearer <token>' "
             "(create one with: ai-disclosure registry token create SERVICE)",
-            headers={"WWW-Authenticate": _REALM},
+            headers={"WWW-Authenticate": BEARER_REALM},
         )
     owner = await store.token_owner(token)
     if owner is None:
@@ -38,6 +37,6 @@ async def authenticate(request: Request, store: Store) -> TokenOwner:
             401,
             "unauthorized",
             "the token is unknown or revoked",
-            headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
+            headers={"WWW-Authenticate": BEARER_REALM + ', error="invalid_token"'},
         )
     return owner
