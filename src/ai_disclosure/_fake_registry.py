@@ -35,7 +35,7 @@ from . import _problems
 from ._body import BodyDecoder, check_media_type, is_gzipped, parse_json
 from ._manifest import ManifestError, ManifestSource, load_manifest, parse_manifest
 from ._model import Manifest
-from ._problems import BEARER_REALM, PROBLEM_TYPE, Problem
+from ._problems import PROBLEM_TYPE, Problem
 from ._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from ._schemas import validator
 
@@ -275,21 +275,11 @@ class FakeRegistry:
             )
 
     def _authenticate(self, request: httpx.Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Problem(
-                401,
-                "unauthorized",
-                "send the service's token as 'Authorization: Bearer <token>'",
-                headers={"WWW-Authenticate": BEARER_REALM},
-            )
-        if token.strip() != self.token:
-            raise Problem(
-                401,
-                "unauthorized",
-                "the token is unknown or revoked",
-                headers={"WWW-Authenticate": BEARER_REALM + ', error="invalid_token"'},
-            )
+        token = _problems.bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise _problems.no_token()
+        if token != self.token:
+            raise _problems.unknown_token()
 
     def _check_owner(self, service: str, what: str) -> None:
         if self._owner is not None and service != self._owner:

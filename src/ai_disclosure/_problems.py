@@ -18,19 +18,21 @@ from ._manifest import ManifestError
 from ._model import Manifest
 
 __all__ = [
-    "BEARER_REALM",
     "MAX_ERRORS",
     "PROBLEM_BASE",
     "PROBLEM_TYPE",
     "TITLES",
     "Problem",
     "batch_conflict",
+    "bearer_token",
     "check_manifest_service",
     "invalid_batch",
     "invalid_manifest",
     "manifest_object",
+    "no_token",
     "other_service",
     "undeclared_systems",
+    "unknown_token",
 ]
 
 PROBLEM_TYPE = "application/problem+json"
@@ -40,7 +42,7 @@ PROBLEM_BASE = "https://ai-disclosure.montpellier3m.fr/problems/"
 #: whatever is sent.
 MAX_ERRORS = 1000
 #: The ``WWW-Authenticate`` challenge of a 401 (RFC 6750).
-BEARER_REALM = 'Bearer realm="ai-disclosure-registry"'
+_REALM = 'Bearer realm="ai-disclosure-registry"'
 
 #: Each problem type's title: what the type means, the same for every instance.
 TITLES = {
@@ -94,6 +96,37 @@ class Problem(AIDisclosureError):
 
 def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None for no header,
+    another scheme, or a value that is not one token (then answer ``no_token()``)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return None
+    return token
+
+
+def no_token() -> Problem:
+    """401: no bearer token sent."""
+    return Problem(
+        401,
+        "unauthorized",
+        "send the service's token as 'Authorization: Bearer <token>' "
+        "(create one with: ai-disclosure registry token create SERVICE)",
+        headers={"WWW-Authenticate": _REALM},
+    )
+
+
+def unknown_token() -> Problem:
+    """401: a token no service holds (never issued, or revoked)."""
+    return Problem(
+        401,
+        "unauthorized",
+        "the token is unknown or revoked",
+        headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
+    )
 
 
 def other_service(owner: str, named: str) -> Problem:
