@@ -82,9 +82,9 @@ SLOW = frozenset(
         "test_proxy.py::test_the_proxys_own_error_pages_are_dated",
         "test_proxy.py::test_without_a_trusted_terminator_the_scheme_is_the_connections",
         "test_proxy_frameworks.py",
-        "test_logger.py::test_background_task_flushes_each_window_after_lazy_start",
-        "test_logger.py::test_outage_without_spool_merges_counts_within_bounds",
-        "test_logger.py::test_the_background_task_parks_a_poison_batch_without_help",
+        "test_delivery.py::test_background_task_flushes_each_window_after_lazy_start",
+        "test_delivery.py::test_outage_without_spool_merges_counts_within_bounds",
+        "test_delivery.py::test_the_background_task_parks_a_poison_batch_without_help",
     }
 )
 
