@@ -466,10 +466,7 @@ class Injector(SkipLinkReader):
     def _head_tag(self, name: bytes, tag: bytes | None, out: list[bytes]) -> bool:
         """A tag before the body. False: the body starts before it (seen again)."""
         if self._templates:
-            if name == b"template":
-                self._templates += 1
-            elif name == b"/template":
-                self._templates -= 1
+            self._nested_template(name)
         elif name[0] == 0x2F:  # "/": an end tag
             if name == b"/head" and not self._after_head:
                 self._start_holding()

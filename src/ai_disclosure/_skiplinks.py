@@ -433,10 +433,7 @@ class SkipLinkReader(Tokenizer):
     def _skip_tag(self, name: bytes, tag: bytes | None, out: list[bytes]) -> bool:
         """A tag while reading past skip links. Always handled."""
         if self._templates:
-            if name == b"template":
-                self._templates += 1
-            elif name == b"/template":
-                self._templates -= 1
+            self._nested_template(name)
             if tag is not None:
                 self._emit(out, tag)
             return True

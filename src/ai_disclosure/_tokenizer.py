@@ -139,13 +139,8 @@ class Tokenizer:
             if k >= 0:
                 k += len(terminator)
         if k < 0:
-            keep = max(i, keep)
-            self._emit(out, buf[i:keep])
-            self._tail = buf[keep:]
-            return -1
-        self._emit(out, buf[i:k])
-        self._state = _State.DATA
-        return k
+            return self._hold(buf, i, max(i, keep), out)
+        return self._back_to_markup(buf, i, k, out)
 
     def _rawtext(self, buf: bytes, i: int, out: list[bytes]) -> int:
         """Inside a raw-text element: stream to its end tag; -1 when the chunk ends."""
@@ -161,20 +156,32 @@ class Tokenizer:
             end = found.start() if found is not None else -1
         if end < 0:
             # Keep just enough to recognise an end tag cut by the chunk boundary.
-            keep = max(scanned, n - 10)
-            self._emit(out, buf[i:keep])
-            self._tail = buf[keep:]
-            return -1
+            return self._hold(buf, i, max(scanned, n - 10), out)
         # The element ends only with its whole end tag: cut short, it is text at EOF.
         rest = _TAG_REST.match(buf, end + 2 + len(raw))
         if rest is None and n - end < _TOKEN_LIMIT:
-            self._emit(out, buf[i:end])
-            self._tail = buf[end:]
-            return -1
+            return self._hold(buf, i, end, out)
         # Back to markup; the end tag is an ordinary tag for the skipper.
+        return self._back_to_markup(buf, i, end, out)
+
+    def _hold(self, buf: bytes, i: int, keep: int, out: list[bytes]) -> int:
+        """Stream ``buf[i:keep]``; keep the rest, to be read again with the next chunk: -1."""
+        self._emit(out, buf[i:keep])
+        self._tail = buf[keep:]
+        return -1
+
+    def _back_to_markup(self, buf: bytes, i: int, end: int, out: list[bytes]) -> int:
+        """Stream ``buf[i:end]``, the rest of a construct; markup follows from ``end``."""
         self._emit(out, buf[i:end])
         self._state = _State.DATA
         return end
+
+    def _nested_template(self, name: bytes) -> None:
+        """Inside a template: follow the templates it nests (nothing else counts there)."""
+        if name == b"template":
+            self._templates += 1
+        elif name == b"/template":
+            self._templates -= 1
 
     def _script_end(self, buf: bytes, i: int) -> tuple[int, int]:
         """Where a script's end tag starts, following the escaped states
