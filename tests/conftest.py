@@ -41,6 +41,7 @@ SLOW = frozenset(
     {
         "test_template_helpers.py::test_chromium_applies_the_stylesheet_only_with_the_style_nonce",
         "check/test_audit.py::test_each_register_link_is_checked_once_per_run",
+        "test_fake_registry.py::test_the_fake_answers_each_request_as_the_real_registry_does",
         "check/test_audit.py::test_the_demo_passes_every_check",
         "check/test_cli.py::test_the_demo_passes_exit_0",
         "logging_e2e/test_crash.py::test_killed_after_the_registry_stored_the_batch_is_not_doubled",
