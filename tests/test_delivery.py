@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,10 +19,11 @@ import pytest
 from ai_disclosure._logger import DisclosureLogger
 from ai_disclosure._spool import Spool
 
+from .conftest import EXAMPLE_MANIFEST
 from .test_logger import (
     LOGGER,
     POISON,
-    FakeRegistry,
+    Registry,
     make_logger,
     problem,
     record,
@@ -31,14 +33,16 @@ from .test_logger import (
 
 
 @pytest.fixture
-def registry() -> FakeRegistry:
-    return FakeRegistry()
+def registry() -> Iterator[Registry]:
+    registry = Registry()
+    yield registry
+    registry.closed = True
 
 
 # --- sending -------------------------------------------------------------------------
 
 
-async def test_sends_gzip_json_with_bearer_token(registry: FakeRegistry) -> None:
+async def test_sends_gzip_json_with_bearer_token(registry: Registry) -> None:
     logger = make_logger(registry)
     record(logger, 3)
     assert await logger.flush()
@@ -55,12 +59,15 @@ async def test_sends_gzip_json_with_bearer_token(registry: FakeRegistry) -> None
     settled(logger)
 
 
-async def test_transient_failures_retry_the_same_batch_id(registry: FakeRegistry) -> None:
+async def test_transient_failures_retry_the_same_batch_id(registry: Registry) -> None:
     logger = make_logger(registry)
-    registry.faults = [problem(500, "boom"), problem(503, "busy"), httpx.ReadTimeout("slow")]
+    registry.fail(500, times=1)
     record(logger, 5)
-    for _ in range(3):
-        assert not await logger.flush()
+    assert not await logger.flush()
+    registry.fail(503, times=1)
+    assert not await logger.flush()
+    registry.script = [httpx.ReadTimeout("slow")]
+    assert not await logger.flush()
     assert await logger.flush()
     await logger.aclose()
     assert len(set(registry.received)) == 1
@@ -72,10 +79,10 @@ async def test_transient_failures_retry_the_same_batch_id(registry: FakeRegistry
 
 
 async def test_a_batch_stored_before_the_answer_was_lost_is_not_doubled(
-    registry: FakeRegistry,
+    registry: Registry,
 ) -> None:
     logger = make_logger(registry)
-    registry.faults = ["store-then-500"]
+    registry.fail(500, times=1, after_storing=True)
     record(logger, 4)
     assert not await logger.flush()
     assert await logger.flush()
@@ -86,10 +93,10 @@ async def test_a_batch_stored_before_the_answer_was_lost_is_not_doubled(
 
 
 async def test_retry_after_seconds_is_honoured(
-    registry: FakeRegistry, caplog: pytest.LogCaptureFixture
+    registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     logger = make_logger(registry)
-    registry.faults = [problem(429, "slow down", headers={"Retry-After": "7"})]
+    registry.fail(429, times=1, retry_after=7)
     record(logger)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert not await logger.flush()
@@ -99,11 +106,11 @@ async def test_retry_after_seconds_is_honoured(
     await logger.aclose()
 
 
-async def test_retry_after_http_date_is_honoured_and_capped(registry: FakeRegistry) -> None:
+async def test_retry_after_http_date_is_honoured_and_capped(registry: Registry) -> None:
     logger = make_logger(registry, max_retry_after=60)
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
     much_later = email.utils.formatdate(time.time() + 7200, usegmt=True)
-    registry.faults = [
+    registry.script = [  # the fake's Retry-After is in seconds; the registry may send a date
         problem(503, "maintenance", headers={"Retry-After": later}),
         problem(503, "maintenance", headers={"Retry-After": much_later}),
     ]
@@ -116,7 +123,7 @@ async def test_retry_after_http_date_is_honoured_and_capped(registry: FakeRegist
     await logger.aclose()
 
 
-async def test_backoff_grows_while_the_registry_is_down(registry: FakeRegistry) -> None:
+async def test_backoff_grows_while_the_registry_is_down(registry: Registry) -> None:
     logger = make_logger(registry, backoff_base=1.0, backoff_cap=8.0, random=lambda: 1.0)
     registry.down = True
     record(logger)
@@ -135,10 +142,10 @@ async def test_backoff_grows_while_the_registry_is_down(registry: FakeRegistry) 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 415, 422])
 async def test_gives_up_on_final_4xx_and_says_so(
-    registry: FakeRegistry, caplog: pytest.LogCaptureFixture, status: int
+    registry: Registry, caplog: pytest.LogCaptureFixture, status: int
 ) -> None:
     logger = make_logger(registry)
-    registry.faults = [problem(status, "refused", detail="no such token")]
+    registry.script = [problem(status, "refused", detail="no such token")]
     record(logger, 6)
     with caplog.at_level(logging.ERROR, logger=LOGGER):
         assert await logger.flush()  # nothing left: given up, not retried
@@ -154,42 +161,38 @@ async def test_gives_up_on_final_4xx_and_says_so(
     record(logger, 2)
     assert await logger.flush()
     await logger.aclose()
-    assert (registry.total(), registry.dropped()) == (2, 6)
+    assert (registry.total(), registry.dropped) == (2, 6)
 
 
-async def test_rows_the_registry_names_are_dropped_and_the_rest_resent(
-    registry: FakeRegistry,
-) -> None:
+async def test_rows_the_registry_names_are_dropped_and_the_rest_resent() -> None:
+    registry = Registry(EXAMPLE_MANIFEST)  # published: it refuses the rows of other systems
     logger = make_logger(registry)
     record(logger, 3)
     record(logger, 2, system="unknown-system")
-    registry.faults = [
-        problem(422, "unknown system", errors=[{"pointer": "/counts/1/system", "detail": "?"}])
-    ]
     assert await logger.flush()
     await logger.aclose()
     first, second = registry.received
     assert first != second
     assert registry.total() == 3
-    assert registry.dropped() == 2
+    assert registry.dropped == 2
     assert logger.stats()["dropped"] == 2
     settled(logger)
 
 
-async def test_too_large_batches_are_split(registry: FakeRegistry) -> None:
+async def test_too_large_batches_are_split(registry: Registry) -> None:
     logger = make_logger(registry)
     for i in range(4):
         record(logger, i + 1, route=f"/r{i}")
-    registry.faults = [problem(413, "too large"), problem(413, "too large")]
+    registry.script = [problem(413, "too large"), problem(413, "too large")]
     assert await logger.flush()
     await logger.aclose()
     assert registry.total() == 10
-    assert len(registry.stored) == 3
+    assert len(registry.batches) == 3
     assert logger.stats()["dropped"] == 0
 
 
 async def test_background_task_flushes_each_window_after_lazy_start(
-    registry: FakeRegistry,
+    registry: Registry,
 ) -> None:
     logger = make_logger(registry, window_seconds=1)
     record(logger, 2)  # no start(): the first record inside the loop starts the task
@@ -197,22 +200,22 @@ async def test_background_task_flushes_each_window_after_lazy_start(
     await until(lambda: registry.total() == 2)
     record(logger)
     await until(lambda: registry.total() == 3)
-    assert len(registry.stored) == 2  # one batch per window, without any flush()
+    assert len(registry.batches) == 2  # one batch per window, without any flush()
     await logger.aclose()
     settled(logger)
 
 
-async def test_a_full_batch_is_sent_before_its_window_ends(registry: FakeRegistry) -> None:
+async def test_a_full_batch_is_sent_before_its_window_ends(registry: Registry) -> None:
     logger = make_logger(registry, window_seconds=3600, max_batch=5)
     await logger.start()
     for i in range(5):
         record(logger, route=f"/r{i}")
-    await until(lambda: bool(registry.stored))
+    await until(lambda: bool(registry.batches))
     assert registry.total() == 5
     await logger.aclose()
 
 
-async def test_outage_without_spool_merges_counts_within_bounds(registry: FakeRegistry) -> None:
+async def test_outage_without_spool_merges_counts_within_bounds(registry: Registry) -> None:
     logger = make_logger(registry, window_seconds=1, max_keys=4)
     registry.down = True
     await logger.start()
@@ -231,13 +234,13 @@ async def test_outage_without_spool_merges_counts_within_bounds(registry: FakeRe
     assert await logger.flush()
     await logger.aclose()
     assert registry.total() == 90 - dropped
-    assert registry.dropped() == dropped
+    assert registry.dropped == dropped
     settled(logger)
 
 
-async def test_unexpected_transport_errors_are_retried(registry: FakeRegistry) -> None:
+async def test_unexpected_transport_errors_are_retried(registry: Registry) -> None:
     logger = make_logger(registry)
-    registry.faults = [RuntimeError("a bug somewhere")]
+    registry.script = [RuntimeError("a bug somewhere")]
     record(logger)
     assert not await logger.flush()
     assert await logger.flush()
@@ -249,7 +252,7 @@ async def test_unexpected_transport_errors_are_retried(registry: FakeRegistry) -
 
 
 async def test_with_a_spool_every_batch_is_on_disk_before_it_is_sent(
-    registry: FakeRegistry, tmp_path: Path
+    registry: Registry, tmp_path: Path
 ) -> None:
     logger = make_logger(registry, spool_dir=tmp_path)
     on_disk: list[int] = []
@@ -258,7 +261,7 @@ async def test_with_a_spool_every_batch_is_on_disk_before_it_is_sent(
         conn = sqlite3.connect(tmp_path / "demarches.spool.sqlite3")  # as another process would
         on_disk.append(conn.execute("SELECT count(*) FROM batch").fetchone()[0])
         conn.close()
-        return registry.handle(request)
+        return registry.transport.handle_request(request)
 
     logger._transport = httpx.MockTransport(spy)
     record(logger, 2)
@@ -269,7 +272,7 @@ async def test_with_a_spool_every_batch_is_on_disk_before_it_is_sent(
     assert Spool(tmp_path, "demarches").stats()["batches"] == 0
 
 
-async def test_a_full_spool_drops_and_counts(registry: FakeRegistry, tmp_path: Path) -> None:
+async def test_a_full_spool_drops_and_counts(registry: Registry, tmp_path: Path) -> None:
     registry.down = True
     logger = make_logger(registry, spool_dir=tmp_path, spool_max_batches=1)
     record(logger, 3)
@@ -282,11 +285,11 @@ async def test_a_full_spool_drops_and_counts(registry: FakeRegistry, tmp_path: P
     assert await logger.flush()
     await logger.aclose()
     assert registry.total() == 3
-    assert registry.dropped() == 4
+    assert registry.dropped == 4
     settled(logger)
 
 
-def test_sync_close_sends_without_a_loop(registry: FakeRegistry) -> None:
+def test_sync_close_sends_without_a_loop(registry: Registry) -> None:
     logger = make_logger(registry)
     record(logger, 3)  # no loop: nothing starts
     assert not logger._running
@@ -312,7 +315,7 @@ def test_the_exit_path_warns_of_a_clear_text_token_and_counts_the_loss(
     assert logger.stats()["dropped"] == 2
 
 
-def test_sync_close_spools_without_a_loop(registry: FakeRegistry, tmp_path: Path) -> None:
+def test_sync_close_spools_without_a_loop(registry: Registry, tmp_path: Path) -> None:
     logger = make_logger(registry, spool_dir=tmp_path)
     record(logger, 3)
     logger.close()
@@ -330,7 +333,7 @@ def parked_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_a_poison_batch_is_parked_once_the_registry_stores_others(
-    registry: FakeRegistry, caplog: pytest.LogCaptureFixture
+    registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     logger = make_logger(registry, poison_after=3)
     record(logger, 2, route=POISON)
@@ -357,11 +360,11 @@ async def test_a_poison_batch_is_parked_once_the_registry_stores_others(
     assert await logger.flush()
     await logger.aclose()
     assert parked.batch_id not in registry.received[tried:]
-    assert (registry.total(), registry.dropped()) == (5, 2)
+    assert (registry.total(), registry.dropped) == (5, 2)
 
 
 async def test_the_background_task_parks_a_poison_batch_without_help(
-    registry: FakeRegistry,
+    registry: Registry,
 ) -> None:
     """Without a spool one stuck batch stops the cuts; a suspect one must not."""
     logger = make_logger(registry, poison_after=2, window_seconds=1, backoff_cap=0.05)
@@ -375,9 +378,9 @@ async def test_the_background_task_parks_a_poison_batch_without_help(
     assert logger.stats()["parked"] == 3
 
 
-async def test_an_outage_parks_nothing(registry: FakeRegistry) -> None:
+async def test_an_outage_parks_nothing(registry: Registry) -> None:
     logger = make_logger(registry, poison_after=2)
-    registry.failing = 503
+    registry.fail(503)  # every batch, until recover()
     record(logger, 2)
     for _ in range(3):
         assert not await logger.flush()
@@ -385,7 +388,7 @@ async def test_an_outage_parks_nothing(registry: FakeRegistry) -> None:
     for _ in range(3):
         assert not await logger.flush()
     assert logger.stats()["consecutive_failures"] >= 6
-    registry.failing = None
+    registry.recover()
     assert await logger.flush()
     await logger.aclose()
     stats = logger.stats()
@@ -394,16 +397,15 @@ async def test_an_outage_parks_nothing(registry: FakeRegistry) -> None:
 
 
 async def test_429_and_unreachable_do_not_make_a_batch_a_suspect(
-    registry: FakeRegistry,
+    registry: Registry,
 ) -> None:
     logger = make_logger(registry, poison_after=1)
-    registry.faults = [
-        problem(429, "Too Many Requests", headers={"Retry-After": "60"}),
-        httpx.ConnectError("refused"),
-    ]
+    registry.fail(429, times=1, retry_after=60)
     record(logger, 1)
     assert not await logger.flush()
+    registry.down = True
     assert not await logger.flush()
+    registry.down = False
     record(logger, 1, route="/autre*")
     assert await logger.flush()
     assert logger.stats()["parked"] == 0
@@ -412,10 +414,10 @@ async def test_429_and_unreachable_do_not_make_a_batch_a_suspect(
 
 
 async def test_a_conflict_is_parked_at_once_and_never_retried(
-    registry: FakeRegistry, caplog: pytest.LogCaptureFixture
+    registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     logger = make_logger(registry)
-    registry.faults = [problem(409, "Conflict", detail="batch id already used")]
+    registry.script = [problem(409, "Conflict", detail="batch id already used")]
     record(logger, 3)
     with caplog.at_level(logging.ERROR, logger=LOGGER):
         assert await logger.flush()
@@ -429,7 +431,7 @@ async def test_a_conflict_is_parked_at_once_and_never_retried(
 
 
 async def test_with_a_spool_a_parked_batch_stays_in_it_and_is_not_replayed(
-    registry: FakeRegistry, tmp_path: Path
+    registry: Registry, tmp_path: Path
 ) -> None:
     logger = make_logger(registry, poison_after=1, spool_dir=tmp_path)
     record(logger, 2, route=POISON)
@@ -451,6 +453,6 @@ async def test_with_a_spool_a_parked_batch_stays_in_it_and_is_not_replayed(
     assert len(registry.received) == tried  # a new process does not resend it
 
 
-def test_poison_after_must_be_positive(registry: FakeRegistry) -> None:
+def test_poison_after_must_be_positive(registry: Registry) -> None:
     with pytest.raises(ValueError, match="poison_after"):
         make_logger(registry, poison_after=0)

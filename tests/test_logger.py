@@ -11,7 +11,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,72 +29,63 @@ from ai_disclosure._logger import (
     backoff_delay,
     classify,
 )
-from ai_disclosure._schemas import validator
+from ai_disclosure._manifest import ManifestSource
 from ai_disclosure._spool import Spool
 from ai_disclosure.client import parse_retry_after
+from ai_disclosure.testing import FakeRegistry
 
 SYSTEM = "assistant-dechets"
 LOGGER = "ai_disclosure.logging"
 POISON = "/poison*"
 
-Fault = httpx.Response | Exception | str | Callable[[], Any]
+TOKEN = "secret-token"
+
+#: An answer a test scripts ahead: a response, or a transport error to raise.
+Scripted = httpx.Response | Exception
 
 
-class FakeRegistry:
-    """The registry's ``POST /v1/disclosures`` contract, with faults to inject."""
+class Registry(FakeRegistry):
+    """The public fake registry, plus what only these tests need.
 
-    def __init__(self) -> None:
-        self.stored: dict[str, dict[str, Any]] = {}
-        self.received: list[str] = []
-        self.faults: list[Fault] = []
-        self.down = False
-        self.requests: list[httpx.Request] = []
-        self.failing: int | None = None  # every batch answered this status (an outage)
+    The fake's own faults (``down``, ``fail()``, ``after_storing``) cover outages;
+    the logger's tests also need answers it has no fault for (a 4xx refusal, a 413,
+    a ``Retry-After`` date, a read timeout...): ``script`` holds them, one per
+    request, before the fake answers again. A batch with a ``POISON`` route gets a
+    500 every time (a bug the registry has on that batch only), which tells a poison
+    batch from an outage.
+    """
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def __init__(self, manifest: ManifestSource | None = None) -> None:
+        super().__init__(manifest, token=TOKEN)
+        self.script: list[Scripted] = []
+        self._fake = self.transport
+        self.transport = httpx.MockTransport(self._front)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    @property
+    def received(self) -> list[str]:
+        """The batch id of every request, answered or not, in order (retries show)."""
+        return [batch_of(request)["batch_id"] for request in self.requests]
+
+    def _front(self, request: httpx.Request) -> httpx.Response:
+        if self.down or not (self.script or _poisoned(request)):
+            return self._fake.handle_request(request)
         self.requests.append(request)
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        content = request.content
-        if request.headers.get("content-encoding") == "gzip":
-            content = gzip.decompress(content)
-        body = json.loads(content)
-        self.received.append(body["batch_id"])
-        if self.failing is not None:
-            return problem(self.failing, "outage")
-        if any(c["route"] == POISON for c in body.get("counts", ())):
-            return problem(500, "Internal Server Error")  # a bug the registry has on this batch
-        fault = self.faults.pop(0) if self.faults else None
-        if isinstance(fault, Exception):
-            raise fault
-        if isinstance(fault, httpx.Response):
-            return fault
-        errors = sorted(validator("disclosure-batch").iter_errors(body), key=str)
-        if errors:
-            problems = [
-                {"pointer": "/" + "/".join(map(str, e.absolute_path)), "detail": e.message}
-                for e in errors
-            ]
-            return problem(422, "invalid batch", errors=problems)
-        if body["batch_id"] in self.stored:
-            answer = httpx.Response(200, json={"batch_id": body["batch_id"], "status": "duplicate"})
-        else:
-            self.stored[body["batch_id"]] = body
-            answer = httpx.Response(
-                202, json={"batch_id": body["batch_id"], "status": "stored", "records": 1}
-            )
-        if fault == "store-then-500":  # stored, but the answer is lost on the way back
-            return problem(500, "gateway timeout")
+        if not self.script:
+            return problem(500, "Internal Server Error")
+        answer = self.script.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
         return answer
 
-    def total(self) -> int:
-        return sum(c["count"] for b in self.stored.values() for c in b["counts"])
 
-    def dropped(self) -> int:
-        return sum(b.get("dropped", 0) for b in self.stored.values())
+def batch_of(request: httpx.Request) -> dict[str, Any]:
+    """The batch a request carries (the logger always gzips it)."""
+    batch: dict[str, Any] = json.loads(gzip.decompress(request.content))
+    return batch
+
+
+def _poisoned(request: httpx.Request) -> bool:
+    return any(row["route"] == POISON for row in batch_of(request).get("counts", ()))
 
 
 def problem(
@@ -108,18 +99,20 @@ def problem(
 
 
 @pytest.fixture
-def registry() -> FakeRegistry:
-    return FakeRegistry()
+def registry() -> Iterator[Registry]:
+    registry = Registry()
+    yield registry
+    registry.closed = True  # as fake_registry() does: a logger left running cannot write into it
 
 
 def make_logger(registry: FakeRegistry, **kwargs: Any) -> DisclosureLogger:
     options: dict[str, Any] = {
-        "transport": registry.transport(),
+        "transport": registry.transport,
         "random": lambda: 0.0,
         "backoff_base": 0.01,
     }
     options.update(kwargs)
-    return DisclosureLogger("demarches", "http://registry.test", "secret-token", **options)
+    return DisclosureLogger("demarches", registry.url, registry.token, **options)
 
 
 def record(logger: DisclosureLogger, n: int = 1, **kw: Any) -> None:
@@ -222,7 +215,7 @@ async def test_aclose_keeps_its_deadline_and_reports_the_loss(
 
 
 async def test_shutdown_mid_outage_spools_and_the_next_process_replays(
-    registry: FakeRegistry, tmp_path: Path
+    registry: Registry, tmp_path: Path
 ) -> None:
     registry.down = True
     first = make_logger(registry, spool_dir=tmp_path)
@@ -239,15 +232,17 @@ async def test_shutdown_mid_outage_spools_and_the_next_process_replays(
     registry.down = False
     second = make_logger(registry, spool_dir=tmp_path)
     await second.start()
-    await until(lambda: bool(registry.stored))
+    await until(lambda: bool(registry.batches))
     await second.aclose()
-    assert list(registry.stored) == [entry.batch_id]  # replayed under its original id
+    assert [b["batch_id"] for b in registry.batches] == [
+        entry.batch_id
+    ]  # replayed under its original id
     assert registry.total() == 5
     assert second.stats()["sent"] == 5
 
 
 async def test_closing_while_an_acknowledgement_is_being_written_sends_nothing_twice(
-    registry: FakeRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delete = Spool.delete
 
@@ -260,7 +255,7 @@ async def test_closing_while_an_acknowledgement_is_being_written_sends_nothing_t
     await logger.start()
     record(logger, 5)
     logger._on_full()  # wake the background task: it sends at once
-    await until(lambda: bool(registry.stored))
+    await until(lambda: bool(registry.batches))
     await logger.aclose()  # cancels the task mid-delete
     assert len(registry.received) == 1
     assert logger.stats()["sent"] == 5
@@ -282,7 +277,7 @@ async def lifespan_of(app: Starlette) -> AsyncIterator[None]:
     await task
 
 
-async def test_starlette_lifespan_starts_and_flushes(registry: FakeRegistry) -> None:
+async def test_starlette_lifespan_starts_and_flushes(registry: Registry) -> None:
     logger = make_logger(registry)
 
     async def page(request: Request) -> PlainTextResponse:
@@ -302,7 +297,7 @@ async def test_starlette_lifespan_starts_and_flushes(registry: FakeRegistry) -> 
 # --- decisions, fork -------------------------------------------------------------------
 
 
-async def test_decisions_are_delivered_beside_the_counts(registry: FakeRegistry) -> None:
+async def test_decisions_are_delivered_beside_the_counts(registry: Registry) -> None:
     logger = make_logger(registry, decision_log=True)
     record(logger, 2)
     logger.record_decision("calcul-aides", "DOSSIER-2026-00042")
@@ -316,7 +311,7 @@ async def test_decisions_are_delivered_beside_the_counts(registry: FakeRegistry)
 
 
 def test_batches_are_hashable_values() -> None:
-    logger = make_logger(FakeRegistry())
+    logger = make_logger(Registry())
     record(logger, 2)
     [batch] = logger.aggregator.drain(final=True)
     assert {batch, batch} == {batch}
@@ -331,9 +326,9 @@ def test_logger_has_no_place_for_personal_data() -> None:
 # --- the token and the reasons sending failed ------------------------------------------
 
 
-async def test_a_token_read_from_a_file_loses_its_newline(registry: FakeRegistry) -> None:
+async def test_a_token_read_from_a_file_loses_its_newline(registry: Registry) -> None:
     logger = DisclosureLogger(
-        "demarches", "http://registry.test", "  secret-token\n", transport=registry.transport()
+        "demarches", registry.url, f"  {TOKEN}\n", transport=registry.transport
     )
     record(logger, 1)
     assert await logger.flush()
@@ -361,10 +356,10 @@ def test_a_token_that_cannot_be_one_is_refused_without_being_repeated() -> None:
     ],
 )
 async def test_why_sending_failed_names_the_registry_and_no_secret(
-    registry: FakeRegistry, fault: Exception, says: str, never: str | None
+    registry: Registry, fault: Exception, says: str, never: str | None
 ) -> None:
     logger = make_logger(registry)
-    registry.faults = [fault]
+    registry.script = [fault]
     record(logger, 1)
     assert not await logger.flush()
     error = logger.last_error or ""
