@@ -10,7 +10,6 @@ task runs alongside the load as it does in production.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 
 from starlette.applications import Starlette
@@ -86,7 +85,6 @@ async def test_100k_requests_are_all_counted(registry: RegistryUnderTest) -> Non
     app = make_app(logger)
     paths = ["/dechets/assistant", "/en/waste?q=1", "/dechets/assistant?q=2", "/contact"]
     made: Counter[str] = Counter()
-    started = time.monotonic()
     async with lifespan(app):  # the app's lifespan starts and closes the logger
 
         async def worker(n: int) -> None:
@@ -96,7 +94,6 @@ async def test_100k_requests_are_all_counted(registry: RegistryUnderTest) -> Non
                 made[path.split("?")[0]] += 1
 
         await asyncio.gather(*(worker(n) for n in range(WORKERS)))
-    elapsed = time.monotonic() - started
 
     expected = {PATHS[path]: count for path, count in made.items() if path in PATHS}
     disclosed = sum(expected.values())
@@ -105,4 +102,3 @@ async def test_100k_requests_are_all_counted(registry: RegistryUnderTest) -> Non
     stats = logger.stats()
     assert (stats["recorded"], stats["sent"], stats["dropped"]) == (disclosed, disclosed, 0)
     assert stats["batches_sent"] >= 2  # sent window by window, not only at shutdown
-    assert elapsed < 60
