@@ -52,7 +52,8 @@ class Registry(FakeRegistry):
     a ``Retry-After`` date, a read timeout...): ``script`` holds them, one per
     request, before the fake answers again. A batch with a ``POISON`` route gets a
     500 every time (a bug the registry has on that batch only), which tells a poison
-    batch from an outage.
+    batch from an outage. These stay here: an app's tests check what it logs, not
+    how the logger answers each refusal, so the public fake keeps to outages.
     """
 
     def __init__(self, manifest: ManifestSource | None = None) -> None:
@@ -67,7 +68,7 @@ class Registry(FakeRegistry):
         return [batch_of(request)["batch_id"] for request in self.requests]
 
     def _front(self, request: httpx.Request) -> httpx.Response:
-        if self.down or not (self.script or _poisoned(request)):
+        if self.down or self.closed or not (self.script or _poisoned(request)):
             return self._fake.handle_request(request)
         self.requests.append(request)
         if not self.script:
