@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .search import fts5_query, terms, tsquery
 from .store import Totals
-from .tables import SEARCH_TABLE, SEARCH_VECTOR, batches, daily_totals, listed_systems, services
+from .tables import SEARCH_COLUMN, SEARCH_TABLE, batches, daily_totals, listed_systems, services
 
 __all__ = ["EXPORT_CHUNK", "Filters", "Listed", "Marker", "Page", "Reads"]
 
@@ -128,7 +128,7 @@ class Reads:
         source: FromClause = listed_systems
         rank: ColumnElement[Any] | None = None
         if found and self.postgresql:
-            vector: ColumnElement[Any] = literal_column(SEARCH_VECTOR)
+            vector: ColumnElement[Any] = literal_column(f"listed_systems.{SEARCH_COLUMN}")
             query = cast(literal(tsquery(found)), TSQUERY)
             conditions.append(vector.op("@@")(query))
             rank = func.ts_rank(vector, query).desc()

@@ -16,7 +16,7 @@ service's current manifest, written by ``Store.publish`` in the transaction that
 publishes the manifest (see ``listing.py``). Lists, filters, search, counts and
 exports are SQL over it, returning only the page they show; nothing on a request
 path parses every manifest. Its search index is not a table of this metadata: on
-PostgreSQL a GIN index over ``SEARCH_VECTOR``, on SQLite the FTS5 table
+PostgreSQL a GIN index over the ``SEARCH_COLUMN``, on SQLite the FTS5 table
 ``SEARCH_TABLE`` (created by migration 0004).
 """
 
@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "SEARCH_COLUMN",
     "SEARCH_TABLE",
     "SEARCH_VECTOR",
     "batches",
@@ -177,23 +178,27 @@ decision_months = Table(
 
 #: SQLite's search index: an FTS5 table whose rowid is ``listed_systems.id``.
 SEARCH_TABLE = "listed_search"
-#: PostgreSQL's search document, indexed as an expression (GIN): the title words
-#: weigh more (``A``) than the others. Both columns are words already folded and
-#: cut by ``search.words``, so the ``simple`` configuration only records them.
+#: PostgreSQL's search document: a stored column computed from the words (title
+#: words weigh more, ``A``), indexed with GIN. It is not part of this metadata (SQLite
+#: has no such type); migration 0004 adds it. Both word columns are already folded
+#: and cut by ``search.words``, so the ``simple`` configuration only records them.
+SEARCH_COLUMN = "search"
 SEARCH_VECTOR = (
-    "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-    "to_tsvector('simple'::regconfig, body))"
+    "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
+    "to_tsvector('simple'::regconfig, body)"
 )
 
 
 def outside_metadata(name: str | None, kind: str) -> bool:
     """Whether a database object belongs to the search index rather than to this
-    metadata (FTS5's table and its shadow tables, the GIN expression index), so that
-    schema comparisons leave it out."""
+    metadata (FTS5's table and its shadow tables; PostgreSQL's search column and its
+    GIN index), so that schema comparisons leave it out."""
     if name is None:
         return False
-    return (kind == "table" and name.startswith(SEARCH_TABLE)) or (
-        kind == "index" and name == "ix_listed_systems_search"
+    return (
+        (kind == "table" and name.startswith(SEARCH_TABLE))
+        or (kind == "column" and name == SEARCH_COLUMN)
+        or (kind == "index" and name == "ix_listed_systems_search")
     )
 
 

@@ -3,8 +3,8 @@ marker (newest manifest, newest batch) and for /v1/stats pages.
 
 ``listed_systems`` is filled from every service's current manifest (each parsed
 once, one at a time), so an existing register lists and searches the same right
-after the upgrade. PostgreSQL indexes the search words with a GIN expression
-index; SQLite with a contentless FTS5 table.
+after the upgrade. PostgreSQL indexes the search words in a generated ``tsvector``
+column with GIN; SQLite in a contentless FTS5 table.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from ai_disclosure.registry.listing import rebuild
-from ai_disclosure.registry.tables import SEARCH_TABLE, SEARCH_VECTOR
+from ai_disclosure.registry.tables import SEARCH_COLUMN, SEARCH_TABLE, SEARCH_VECTOR
 
 revision = "0004"
 down_revision = "0003"
@@ -65,7 +65,11 @@ def upgrade() -> None:
         )
     else:
         op.execute(
-            f"CREATE INDEX ix_listed_systems_search ON listed_systems USING gin ({SEARCH_VECTOR})"
+            f"ALTER TABLE listed_systems ADD COLUMN {SEARCH_COLUMN} tsvector "
+            f"GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED"
+        )
+        op.execute(
+            f"CREATE INDEX ix_listed_systems_search ON listed_systems USING gin ({SEARCH_COLUMN})"
         )
     op.create_index("ix_services_updated_at", "services", ["updated_at"])
     op.create_index("ix_batches_received_at", "batches", ["received_at"])
