@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from ai_disclosure.registry import reads as reads_module
 from ai_disclosure.registry.db import create_engine
 from ai_disclosure.registry.reads import Filters, Reads
 from ai_disclosure.registry.store import Store
@@ -138,6 +140,17 @@ QUERIES = [
 ]
 
 
+#: A service where a word is one system's name and another's purpose.
+ZETA = manifest(
+    "zeta",
+    "Zeta",
+    [
+        system("autre", "Autre chose", "Une collecte des données."),
+        system("collecte", "Collecte sélective", "Autre chose encore."),
+    ],
+)
+
+
 async def _publish_corpus(store: Store) -> None:
     for data in corpus():
         await store.publish(data["service"]["id"], data)
@@ -233,17 +246,7 @@ async def test_search_matches_word_prefixes_of_every_query_word(store: Store) ->
 
 async def test_search_ranks_title_words_first(store: Store) -> None:
     reads = Reads(store.engine)
-    await store.publish(
-        "zeta",
-        manifest(
-            "zeta",
-            "Zeta",
-            [
-                system("autre", "Autre chose", "Une collecte des données."),
-                system("collecte", "Collecte sélective", "Autre chose encore."),
-            ],
-        ),
-    )
+    await store.publish("zeta", ZETA)
     page = await reads.page(Filters(query="collecte"), offset=0, limit=50)
     # Last in register order, the system named for it ranks above the two that only
     # mention it in their purpose.
@@ -363,3 +366,31 @@ async def test_both_backends_answer_the_corpus_alike(
     # Sanity: the corpus finds things, and not everything.
     assert 0 < len(sqlite["eau"]) < len(REGISTER_ORDER)
     assert sqlite["zzz"] == sqlite["eau zzz"] == []
+
+
+async def test_every_page_is_the_same_read_from_either_end(store: Store) -> None:
+    reads = Reads(store.engine)
+    everything = keys(await reads.page(Filters(), offset=0, limit=100))
+    assert everything == REGISTER_ORDER
+    for limit in (1, 3, 4, 10):
+        for offset in range(0, len(everything) + 2):
+            page = await reads.page(Filters(), offset=offset, limit=limit)
+            assert keys(page) == everything[offset : offset + limit], (offset, limit)
+    tail = await reads.page(Filters(service="serie"), offset=3, limit=10)
+    assert keys(tail) == [("serie", "g4"), ("serie", "g5")]
+
+
+async def test_a_query_matching_too_many_systems_lists_them_in_register_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(store.engine)
+    await store.publish("zeta", ZETA)
+    ranked = keys(await reads.page(Filters(query="collecte"), offset=0, limit=10))
+    assert ranked[0] == ("zeta", "collecte")
+    monkeypatch.setattr(reads_module, "RANKED_AT_MOST", 2)
+    page = await reads.page(Filters(query="collecte"), offset=0, limit=10)
+    assert keys(page) == [("dechets", "tri"), ("zeta", "autre"), ("zeta", "collecte")]
+    assert page.total == 3
+    assert keys(await reads.page(Filters(query="collecte"), offset=2, limit=10)) == [
+        ("zeta", "collecte")
+    ]

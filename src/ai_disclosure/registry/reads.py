@@ -23,13 +23,11 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
-    and_,
     cast,
     column,
     func,
     literal,
     literal_column,
-    or_,
     select,
     table,
     tuple_,
@@ -41,10 +39,14 @@ from .search import fts5_query, terms, tsquery
 from .store import Totals
 from .tables import SEARCH_COLUMN, SEARCH_TABLE, batches, daily_totals, listed_systems, services
 
-__all__ = ["EXPORT_CHUNK", "Filters", "Listed", "Marker", "Page", "Reads"]
+__all__ = ["EXPORT_CHUNK", "RANKED_AT_MOST", "Filters", "Listed", "Marker", "Page", "Reads"]
 
 #: Systems read per query while an export streams.
 EXPORT_CHUNK = 500
+#: Matches ranked at most: a query that matches more systems than this (a letter, a
+#: word every entry holds) lists them in register order, since ranking would score
+#: every one of them, and ranks them poorly anyway.
+RANKED_AT_MOST = 5000
 #: How much more a title word weighs than another word in SQLite's ranking (bm25
 #: column weights); PostgreSQL's ``ts_rank`` weighs ``A`` against ``D`` (1.0 / 0.1).
 TITLE_WEIGHT = 10.0
@@ -140,24 +142,30 @@ class Reads:
 
     async def page(self, filters: Filters, *, offset: int, limit: int) -> Page:
         """The systems passing ``filters`` from ``offset`` (at most ``limit``), best
-        matches first when searching, else in register order; and how many pass."""
+        matches first when searching (up to ``RANKED_AT_MOST`` matches), else in
+        register order; and how many pass."""
         source, conditions, rank = self._filtered(filters)
         c = listed_systems.c
-        order = [c.service, c.position] if rank is None else [rank, c.service, c.position]
-        query: Select[Any] = (
-            select(c.service, c.system, c.card)
-            .select_from(source)
-            .where(*conditions)
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        )
+        chosen: Select[Any] = select(c.service, c.system, c.card).select_from(source)
+        chosen = chosen.where(*conditions)
         counted = select(func.count()).select_from(source).where(*conditions)
         async with self.engine.connect() as connection:
             total = int((await connection.execute(counted)).scalar_one())
             if total <= offset:
                 return Page(total)
-            rows = (await connection.execute(query)).all()
+            if total > RANKED_AT_MOST:
+                rank = None
+            if rank is None and offset > total // 2:
+                # Past the middle, read the register's index from its end: the last
+                # page costs what the first does.
+                size = min(limit, total - offset)
+                query = chosen.order_by(c.service.desc(), c.position.desc())
+                query = query.offset(total - offset - size).limit(size)
+                rows = list(reversed((await connection.execute(query)).all()))
+            else:
+                order = [c.service, c.position] if rank is None else [rank, c.service, c.position]
+                query = chosen.order_by(*order).offset(offset).limit(limit)
+                rows = list((await connection.execute(query)).all())
         return Page(total, [_listed(r) for r in rows])
 
     async def chunks(
@@ -173,9 +181,7 @@ class Reads:
             query = select(c.service, c.system, c.position, c.card).select_from(source)
             where = list(conditions)
             if after is not None:
-                where.append(
-                    or_(c.service > after[0], and_(c.service == after[0], c.position > after[1]))
-                )
+                where.append(tuple_(c.service, c.position) > tuple_(*after))
             query = query.where(*where).order_by(c.service, c.position).limit(size)
             async with self.engine.connect() as connection:
                 rows = (await connection.execute(query)).all()

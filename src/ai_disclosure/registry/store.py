@@ -371,7 +371,7 @@ def content_digest(batch: Mapping[str, Any]) -> str:
 class Store:
     """The registry's data, over ``engine`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, workers: Workers | None = None) -> None:
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         dialect = postgresql if self.postgresql else sqlite
@@ -386,8 +386,9 @@ class Store:
 
         self._listing_rows = listing_rows
         self._unlist, self._list = replace_statements(not self.postgresql)
-        #: Threads for CPU-heavy work, shared by the API and the store.
-        self.workers = Workers()
+        #: Threads for CPU-heavy work, shared by the API and the store (and by a
+        #: store over a read replica, given the primary's).
+        self.workers = workers if workers is not None else Workers()
         self._parsed: _LRU[tuple[str, int], Published] = _LRU(PARSED_CACHE)
         self._histories: _LRU[str, History] = _LRU(HISTORY_CACHE)
         self._history_lock = asyncio.Lock()
