@@ -15,7 +15,6 @@ from ai_disclosure import ManifestError, load_manifest
 from ai_disclosure._aggregate import Aggregator, Batch
 from ai_disclosure.client import (
     AsyncRegistryClient,
-    BatchSent,
     ManifestPushed,
     ProblemField,
     RegistryClient,
@@ -23,6 +22,7 @@ from ai_disclosure.client import (
     clean_token,
     encode_batch,
 )
+from ai_disclosure.testing import FakeRegistry, fake_registry
 
 from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
 
@@ -38,6 +38,9 @@ def batch() -> Batch:
 
 
 class Recorder:
+    """Answers every request with ``answer``: for the reads, which the fake registry
+    does not serve, and for answers no registry gives (an HTML gateway error)."""
+
     def __init__(self, answer: httpx.Response) -> None:
         self.answer = answer
         self.requests: list[httpx.Request] = []
@@ -60,95 +63,92 @@ def async_client(handler: Handler, token: str | None = "secret") -> AsyncRegistr
     return AsyncRegistryClient(BASE, token, transport=httpx.MockTransport(handler))
 
 
+def fake_client(registry: FakeRegistry) -> RegistryClient:
+    return RegistryClient(BASE, registry.token, transport=registry.transport)
+
+
 def problem(code: int, **body: Any) -> httpx.Response:
     return httpx.Response(code, json=body, headers={"content-type": "application/problem+json"})
 
 
-@pytest.mark.parametrize(("status", "changed"), [(201, True), (200, False)])
-def test_push_manifest_from_a_path(status: int, changed: bool) -> None:
-    answer = {"service": "demarches", "version": 3, "changed": changed}
-    recorder = Recorder(httpx.Response(status, json=answer))
-    with sync_client(recorder) as client:
-        pushed = client.push_manifest(EXAMPLE_MANIFEST)
+def test_push_manifest_from_a_path() -> None:
     manifest = load_manifest(EXAMPLE_MANIFEST)
-    request = recorder.request
+    service = manifest.service.id
+    with fake_registry(url=BASE, token="secret") as registry, fake_client(registry) as client:
+        first = client.push_manifest(EXAMPLE_MANIFEST)
+        again = client.push_manifest(EXAMPLE_MANIFEST)
+    assert first == ManifestPushed(service=service, version=1, changed=True)
+    assert again == ManifestPushed(service=service, version=1, changed=False)
+    request = registry.requests[0]
     assert request.method == "PUT"
-    assert request.url.path == f"/api/v1/services/{manifest.service.id}/manifest"
+    assert request.url.path == f"/api/v1/services/{service}/manifest"
     assert request.headers["authorization"] == "Bearer secret"
     assert request.headers["content-type"] == "application/json"
     assert json.loads(request.content) == json.loads(json.dumps(dict(manifest.raw)))
-    assert pushed == ManifestPushed(service="demarches", version=3, changed=changed)
 
 
 def test_push_manifest_accepts_a_loaded_manifest() -> None:
-    recorder = Recorder(httpx.Response(201, json={"service": "x", "version": 1, "changed": True}))
     manifest = load_manifest(MINIMAL_MANIFEST)
-    with sync_client(recorder) as client:
-        client.push_manifest(manifest)
-    assert json.loads(recorder.request.content)["service"]["id"] == manifest.service.id
+    with fake_registry(url=BASE) as registry, fake_client(registry) as client:
+        assert client.push_manifest(manifest).changed
+    assert registry.manifests[manifest.service.id]["service"]["id"] == manifest.service.id
 
 
 def test_an_invalid_manifest_is_refused_before_any_request() -> None:
-    recorder = Recorder(httpx.Response(201))
-    with sync_client(recorder) as client, pytest.raises(ManifestError):
+    with (
+        fake_registry(url=BASE) as registry,
+        fake_client(registry) as client,
+        pytest.raises(ManifestError),
+    ):
         client.push_manifest({"service": {"id": "Bad Id"}})
-    assert recorder.requests == []
+    assert registry.requests == []
 
 
-@pytest.mark.parametrize(
-    ("answer", "expected"),
-    [
-        (
-            httpx.Response(202, json={"batch_id": "b", "status": "stored", "records": 1}),
-            BatchSent("b", "stored", 1),
-        ),
-        (
-            httpx.Response(200, json={"batch_id": "b", "status": "duplicate"}),
-            BatchSent("b", "duplicate", None),
-        ),
-    ],
-)
-def test_send_batch(answer: httpx.Response, expected: BatchSent) -> None:
-    recorder = Recorder(answer)
+def test_send_batch() -> None:
     b = batch()
-    with sync_client(recorder) as client:
-        sent = client.send_batch(b)
-    request = recorder.request
+    rows = len(b.to_json()["counts"])
+    with fake_registry(url=BASE) as registry, fake_client(registry) as client:
+        sent, again = client.send_batch(b), client.send_batch(b)
+    request = registry.requests[0]
     assert (request.method, request.url.path) == ("POST", "/api/v1/disclosures")
     assert request.headers["content-encoding"] == "gzip"
     assert json.loads(gzip.decompress(request.content)) == b.to_json()
-    assert sent == expected
-    assert sent.duplicate is (expected.status == "duplicate")
+    assert (sent.batch_id, sent.status, sent.records) == (b.batch_id, "stored", rows)
+    assert (again.batch_id, again.status, again.records) == (b.batch_id, "duplicate", rows)
+    assert (sent.duplicate, again.duplicate) == (False, True)
+    assert registry.batches == [b.to_json()]
 
 
 def test_send_batch_uncompressed_from_a_mapping() -> None:
-    recorder = Recorder(httpx.Response(202, json={"status": "stored"}))
     data = batch().to_json()
-    with sync_client(recorder) as client:
+    with fake_registry(url=BASE) as registry, fake_client(registry) as client:
         sent = client.send_batch(data, compress=False)
-    assert "content-encoding" not in recorder.request.headers
-    assert json.loads(recorder.request.content) == data
+    [request] = registry.requests
+    assert "content-encoding" not in request.headers
+    assert json.loads(request.content) == data
     assert sent.batch_id == data["batch_id"]
+    assert registry.batches == [data]
 
 
 def test_problem_details_are_carried_by_registry_error() -> None:
-    answer = problem(
-        422,
-        type="https://ai-disclosure.montpellier3m.fr/problems/invalid-batch",
-        title="Invalid batch",
-        status=422,
-        detail="1 problem",
-        errors=[{"pointer": "/counts/0/system", "detail": "unknown system 'x'"}],
-    )
-    with sync_client(Recorder(answer)) as client, pytest.raises(RegistryError) as caught:
-        client.send_batch(batch())
+    data = batch().to_json()
+    data["counts"][0]["system"] = "robot-inconnu"
+    with (
+        fake_registry(EXAMPLE_MANIFEST, url=BASE) as registry,
+        fake_client(registry) as client,
+        pytest.raises(RegistryError) as caught,
+    ):
+        client.send_batch(data)
+    [answer] = registry.problems
     error = caught.value
-    assert error.status == 422
-    assert error.title == "Invalid batch"
-    assert error.detail == "1 problem"
-    assert error.type.endswith("/invalid-batch")
-    assert error.errors == (ProblemField("/counts/0/system", "unknown system 'x'"),)
-    assert "/counts/0/system: unknown system 'x'" in str(error)
+    assert error.status == answer["status"] == 422
+    assert error.title == answer["title"]
+    assert error.detail == answer["detail"]
+    assert error.type == answer["type"]
+    assert error.type.endswith("/unknown-system")
+    [field] = answer["errors"]
+    assert error.errors == (ProblemField("/counts/0/system", field["detail"]),)
+    assert f"/counts/0/system: {field['detail']}" in str(error)
 
 
 def test_a_non_problem_error_still_raises_registry_error() -> None:
@@ -161,11 +161,10 @@ def test_a_non_problem_error_still_raises_registry_error() -> None:
 
 
 def test_unreachable_registry_raises_registry_error_without_status() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    with sync_client(refuse) as client, pytest.raises(RegistryError) as caught:
-        client.system_entry("demarches", "assistant-dechets")
+    with fake_registry(url=BASE) as registry, fake_client(registry) as client:
+        registry.down = True
+        with pytest.raises(RegistryError) as caught:
+            client.system_entry("demarches", "assistant-dechets")
     assert caught.value.status is None
     assert "unreachable" in str(caught.value)
 
@@ -276,14 +275,16 @@ def check_failed_exchange(error: RegistryError, title: str) -> None:
 
 
 def test_resend_posts_the_body_as_it_was() -> None:
-    body = encode_batch(batch())
-    recorder = Recorder(httpx.Response(200, json={"batch_id": "b", "status": "duplicate"}))
-    with sync_client(recorder) as client:
-        sent = client.resend(body, "b")
-    assert sent.duplicate
-    assert recorder.request.content == body
-    assert recorder.request.headers["content-encoding"] == "gzip"
-    assert recorder.request.url.path == "/api/v1/disclosures"
+    b = batch()
+    body = encode_batch(b)
+    with fake_registry(url=BASE) as registry, fake_client(registry) as client:
+        first, sent = client.resend(body, b.batch_id), client.resend(body, b.batch_id)
+    assert (first.status, sent.status) == ("stored", "duplicate")
+    request = registry.requests[-1]
+    assert request.content == body
+    assert request.headers["content-encoding"] == "gzip"
+    assert request.url.path == "/api/v1/disclosures"
+    assert registry.batches == [b.to_json()]
 
 
 # --- one method set for both clients --------------------------------------------------
@@ -348,13 +349,13 @@ async def test_post_body_returns_any_answer_and_send_batch_raises_from_both() ->
 
 
 async def test_an_unreachable_registry_is_a_registry_error_for_batches_too() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("[Errno 111] Connection refused")
-
-    with sync_client(refuse) as client, pytest.raises(RegistryError, match="unreachable"):
-        client.send_batch(batch())
-    async with async_client(refuse) as aclient:
-        with pytest.raises(RegistryError, match="unreachable"):
-            await aclient.send_batch(batch())
-        with pytest.raises(httpx.ConnectError):  # the logger classifies these itself
-            await aclient.post_body(b"")
+    with fake_registry(url=BASE) as registry:
+        registry.down = True
+        with fake_client(registry) as client, pytest.raises(RegistryError, match="unreachable"):
+            client.send_batch(batch())
+        async with AsyncRegistryClient(BASE, "t", transport=registry.transport) as aclient:
+            with pytest.raises(RegistryError, match="unreachable"):
+                await aclient.send_batch(batch())
+            with pytest.raises(httpx.ConnectError):  # the logger classifies these itself
+                await aclient.post_body(b"")
+    assert len(registry.requests) == 3

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ai_disclosure import parse_header
 from ai_disclosure._inject import MARKER
 from ai_disclosure.demo import answer
 from ai_disclosure.registry import create_app, create_token
+from ai_disclosure.testing import assert_disclosed, assert_not_disclosed
 
 from .servers import cli_server, free_port, thread_server
 
@@ -34,16 +34,13 @@ def demo() -> Iterator[str]:
 
 
 def test_home_has_no_ai(demo: str) -> None:
-    response = httpx.get(demo + "/")
-    assert response.headers["ai-disclosure"] == "mode=none"
-    assert MARKER.decode() not in response.text
+    assert_not_disclosed(httpx.get(demo + "/"))
 
 
 def test_chatbot_page_shows_the_notice_before_the_form(demo: str) -> None:
     response = httpx.get(demo + "/dechets/assistant")
     text = response.text
-    assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
-    assert text.count(MARKER.decode()) == 1
+    assert_disclosed(response, mode="ai-originated", notice=True)
     assert text.index(MARKER.decode()) < text.index("<form")
     assert "Vous échangez avec une IA" in text
 
@@ -51,10 +48,10 @@ def test_chatbot_page_shows_the_notice_before_the_form(demo: str) -> None:
 def test_chatbot_answers_are_disclosed(demo: str) -> None:
     api = httpx.post(demo + "/api/dechets/question", json={"question": "Et le verre ?"})
     assert api.json()["answer"] == answer("verre")
-    assert parse_header(api.headers["ai-disclosure"]).mode == "ai-originated"
+    assert_disclosed(api, mode="ai-originated")
     form = httpx.post(demo + "/dechets/assistant", data={"question": "un matelas"})
     assert "rendez-vous" in form.text
-    assert form.text.count(MARKER.decode()) == 1
+    assert_disclosed(form, mode="ai-originated", notice=True)
     bad = httpx.post(demo + "/api/dechets/question", content=b"nope")
     assert bad.status_code == 400
 
@@ -64,7 +61,7 @@ def test_streamed_page_arrives_in_pieces_with_the_notice(demo: str) -> None:
     body = b""
     with httpx.stream("GET", demo + "/eau/alertes/journal") as response:
         assert "content-length" not in response.headers
-        assert parse_header(response.headers["ai-disclosure"]).mode == "machine-generated"
+        assert_disclosed(response, mode="machine-generated")
         start = time.monotonic()
         for chunk in response.iter_raw():
             arrivals.append(time.monotonic() - start)
@@ -78,7 +75,7 @@ def test_streamed_page_arrives_in_pieces_with_the_notice(demo: str) -> None:
 
 def test_translated_page_and_declaration(demo: str) -> None:
     page = httpx.get(demo + "/en/waste")
-    assert parse_header(page.headers["ai-disclosure"]).mode == "ai-modified"
+    assert_disclosed(page, mode="ai-modified")
     assert "Machine translation of pages" in page.text
     declaration = httpx.get(demo + "/.well-known/ai-disclosure").json()
     assert {s["id"] for s in declaration["systems"]} >= {"assistant-dechets", "traduction-pages"}
@@ -112,11 +109,10 @@ def test_the_legacy_site_behind_the_proxy_discloses_and_logs(demo: str) -> None:
     legacy = f"http://127.0.0.1:{PORTS['legacy']}"
     before = total("detection-fuites")
     page = httpx.get(legacy + "/eau/alertes")
-    assert parse_header(page.headers["ai-disclosure"]).mode == "machine-generated"
-    assert page.text.count(MARKER.decode()) == 1
+    assert_disclosed(page, mode="machine-generated", notice=True)
     assert "Vos alertes de consommation" in page.text
     home = httpx.get(legacy + "/")
-    assert home.headers["ai-disclosure"] == "mode=none"
+    assert_not_disclosed(home)
     for response in (page, home):  # the legacy server's, relayed: one each
         assert len(response.headers.get_list("date")) == 1
         assert len(response.headers.get_list("server")) == 1

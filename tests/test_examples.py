@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ai_disclosure import parse_header
-from ai_disclosure._inject import MARKER
+from ai_disclosure.testing import assert_disclosed
 
 EXAMPLES = [
     ("examples.flask.app", "app"),
@@ -29,13 +28,12 @@ async def test_example_pages_and_answers_are_disclosed(module: str, name: str) -
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         page = await client.get("/dechets/assistant")
         assert page.status_code == 200
-        assert parse_header(page.headers["ai-disclosure"]).mode == "ai-originated"
-        assert page.text.count(MARKER.decode()) == 1
+        assert_disclosed(page, mode="ai-originated", notice=True)
         assert "Vous échangez avec une IA" in page.text
         answer = await client.post("/api/question", json={"question": "verre"})
         assert answer.status_code == 200
         assert answer.json()["answer"].startswith("Le verre")
-        assert parse_header(answer.headers["ai-disclosure"]).mode == "ai-originated"
+        assert_disclosed(answer, mode="ai-originated")
         assert answer.headers["link"].endswith('rel="ai-disclosure"')
 
 
@@ -45,7 +43,7 @@ async def test_django_pages_compressed_by_django_still_get_the_notice(name: str)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         page = await client.get("/dechets/assistant", headers={"accept-encoding": "gzip"})
     assert page.headers["content-encoding"] == "gzip"  # Django compressed it, so do we
-    assert page.text.count(MARKER.decode()) == 1
+    assert_disclosed(page, notice=True)
     assert 'name="ai-disclosure"' in page.text
     assert int(page.headers["content-length"]) == page.num_bytes_downloaded
 

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from ai_disclosure import Interaction, Manifest, ManifestError, Origin, load_manifest
+from ai_disclosure import (
+    Interaction,
+    Manifest,
+    ManifestError,
+    ManifestProblem,
+    Origin,
+    Problem,
+    load_manifest,
+)
 
 from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
 
@@ -307,3 +315,10 @@ def test_manifest_is_immutable() -> None:
         manifest.service = manifest.service  # type: ignore[misc]
     with pytest.raises(TypeError):
         manifest.system("assistant-dechets").purpose["fr"] = "x"  # type: ignore[index]
+
+
+def test_problem_stays_importable_under_its_former_name() -> None:
+    assert Problem is ManifestProblem
+    with pytest.raises(ManifestError) as caught:
+        load_manifest({"service": {}, "systems": []})
+    assert all(isinstance(p, ManifestProblem) for p in caught.value.problems)

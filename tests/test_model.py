@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
 import pytest
 
-from ai_disclosure import HumanReview, Interaction, Origin, System, involvement
-from ai_disclosure._model import IPTC_BASE, EUIcon, W3CValue
+from ai_disclosure import HumanReview, Interaction, Origin, System, involvement, load_manifest
+from ai_disclosure._model import (
+    IPTC_BASE,
+    MODES,
+    Audience,
+    EthicsStatus,
+    EUIcon,
+    SystemStatus,
+    W3CValue,
+)
+from ai_disclosure._patterns import resolve
+from ai_disclosure._schemas import SCHEMA_NAMES, load_schema
 
 IPTC = IPTC_BASE
 
@@ -149,3 +165,114 @@ def test_reviewed_only_when_every_content_shaping_system_is() -> None:
 def test_systems_are_counted_once() -> None:
     system = make("a")
     assert len(involvement([system, system]).systems) == 1
+
+
+# --- Each closed vocabulary is the schema's ----------------------------------
+
+_SYSTEM = "/$defs/system/properties"
+
+#: Every ``enum`` of the schemas, and the StrEnum that holds its values in code.
+VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
+    (Interaction, "manifest", f"{_SYSTEM}/interaction"),
+    (Origin, "manifest", f"{_SYSTEM}/origin"),
+    (Origin, "disclosure-batch", "/$defs/count/properties/mode"),
+    (SystemStatus, "manifest", f"{_SYSTEM}/status"),
+    (Audience, "manifest", f"{_SYSTEM}/audience"),
+    (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
+]
+
+
+def _enums(node: Any, pointer: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield pointer
+        for key, value in node.items():
+            yield from _enums(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _enums(value, f"{pointer}/{index}")
+
+
+def _drift(vocabulary: type[StrEnum], stated: list[str]) -> set[str]:
+    """Values in the schema or in code but not in both."""
+    return {v.value for v in vocabulary} ^ set(stated)
+
+
+def test_every_schema_enum_has_its_vocabulary() -> None:
+    """A new closed field in a schema fails here until _model has its StrEnum."""
+    found = {(name, p) for name in SCHEMA_NAMES for p in _enums(load_schema(name))}
+    assert found == {(schema, pointer) for _, schema, pointer in VOCABULARIES}
+
+
+@pytest.mark.parametrize(("vocabulary", "schema", "pointer"), VOCABULARIES)
+def test_each_vocabulary_is_the_schemas(
+    vocabulary: type[StrEnum], schema: str, pointer: str
+) -> None:
+    stated = resolve(load_schema(schema), pointer)["enum"]
+    assert _drift(vocabulary, stated) == set()
+    assert len(stated) == len(set(stated)) == len(vocabulary)
+
+
+def test_a_value_added_to_the_schema_alone_is_caught() -> None:
+    """The "new manifest field" recipe: the enum and the schema are written in two
+    places, and the equality above is what keeps them one."""
+    schema = copy.deepcopy(load_schema("manifest"))
+    schema["$defs"]["system"]["properties"]["status"]["enum"].append("suspended")
+    stated = resolve(schema, f"{_SYSTEM}/status")["enum"]
+    assert _drift(SystemStatus, stated) == {"suspended"}
+
+
+def test_modes_are_the_origins() -> None:
+    assert {"none", "ai-modified", "ai-originated", "machine-generated"} == MODES
+    assert all(type(mode) is str for mode in MODES)
+
+
+# Origin is declared weakest first, as ORIGIN_RANK ranks it, not in the schema's order.
+@pytest.mark.parametrize(
+    ("vocabulary", "schema", "pointer"), [v for v in VOCABULARIES if v[0] is not Origin]
+)
+def test_vocabularies_keep_the_schemas_order(
+    vocabulary: type[StrEnum], schema: str, pointer: str
+) -> None:
+    """The register's filters and its OpenAPI document list values in this order."""
+    assert [v.value for v in vocabulary] == resolve(load_schema(schema), pointer)["enum"]
+
+
+def test_defaults_are_the_schemas() -> None:
+    system = load_schema("manifest")["$defs"]["system"]["properties"]
+    assert system["status"]["default"] == System.__dataclass_fields__["status"].default
+    assert system["audience"]["default"] == System.__dataclass_fields__["audience"].default
+
+
+def test_a_loaded_manifest_holds_members_that_serialise_as_their_values() -> None:
+    manifest = load_manifest(
+        {
+            "service": {
+                "id": "dechets",
+                "name": "Déchets",
+                "operator": "Montpellier Méditerranée Métropole",
+                "contact": "mailto:ia@example.org",
+                "default_language": "fr",
+            },
+            "systems": [
+                {
+                    "id": "tri",
+                    "name": "Tri",
+                    "interaction": "decision-support",
+                    "origin": "none",
+                    "human_review": True,
+                    "purpose": "Trier le courrier",
+                    "status": "retired",
+                    "ethics_review": {"status": "approved-with-conditions"},
+                }
+            ],
+        }
+    )
+    (system,) = manifest.systems
+    assert system.status is SystemStatus.RETIRED
+    assert system.audience is Audience.PUBLIC
+    assert system.ethics_review is not None
+    assert system.ethics_review.status is EthicsStatus.APPROVED_WITH_CONDITIONS
+    as_json = json.dumps([system.status, system.audience, system.ethics_review.status])
+    assert as_json == '["retired", "public", "approved-with-conditions"]'
+    assert f"{system.status}" == "retired"

@@ -22,6 +22,8 @@ from ai_disclosure._model import (
     System,
 )
 from ai_disclosure._notice import (
+    _RTL,
+    DEFAULT_LANGUAGE,
     LABEL_BY_ICON,
     LABEL_BY_INTERACTION,
     SCRIPT_KEYS,
@@ -36,7 +38,8 @@ from ai_disclosure._notice import (
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGETS = ROOT / "widgets"
-LANGUAGES = ("fr", "en", "oc", "es", "ca", "ar")
+#: Every language of the catalog: a language added to it is checked like the others.
+LANGUAGES = notice_languages()
 
 
 # --- A small manifest factory -------------------------------------------------
@@ -165,7 +168,10 @@ def test_widgets_dir_is_the_source_tree_folder() -> None:
 
 
 def test_notice_languages() -> None:
-    assert notice_languages() == LANGUAGES
+    assert LANGUAGES[0] == DEFAULT_LANGUAGE
+    assert {"fr", "en", "oc", "es", "ca", "ar"} <= set(LANGUAGES)  # none lost
+    for lang in LANGUAGES:  # keys are primary subtags: the notice falls back to them
+        assert re.fullmatch(r"[a-z]{2,3}", lang), lang
 
 
 def test_catalog_has_every_key_in_every_language() -> None:
@@ -181,7 +187,7 @@ def test_catalog_has_every_key_in_every_language() -> None:
                 lang,
                 key,
             )
-        assert strings["dir"] == ("rtl" if lang == "ar" else "ltr")
+        assert strings["dir"] == ("rtl" if lang in _RTL else "ltr"), lang
 
 
 def test_catalog_is_translated() -> None:
@@ -192,9 +198,16 @@ def test_catalog_is_translated() -> None:
         assert not same, f"{lang} copies French for {same}"
 
 
+def _templates() -> list[Path]:
+    """The widget's templates; never none, or the checks over them would pass vacuously."""
+    paths = sorted((WIDGETS / "templates").glob("*.html"))
+    assert "notice.html" in {p.name for p in paths}
+    return paths
+
+
 def _template_keys() -> set[str]:
     keys: set[str] = set()
-    for path in (WIDGETS / "templates").glob("*.html"):
+    for path in _templates():
         text = path.read_text(encoding="utf-8")
         keys |= set(re.findall(r"""\b(?:_|fill)\(\s*"(\w+)\"""", text))
     # Level 1 labels are chosen in Python for each kind of system.
@@ -237,7 +250,7 @@ def test_script_never_writes_html_strings() -> None:
 
 
 def test_no_inline_styles_in_templates() -> None:
-    for path in (WIDGETS / "templates").glob("*.html"):
+    for path in _templates():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\sstyle\s*=", text), path
         assert "<style" not in text, path

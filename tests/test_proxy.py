@@ -27,10 +27,11 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from ai_disclosure import AIDisclosureMiddleware, load_manifest, parse_header
+from ai_disclosure import AIDisclosureMiddleware, load_manifest
 from ai_disclosure._encoding import decodable
 from ai_disclosure._inject import MARKER
 from ai_disclosure.proxy import ReverseProxy
+from ai_disclosure.testing import assert_disclosed, assert_not_disclosed
 
 from .conftest import EXAMPLE_MANIFEST
 from .servers import cli_server, free_port, thread_server
@@ -151,8 +152,7 @@ async def test_html_gets_headers_and_notice(upstream: str) -> None:
     async with proxied(upstream) as client:
         response = await client.get("/dechets/assistant")
     assert response.status_code == 200
-    assert parse_header(response.headers["ai-disclosure"]).mode == "ai-originated"
-    assert response.text.count(MARKER.decode()) == 1
+    assert_disclosed(response, mode="ai-originated", notice=True)
     # Absent (streamed) or exact: never the upstream's length for a changed page.
     assert response.headers.get("content-length", str(len(response.content))) == str(
         len(response.content)
@@ -221,7 +221,7 @@ async def test_upstream_errors_pass_through(upstream: str) -> None:
     async with proxied(upstream) as client:
         response = await client.get("/error")
     assert (response.status_code, response.text) == (500, "upstream broke")
-    assert response.headers["ai-disclosure"] == "mode=none"
+    assert_not_disclosed(response)
 
 
 async def test_slow_upstream_is_a_504_page(upstream: str) -> None:
@@ -268,7 +268,7 @@ async def test_dot_segments_cannot_dodge_the_disclosure(upstream: str) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
         for path in ("/ai/x", "/echo/../ai/x", "//ai/x"):
             response = await client.send(client.build_request("GET", "http://p" + path))
-            assert response.headers["ai-disclosure"].startswith("mode=ai-originated"), path
+            assert_disclosed(response, mode="ai-originated")
     await proxy.aclose()
 
 
@@ -333,7 +333,7 @@ def test_the_cli_proxy_streams_big_files_and_wraps_pages(upstream: str) -> None:
     with cli_server(args, port, "/hop"):
         base = f"http://127.0.0.1:{port}"
         page = httpx.get(base + "/dechets/assistant")
-        assert page.text.count(MARKER.decode()) == 1
+        assert_disclosed(page, notice=True)
         received = 0
         first_at = None
         start = time.monotonic()

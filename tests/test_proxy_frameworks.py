@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ai_disclosure._inject import MARKER
+from ai_disclosure.testing import assert_disclosed
 
 from .conftest import EXAMPLE_MANIFEST
 from .servers import cli_server, free_port, wait_until_up
@@ -150,7 +150,7 @@ def post_form(proxy: str, origin: str, extra: dict[str, str] | None = None) -> h
     with httpx.Client(base_url=proxy, headers=headers) as client:
         page = client.get(FORM_PATH)
         assert page.status_code == 200, page.text
-        assert page.text.count(MARKER.decode()) == 1  # the AI page got its notice
+        assert_disclosed(page, notice=True)  # the AI page got its notice
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         assert token is not None, page.text
         cookie = page.cookies["csrftoken"]

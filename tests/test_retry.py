@@ -7,9 +7,9 @@ import pytest
 
 from ai_disclosure._aggregate import Aggregator, Batch
 from ai_disclosure._retry import (
+    AttemptResult,
     Outcome,
     Strikes,
-    Verdict,
     backoff_delay,
     classify,
     derive,
@@ -48,16 +48,16 @@ def test_backoff_doubles_up_to_the_cap_with_half_of_it_random() -> None:
 
 
 def test_retry_after_wins_over_the_schedule_within_its_bound() -> None:
-    def delay(verdict: Verdict, failures: int = 3) -> float:
+    def delay(verdict: AttemptResult, failures: int = 3) -> float:
         return retry_delay(
             verdict, failures, base=1, cap=100, max_retry_after=60, random=lambda: 1.0
         )
 
-    assert delay(Verdict(Outcome.RETRY, 12.0)) == 12
-    assert delay(Verdict(Outcome.RETRY, 0.0)) == 0
-    assert delay(Verdict(Outcome.RETRY, 7_200.0)) == 60
-    assert delay(Verdict(Outcome.RETRY)) == 4
-    assert delay(Verdict(Outcome.RETRY), failures=1) == 1
+    assert delay(AttemptResult(Outcome.RETRY, 12.0)) == 12
+    assert delay(AttemptResult(Outcome.RETRY, 0.0)) == 0
+    assert delay(AttemptResult(Outcome.RETRY, 7_200.0)) == 60
+    assert delay(AttemptResult(Outcome.RETRY)) == 4
+    assert delay(AttemptResult(Outcome.RETRY), failures=1) == 1
 
 
 @pytest.mark.parametrize(
@@ -96,11 +96,11 @@ def test_classify_keeps_the_registry_s_retry_after_and_problem() -> None:
 
 def test_only_server_errors_strike_and_a_success_forgets() -> None:
     strikes = Strikes(2)
-    server = Verdict(Outcome.RETRY, None, problem(502))
+    server = AttemptResult(Outcome.RETRY, None, problem(502))
     for harmless in (
-        Verdict(Outcome.RETRY, None, problem(429)),
-        Verdict(Outcome.RETRY, None, RegistryError(None, "registry unreachable")),
-        Verdict(Outcome.RETRY),
+        AttemptResult(Outcome.RETRY, None, problem(429)),
+        AttemptResult(Outcome.RETRY, None, RegistryError(None, "registry unreachable")),
+        AttemptResult(Outcome.RETRY),
     ):
         assert not strikes.strike("a", harmless)
     assert strikes.count("a") == 0
@@ -115,7 +115,7 @@ def test_only_server_errors_strike_and_a_success_forgets() -> None:
 
 def test_strikes_remember_a_bounded_number_of_batches() -> None:
     strikes = Strikes(3, remember=4)
-    server = Verdict(Outcome.RETRY, None, problem(500))
+    server = AttemptResult(Outcome.RETRY, None, problem(500))
     for n in range(4):
         strikes.strike(f"b{n}", server)
     strikes.strike("b4", server)  # the fifth id: the table starts afresh

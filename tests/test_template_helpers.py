@@ -30,6 +30,7 @@ from ai_disclosure._notice import (
     render_head,
     render_notice,
 )
+from ai_disclosure.testing import assert_disclosed
 
 from .conftest import EXAMPLE_MANIFEST
 from .servers import thread_server
@@ -161,7 +162,7 @@ def test_an_app_placing_the_head_under_a_style_nonce_gets_it_on_its_stylesheet()
     assert httpx.URL(base).join(str(link["href"])) == css.url
     # The head is the app's, the notice the middleware's: one of each.
     assert page.text.count('rel="stylesheet"') == 1
-    assert page.text.count("<ai-notice") == 1
+    assert_disclosed(page, notice=True)
 
 
 @pytest.mark.browser

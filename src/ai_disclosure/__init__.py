@@ -1,6 +1,7 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
 from ._disclose import disclose, disclosure_head, disclosure_notice, request_disclosure
+from ._errors import AIDisclosureError
 from ._headers import (
     AIDisclosureHeader,
     HeaderError,
@@ -10,11 +11,13 @@ from ._headers import (
 )
 from ._inject import Position
 from ._logger import DisclosureLogger
-from ._manifest import ManifestError, Problem, load_manifest
+from ._manifest import ManifestError, ManifestProblem, Problem, load_manifest
 from ._middleware import AIDisclosureMiddleware
 from ._model import (
+    Audience,
     BiasAudit,
     EthicsReview,
+    EthicsStatus,
     HumanReview,
     Interaction,
     Involvement,
@@ -23,6 +26,7 @@ from ._model import (
     Route,
     Service,
     System,
+    SystemStatus,
     involvement,
 )
 from ._schemas import load_schema
@@ -30,18 +34,22 @@ from ._version import __version__
 from .client import AsyncRegistryClient, RegistryClient, RegistryError
 
 __all__ = [
+    "AIDisclosureError",
     "AIDisclosureHeader",
     "AIDisclosureMiddleware",
     "AsyncRegistryClient",
+    "Audience",
     "BiasAudit",
     "DisclosureLogger",
     "EthicsReview",
+    "EthicsStatus",
     "HeaderError",
     "HumanReview",
     "Interaction",
     "Involvement",
     "Manifest",
     "ManifestError",
+    "ManifestProblem",
     "Origin",
     "Position",
     "Problem",
@@ -50,6 +58,7 @@ __all__ = [
     "Route",
     "Service",
     "System",
+    "SystemStatus",
     "__version__",
     "disclose",
     "disclosure_head",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import re
 import threading
 import time
 import uuid
@@ -24,6 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
+from ._errors import AIDisclosureError
+from ._model import MODES
+from ._patterns import IDENTIFIER, LANGUAGE, REFERENCE, ROUTE
 from ._version import __version__
 
 __all__ = [
@@ -52,13 +54,6 @@ MAX_LANGUAGE: Final = 35
 #: The registry refuses window starts older than this by its clock.
 MAX_AGE: Final = 400 * 86_400
 
-MODES: Final = frozenset({"none", "ai-modified", "ai-originated", "machine-generated"})
-_IDENTIFIER: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-_LANGUAGE: Final = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-# An opaque case reference: no spaces, no '@', so neither names nor e-mail addresses fit.
-_REFERENCE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
-# No query string or fragment, whitespace, control character or lone surrogate.
-_FORBIDDEN_IN_ROUTE: Final = re.compile(r"[?#\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]")
 _WARNED_LIMIT: Final = 100
 _NEVER: Final = 1 << 62
 
@@ -66,7 +61,7 @@ _NEVER: Final = 1 << 62
 _Key = tuple[str, str, str, bool, str | None]
 
 
-class DecisionLogDisabled(RuntimeError):
+class DecisionLogDisabled(AIDisclosureError, RuntimeError):
     """``record_decision`` was called but the decision-level log was not enabled."""
 
 
@@ -232,7 +227,7 @@ class Aggregator:
         decision_log: bool = False,
         max_decisions: int = 10_000,
     ) -> None:
-        if not isinstance(service, str) or not _IDENTIFIER.fullmatch(service):
+        if not isinstance(service, str) or not IDENTIFIER.fullmatch(service):
             raise ValueError(f"service {service!r} is not a manifest identifier")
         if not 1 <= window_seconds <= MAX_WINDOW:
             raise ValueError(f"window_seconds must be 1..{MAX_WINDOW}, not {window_seconds}")
@@ -349,9 +344,9 @@ class Aggregator:
             raise DecisionLogDisabled(
                 "the decision-level log is off; enable it explicitly with decision_log=True"
             )
-        if not isinstance(system, str) or not _IDENTIFIER.fullmatch(system):
+        if not isinstance(system, str) or not IDENTIFIER.fullmatch(system):
             raise ValueError(f"system {system!r} is not a manifest identifier")
-        if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
+        if not isinstance(reference, str) or not REFERENCE.fullmatch(reference):
             raise ValueError(
                 "reference must be an opaque case number: 1-128 letters, digits, '.', '_', "
                 "':', '/' or '-', starting with a letter or digit"
@@ -456,14 +451,9 @@ class Aggregator:
     def _problem(
         system: object, route: object, mode: object, notice: object, language: object
     ) -> tuple[str, str] | None:
-        if not isinstance(system, str) or not _IDENTIFIER.fullmatch(system):
+        if not isinstance(system, str) or not IDENTIFIER.fullmatch(system):
             return "system", repr(system)
-        if (
-            not isinstance(route, str)
-            or not route.startswith("/")
-            or len(route) > MAX_ROUTE
-            or _FORBIDDEN_IN_ROUTE.search(route)
-        ):
+        if not isinstance(route, str) or len(route) > MAX_ROUTE or not ROUTE.fullmatch(route):
             return "route", repr(route)[:80]
         if mode not in MODES:
             return "mode", repr(mode)
@@ -472,7 +462,7 @@ class Aggregator:
         if language is not None and (
             not isinstance(language, str)
             or len(language) > MAX_LANGUAGE
-            or not _LANGUAGE.fullmatch(language)
+            or not LANGUAGE.fullmatch(language)
         ):
             return "language", repr(language)
         return None

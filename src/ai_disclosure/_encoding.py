@@ -20,6 +20,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ._errors import AIDisclosureError
+
 __all__ = ["SLICE", "DecodeError", "Recoder", "decodable"]
 
 #: Largest piece of decoded page handled at once.
@@ -42,7 +44,7 @@ brotli = _optional("brotli")
 zstandard = _optional("zstandard")
 
 
-class DecodeError(Exception):
+class DecodeError(AIDisclosureError):
     """The body is not valid in the coding its ``Content-Encoding`` names."""
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import http_sf
 
-from ._model import Involvement, Origin
+from ._errors import AIDisclosureError
+from ._model import MODES, Involvement, Origin
 
 __all__ = [
     "HEADER_NAME",
@@ -31,11 +32,10 @@ __all__ = [
 ]
 
 HEADER_NAME = "AI-Disclosure"
-MODES = frozenset(o.value for o in Origin)
 _STRING_KEYS = {"model": "model", "provider": "provider", "reviewed-by": "reviewed_by"}
 
 
-class HeaderError(ValueError):
+class HeaderError(AIDisclosureError, ValueError):
     """An ``AI-Disclosure`` header value that cannot be read; says why."""
 
 

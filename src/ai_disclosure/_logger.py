@@ -49,10 +49,10 @@ from typing import Any, Final, Self
 import httpx
 
 from ._aggregate import Aggregator, Batch
+from ._retry import AttemptResult as Verdict
 from ._retry import (
     Outcome,
     Strikes,
-    Verdict,
     backoff_delay,
     classify,
     derive,

@@ -19,9 +19,12 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from ._errors import AIDisclosureError
 from ._model import (
+    Audience,
     BiasAudit,
     EthicsReview,
+    EthicsStatus,
     HumanReview,
     Interaction,
     Manifest,
@@ -29,11 +32,12 @@ from ._model import (
     Route,
     Service,
     System,
+    SystemStatus,
     Text,
 )
 from ._schemas import validator
 
-__all__ = ["ManifestError", "Problem", "load_manifest", "parse_manifest"]
+__all__ = ["ManifestError", "ManifestProblem", "Problem", "load_manifest", "parse_manifest"]
 
 ManifestSource = str | os.PathLike[str] | Mapping[str, Any] | Manifest
 
@@ -41,7 +45,7 @@ _TEXT_FIELDS = ("name", "purpose", "human_oversight", "legal_basis", "recourse")
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class ManifestProblem:
     """One thing wrong with a manifest: where (a JSON pointer) and what."""
 
     pointer: str
@@ -51,10 +55,16 @@ class Problem:
         return f"{self.pointer or '/'}: {self.message}"
 
 
-class ManifestError(ValueError):
+#: The former name of ``ManifestProblem``, kept because it is exported as
+#: ``ai_disclosure.Problem``. The registry's RFC 9457 error
+#: (``registry.problems.Problem``) is another thing.
+Problem = ManifestProblem
+
+
+class ManifestError(AIDisclosureError, ValueError):
     """A manifest could not be loaded; ``problems`` lists every reason found."""
 
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+    def __init__(self, source: str, problems: Sequence[ManifestProblem]) -> None:
         self.source = source
         self.problems = tuple(problems)
         count = len(self.problems)
@@ -82,31 +92,37 @@ def _read(path: Path) -> Mapping[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ManifestError(str(path), [Problem("", f"cannot read the file: {reason}")]) from None
+        raise ManifestError(
+            str(path), [ManifestProblem("", f"cannot read the file: {reason}")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problem = Problem("", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")
+        problem = ManifestProblem("", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")
         raise ManifestError(str(path), [problem]) from None
     suffix = path.suffix.lower()
     if suffix == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ManifestError(str(path), [Problem("", f"invalid TOML: {exc}")]) from None
+            raise ManifestError(str(path), [ManifestProblem("", f"invalid TOML: {exc}")]) from None
     if suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            problem = Problem(
+            problem = ManifestProblem(
                 "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             )
             raise ManifestError(str(path), [problem]) from None
         if not isinstance(data, Mapping):
-            problem = Problem("", "the manifest must be a JSON object with 'service' and 'systems'")
+            problem = ManifestProblem(
+                "", "the manifest must be a JSON object with 'service' and 'systems'"
+            )
             raise ManifestError(str(path), [problem])
         return data
-    problem = Problem("", f"unknown file type {suffix or '(none)'!r}; name it .toml or .json")
+    problem = ManifestProblem(
+        "", f"unknown file type {suffix or '(none)'!r}; name it .toml or .json"
+    )
     raise ManifestError(str(path), [problem])
 
 
@@ -132,7 +148,7 @@ def _pointer(parts: Sequence[object]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def _schema_problem(error: ValidationError) -> Problem:
+def _schema_problem(error: ValidationError) -> ManifestProblem:
     where = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     instance: Any = error.instance
@@ -142,31 +158,37 @@ def _schema_problem(error: ValidationError) -> Problem:
     if kind == "required":
         missing = str(error.message).split("'")[1]
         field = _pointer([*where, missing])
-        return Problem(field, f"required field {missing!r} is missing; add it")
+        return ManifestProblem(field, f"required field {missing!r} is missing; add it")
     if kind == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties", {})))
         extra = sorted(set(instance) - set(schema.get("properties", {})))
         unknown = ", ".join(repr(e) for e in extra)
         at = _pointer([*where, extra[0]]) if len(extra) == 1 else _pointer(where)
-        return Problem(at, f"unknown field {unknown}; check the spelling (allowed: {allowed})")
+        return ManifestProblem(
+            at, f"unknown field {unknown}; check the spelling (allowed: {allowed})"
+        )
     if kind == "enum":
         options = ", ".join(repr(o) for o in validator_value)
-        return Problem(_pointer(where), f"{error.instance!r} is not allowed; use one of {options}")
+        return ManifestProblem(
+            _pointer(where), f"{error.instance!r} is not allowed; use one of {options}"
+        )
     if kind == "type":
         expected = error.validator_value
         got = type(error.instance).__name__
         fix = f"expected {_type_name(expected)}, found {got}"
         if got in ("date", "datetime"):
             fix += '; quote dates in TOML: date = "2026-03-14"'
-        return Problem(_pointer(where), fix)
+        return ManifestProblem(_pointer(where), fix)
     if kind == "minLength":
-        return Problem(_pointer(where), "is empty; write the text or remove the field")
+        return ManifestProblem(_pointer(where), "is empty; write the text or remove the field")
     if kind in ("pattern", "oneOf", "format"):
         fix = hint or _ref_description(error) or f"text matching {schema.get('pattern', '')}"
-        return Problem(_pointer(where), f"{error.instance!r} is not valid here; expected {fix}")
+        return ManifestProblem(
+            _pointer(where), f"{error.instance!r} is not valid here; expected {fix}"
+        )
     if kind == "uniqueItems":
-        return Problem(_pointer(where), "list repeats an item; list each only once")
-    return Problem(_pointer(where), str(error.message))
+        return ManifestProblem(_pointer(where), "list repeats an item; list each only once")
+    return ManifestProblem(_pointer(where), str(error.message))
 
 
 def _type_name(expected: object) -> str:
@@ -206,15 +228,15 @@ def _missing_default(value: object, default: str) -> bool:
     return isinstance(value, Mapping) and default not in value
 
 
-def _cross_check(data: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
+    problems: list[ManifestProblem] = []
     service = data.get("service")
     service = service if isinstance(service, Mapping) else {}
     default = service.get("default_language")
     languages = service.get("languages")
     if isinstance(default, str) and isinstance(languages, list) and default not in languages:
         problems.append(
-            Problem(
+            ManifestProblem(
                 "/service/languages",
                 f"does not list the default language {default!r}; add it to the list",
             )
@@ -227,7 +249,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[Problem]:
         system_id = system.get("id")
         if isinstance(system_id, str) and system_id in seen:
             problems.append(
-                Problem(
+                ManifestProblem(
                     f"/systems/{index}/id",
                     f"duplicate system id {system_id!r} (already used by "
                     f"/systems/{seen[system_id]}); give each system its own id",
@@ -238,17 +260,17 @@ def _cross_check(data: Mapping[str, Any]) -> list[Problem]:
         if isinstance(default, str):
             for name in _TEXT_FIELDS:
                 if _missing_default(system.get(name), default):
-                    problems.append(Problem(f"/systems/{index}/{name}", no_default))
+                    problems.append(ManifestProblem(f"/systems/{index}/{name}", no_default))
             sources = system.get("data_sources")
             for position, value in enumerate(sources if isinstance(sources, list) else ()):
                 if _missing_default(value, default):
                     problems.append(
-                        Problem(f"/systems/{index}/data_sources/{position}", no_default)
+                        ManifestProblem(f"/systems/{index}/data_sources/{position}", no_default)
                     )
         review = system.get("human_review")
         if isinstance(review, Mapping) and review.get("reviewed") is False and "by" in review:
             problems.append(
-                Problem(
+                ManifestProblem(
                     f"/systems/{index}/human_review/by",
                     "names a reviewer but 'reviewed' is false; set reviewed = true or remove 'by'",
                 )
@@ -260,7 +282,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[Problem]:
         if isinstance(path, str):
             if path in paths:
                 problems.append(
-                    Problem(
+                    ManifestProblem(
                         f"/routes/{index}/path",
                         f"duplicate route {path!r} (already /routes/{paths[path]}); "
                         "merge the two rules",
@@ -271,7 +293,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[Problem]:
         for position, system_id in enumerate(targets if isinstance(targets, list) else ()):
             if isinstance(system_id, str) and system_id not in seen:
                 problems.append(
-                    Problem(
+                    ManifestProblem(
                         f"/routes/{index}/systems/{position}",
                         f"unknown system {system_id!r}; declare it under [[systems]] "
                         f"or use one of: {known}",
@@ -349,7 +371,9 @@ def _build_system(raw: Mapping[str, Any], default: str) -> System:
         recourse=_optional_text(raw.get("recourse"), default),
         register_url=raw.get("register_url"),
         ethics_review=EthicsReview(
-            status=ethics["status"], date=ethics.get("date"), reference=ethics.get("reference")
+            status=EthicsStatus(ethics["status"]),
+            date=ethics.get("date"),
+            reference=ethics.get("reference"),
         )
         if ethics
         else None,
@@ -360,6 +384,6 @@ def _build_system(raw: Mapping[str, Any], default: str) -> System:
         )
         if audit
         else None,
-        status=raw.get("status", "in-use"),
-        audience=raw.get("audience", "public"),
+        status=SystemStatus(raw.get("status", SystemStatus.IN_USE)),
+        audience=Audience(raw.get("audience", Audience.PUBLIC)),
     )

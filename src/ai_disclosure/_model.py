@@ -16,8 +16,11 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
+    "MODES",
+    "Audience",
     "BiasAudit",
     "EthicsReview",
+    "EthicsStatus",
     "HumanReview",
     "Interaction",
     "Involvement",
@@ -26,6 +29,7 @@ __all__ = [
     "Route",
     "Service",
     "System",
+    "SystemStatus",
     "Text",
     "involvement",
 ]
@@ -54,6 +58,37 @@ class Origin(StrEnum):
     MACHINE_GENERATED = "machine-generated"
     AI_MODIFIED = "ai-modified"
     AI_ORIGINATED = "ai-originated"
+
+
+#: The IETF ``AI-Disclosure`` modes, which are the origins' values: what a
+#: disclosure batch's ``mode`` may be. Plain strings, for membership tests on
+#: values read from the wire.
+MODES: frozenset[str] = frozenset(o.value for o in Origin)
+
+
+class SystemStatus(StrEnum):
+    """Where a system is in its life; the register shows it and filters by it."""
+
+    IN_USE = "in-use"
+    IN_DEVELOPMENT = "in-development"
+    RETIRED = "retired"
+
+
+class Audience(StrEnum):
+    """Who uses the system: the public, or staff only (citizens see its effects)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class EthicsStatus(StrEnum):
+    """An ethics committee's opinion on a system."""
+
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved-with-conditions"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    NOT_REVIEWED = "not-reviewed"
 
 
 class W3CValue(StrEnum):
@@ -126,7 +161,7 @@ class HumanReview:
 class EthicsReview:
     """Opinion of an ethics committee on the system."""
 
-    status: str  # "approved", "approved-with-conditions", "pending", "rejected", "not-reviewed"
+    status: EthicsStatus
     date: str | None = None
     reference: str | None = None
 
@@ -159,8 +194,8 @@ class System:
     register_url: str | None = None
     ethics_review: EthicsReview | None = None
     bias_audit: BiasAudit | None = None
-    status: str = "in-use"  # "in-use", "in-development", "retired"
-    audience: str = "public"  # "public" or "internal" (used by staff only)
+    status: SystemStatus = SystemStatus.IN_USE
+    audience: Audience = Audience.PUBLIC
 
     @property
     def ietf_mode(self) -> str:

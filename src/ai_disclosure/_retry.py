@@ -20,9 +20,9 @@ from ._aggregate import Batch
 from .client import RegistryError
 
 __all__ = [
+    "AttemptResult",
     "Outcome",
     "Strikes",
-    "Verdict",
     "backoff_delay",
     "classify",
     "derive",
@@ -54,7 +54,7 @@ class Outcome(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class AttemptResult:
     """What to do after one attempt: ``delay`` is the registry's ``Retry-After``, if any."""
 
     outcome: Outcome
@@ -62,7 +62,7 @@ class Verdict:
     error: RegistryError | None = None
 
 
-def classify(response: httpx.Response) -> Verdict:
+def classify(response: httpx.Response) -> AttemptResult:
     """Sort a response to ``POST /v1/disclosures``.
 
     2xx is acknowledged (200 "duplicate": stored by an earlier attempt). 408, 429
@@ -72,12 +72,12 @@ def classify(response: httpx.Response) -> Verdict:
     status = response.status_code
     if 200 <= status < 300:
         if status == 200 and _field(response, "status") == "duplicate":
-            return Verdict(Outcome.DUPLICATE)
-        return Verdict(Outcome.SENT)
+            return AttemptResult(Outcome.DUPLICATE)
+        return AttemptResult(Outcome.SENT)
     error = RegistryError.from_response(response)
     if 400 <= status < 500 and status not in (408, 429):
-        return Verdict(Outcome.REJECTED, None, error)
-    return Verdict(Outcome.RETRY, error.retry_after, error)
+        return AttemptResult(Outcome.REJECTED, None, error)
+    return AttemptResult(Outcome.RETRY, error.retry_after, error)
 
 
 def _field(response: httpx.Response, name: str) -> object:
@@ -94,7 +94,7 @@ def unexpected(exc: BaseException) -> RegistryError:
 
 
 def retry_delay(
-    verdict: Verdict,
+    verdict: AttemptResult,
     failures: int,
     *,
     base: float,
@@ -123,7 +123,7 @@ class Strikes:
         self._remember = remember
         self._counts: dict[str, int] = {}
 
-    def strike(self, batch_id: str, verdict: Verdict) -> bool:
+    def strike(self, batch_id: str, verdict: AttemptResult) -> bool:
         """Count a server error against ``batch_id``; True once it makes the batch a suspect."""
         error = verdict.error
         if error is None or error.status is None or error.status < 500:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from ._errors import AIDisclosureError
+
 __all__ = ["ParkedEntry", "Spool", "SpoolEntry", "SpoolError"]
 
 log = logging.getLogger("ai_disclosure.logging")
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS parked (
 """
 
 
-class SpoolError(Exception):
+class SpoolError(AIDisclosureError):
     """The spool file cannot be used (permissions, a newer format, ...)."""
 
 

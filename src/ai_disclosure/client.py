@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from ._aggregate import SDK_NAME, Batch
+from ._errors import AIDisclosureError
 from ._manifest import load_manifest
 from ._model import Manifest
 from ._version import __version__
@@ -73,7 +74,7 @@ class ProblemField(NamedTuple):
     detail: str
 
 
-class RegistryError(Exception):
+class RegistryError(AIDisclosureError):
     """The registry refused a request, or could not be reached (``status`` is None).
 
     Carries the RFC 9457 problem details: ``status``, ``title``, ``detail``, ``type``

@@ -1,5 +1,7 @@
 """Helpers for an app's own tests: assert what its responses disclose.
 
+docs/testing.md walks through each, with examples the project's tests run.
+
 Works with any response object that has ``headers`` and ``text`` (httpx,
 Starlette's test client, requests)::
 
@@ -28,6 +30,18 @@ What the middleware counts for the registry, without a registry: give it a
     client.get("/dechets/assistant")
     assert [r.route for r in recorder.records] == ["/dechets/assistant*"]
     assert recorder.records[0].notice_shown
+
+What reaches the registry, without a registry: point the real logger at a
+``fake_registry`` and read the register it kept (faults can be injected too)::
+
+    from ai_disclosure.testing import fake_registry
+
+    with fake_registry("ai-disclosure.toml") as registry:
+        logger = DisclosureLogger("demarches", registry.url, registry.token,
+                                  transport=registry.transport)
+        ...
+        await logger.aclose()
+    assert registry.total("assistant-dechets") == 1
 """
 
 from __future__ import annotations
@@ -36,18 +50,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+from ._fake_registry import DayCount, FakeRegistry, fake_registry
 from ._headers import HEADER_NAME, AIDisclosureHeader, HeaderError, parse_header
 from ._inject import MARKER
 from ._misses import MissedNotice, listeners
 
 __all__ = [
     "CapturingRecorder",
+    "DayCount",
+    "FakeRegistry",
     "MissedNotice",
     "Recorded",
     "assert_disclosed",
     "assert_not_disclosed",
     "capture_missed_notices",
     "disclosure_of",
+    "fake_registry",
 ]
 
 _MARKER = MARKER.decode("ascii")

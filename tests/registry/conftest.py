@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 
 from ai_disclosure.registry import Settings, create_app
 from ai_disclosure.registry.db import create_engine, migrate
-from ai_disclosure.registry.runtime import Registry
+from ai_disclosure.registry.state import RegistryState
 from ai_disclosure.registry.store import Store
 from ai_disclosure.registry.tokens import issue_token
 
@@ -187,8 +187,8 @@ class Harness:
     backend: Backend
 
     @property
-    def registry(self) -> Registry:
-        registry: Registry = self.app.state.registry
+    def registry(self) -> RegistryState:
+        registry: RegistryState = self.app.state.registry
         return registry
 
     async def store(self) -> Store:

@@ -14,15 +14,13 @@ from sqlalchemy import func, select
 
 from ai_disclosure.registry.tables import batches, counts, daily_totals
 
+from .answers import conforms
 from .conftest import SERVICE, Harness, batch, load_batch, row
-
-PROBLEM = "application/problem+json"
 
 
 def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = conforms(response, "problem")
     assert body["status"] == status
     assert body["type"].endswith("/problems/" + kind)
     assert body["title"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ai_disclosure.registry.headers import CSP
+from ai_disclosure.registry.security import CSP
 
 from .conftest import Harness, batch, example_manifest, row
 

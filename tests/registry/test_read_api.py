@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 
+from ai_disclosure.registry.exports import EXPORTS, SystemExport
+
+from .answers import conforms
 from .conftest import SERVICE, Harness, batch, example_manifest, row
 from .test_ingest import assert_problem
+
+SYSTEMS, STATS = "register-systems", "register-stats"
+NL, UK = "export-algoritmeregister", "export-atrs"
 
 
 @pytest.fixture
@@ -25,15 +31,16 @@ async def filled(harness: Harness) -> Harness:
     return harness
 
 
-async def get(harness: Harness, url: str, **params: Any) -> Any:
+async def get(harness: Harness, url: str, schema: str, **params: Any) -> Any:
+    """The answer to a public read, checked against ``schemas/<schema>.schema.json``."""
     response = await harness.client.get(url, params=params)
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == "*"
-    return response.json()
+    return conforms(response, schema)
 
 
 async def test_systems_list_with_counts(filled: Harness) -> None:
-    body = await get(filled, "/v1/systems")
+    body = await get(filled, "/v1/systems", SYSTEMS)
     assert body["total"] == 4
     assert body["page"] == 1
     by_id = {item["system"]: item for item in body["items"]}
@@ -46,7 +53,7 @@ async def test_systems_list_with_counts(filled: Harness) -> None:
 
 
 async def test_systems_pagination(filled: Harness) -> None:
-    pages = [await get(filled, "/v1/systems", per_page=3, page=n) for n in (1, 2, 3)]
+    pages = [await get(filled, "/v1/systems", SYSTEMS, per_page=3, page=n) for n in (1, 2, 3)]
     assert [len(p["items"]) for p in pages] == [3, 1, 0]
     assert {p["total"] for p in pages} == {4}
     seen = [i["system"] for p in pages for i in p["items"]]
@@ -70,7 +77,7 @@ async def test_systems_pagination(filled: Harness) -> None:
     ],
 )
 async def test_systems_filters(filled: Harness, params: dict[str, str], expected: set[str]) -> None:
-    body = await get(filled, "/v1/systems", **params)
+    body = await get(filled, "/v1/systems", SYSTEMS, **params)
     assert {i["system"] for i in body["items"]} == expected
 
 
@@ -91,7 +98,7 @@ async def test_bad_query_parameters_are_400(filled: Harness, params: dict[str, s
 
 
 async def test_system_entry_has_everything_and_counts(filled: Harness) -> None:
-    entry = await get(filled, "/v1/systems/demarches/assistant-dechets")
+    entry = await get(filled, "/v1/systems/demarches/assistant-dechets", "register-system")
     assert entry["purpose"]["en"] == "Answer questions about waste sorting and collection days."
     assert entry["ethics_review"] == {
         "status": "approved",
@@ -132,7 +139,7 @@ async def test_unknown_system_or_service_is_404(filled: Harness) -> None:
 
 
 async def test_service_entry(filled: Harness) -> None:
-    service = await get(filled, f"/v1/services/{SERVICE}")
+    service = await get(filled, f"/v1/services/{SERVICE}", "register-service")
     assert service["name"] == "Démarches en ligne"
     assert [s["system"] for s in service["systems"]] == [
         "assistant-dechets",
@@ -144,7 +151,7 @@ async def test_service_entry(filled: Harness) -> None:
 
 
 async def test_stats_per_day_and_system(filled: Harness) -> None:
-    body = await get(filled, "/v1/stats")
+    body = await get(filled, "/v1/stats", STATS)
     assert body["total"] == 3
     assert body["items"] == [
         {
@@ -169,13 +176,13 @@ async def test_stats_per_day_and_system(filled: Harness) -> None:
             "notice_shown": 7,
         },
     ]
-    only = await get(filled, "/v1/stats", system="traduction-pages")
+    only = await get(filled, "/v1/stats", STATS, system="traduction-pages")
     assert [i["count"] for i in only["items"]] == [7]
-    ranged = await get(filled, "/v1/stats", **{"from": "2026-11-25", "to": "2026-11-26"})
+    ranged = await get(filled, "/v1/stats", STATS, **{"from": "2026-11-25", "to": "2026-11-26"})
     assert ranged["total"] == 2
-    paged = await get(filled, "/v1/stats", per_page=2, page=2)
+    paged = await get(filled, "/v1/stats", STATS, per_page=2, page=2)
     assert (paged["total"], len(paged["items"])) == (3, 1)
-    assert (await get(filled, "/v1/stats", service="autre"))["total"] == 0
+    assert (await get(filled, "/v1/stats", STATS, service="autre"))["total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -225,7 +232,7 @@ async def test_csv_cells_never_become_formulas(harness: Harness) -> None:
 
 
 async def test_algoritmeregister_export(filled: Harness) -> None:
-    body = await get(filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json")
+    body = await get(filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", NL)
     assert body["name"] == "Détection des fuites d'eau"
     assert body["organization"] == "Montpellier Méditerranée Métropole"
     assert body["status"] == "In gebruik"
@@ -236,7 +243,7 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
     assert "Régie des eaux" in body["human_intervention"]
     assert body["url"].endswith("/systems/demarches/detection-fuites")
     english = await get(
-        filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", lang="en"
+        filled, "/v1/systems/demarches/detection-fuites/algoritmeregister.json", NL, lang="en"
     )
     assert english["name"] == "Water-leak detection"
     assert english["lang"] == "eng"
@@ -247,7 +254,7 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
 
 
 async def test_atrs_export(filled: Harness) -> None:
-    body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", lang="en")
+    body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", UK, lang="en")
     tier_1, tier_2 = body["tier_1"], body["tier_2"]
     assert tier_1["name"] == "Waste-sorting assistant"
     assert tier_1["contact_email"] == "ia-transparence@montpellier3m.example"
@@ -260,3 +267,43 @@ async def test_atrs_export(filled: Harness) -> None:
         for a in tier_2["risks_mitigations_and_impact_assessments"]["impact_assessments"]
     ]
     assert titles == ["Ethics committee review", "Bias audit"]
+
+
+async def test_every_entry_and_listing_matches_its_schema(filled: Harness) -> None:
+    # Entries with and without reviews, audits, routes and counts; lists filtered to
+    # nothing; one system's service with every manifest version.
+    listed = await get(filled, "/v1/systems", SYSTEMS, per_page=500)
+    for item in listed["items"]:
+        entry = await get(filled, item["api"], "register-system")
+        assert entry["service_info"]["id"] == item["service"]
+        for export in EXPORTS:
+            if isinstance(export, SystemExport) and export.schema:
+                await get(filled, f"{item['api']}/{export.name}", export.schema)
+    assert (await get(filled, "/v1/systems", SYSTEMS, q="nothing-matches"))["items"] == []
+    token = await filled.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["status"] = "retired"
+    receipt = conforms(await filled.publish(token, manifest), "manifest-receipt")
+    assert receipt["version"] == 2
+    stored = conforms(await filled.send(token, batch([row()])), "batch-receipt")
+    assert stored["status"] == "stored"
+    service = await get(filled, f"/v1/services/{SERVICE}", "register-service")
+    assert [v["version"] for v in service["versions"]] == [1, 2]
+    history = (await get(filled, listed["items"][0]["api"], "register-system"))["history"]
+    assert [h["change"] for h in history] == ["added", "changed"]
+
+
+async def test_an_entry_with_a_field_the_schema_lacks_fails(
+    filled: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schemas are closed: a field ``entries.py`` adds without its schema is caught."""
+    from ai_disclosure.registry import api
+
+    original = api.system_json
+
+    def with_more(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**original(*args, **kwargs), "internal_notes": "x"}
+
+    monkeypatch.setattr(api, "system_json", with_more)
+    with pytest.raises(AssertionError, match="does not match register-system"):
+        await get(filled, "/v1/systems/demarches/assistant-dechets", "register-system")

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from ._ports import port_free
-from .registry import TOKEN_ENV, URL_ENV
+from .remote import TOKEN_ENV, URL_ENV
 
 __all__ = ["register", "run"]
 

@@ -46,7 +46,7 @@ def register(commands: Any) -> None:
     )
     resend.add_argument("ids", nargs="*", metavar="ID", help="batch ids (default: all)")
     _add_spool_options(resend)
-    from .registry import add_registry_options
+    from .remote import add_registry_options
 
     add_registry_options(resend)
     resend.set_defaults(run=_resend)
@@ -125,7 +125,7 @@ def _list(args: argparse.Namespace) -> int:
 def _resend(args: argparse.Namespace) -> int:
     from .._spool import Spool, SpoolError
     from ..client import RegistryClient, RegistryError
-    from .registry import missing_registry_options, refusal
+    from .remote import missing_registry_options, refusal
 
     missing = missing_registry_options(args)
     if missing:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._inject import Position
 from .._manifest import ManifestError
-from .registry import add_registry_options, missing_registry_options
+from .remote import add_registry_options, missing_registry_options
 
 __all__ = ["register", "run"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,30 +12,48 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._manifest import ManifestError, parse_manifest
-from .._model import Interaction, Manifest
+from .._model import Interaction, Manifest, SystemStatus
+from .._patterns import DATE
 from .auth import authenticate
 from .body import read_json
 from .entries import Entry, select_entries, service_json, system_json, system_summary
-from .exports import algoritmeregister, atrs, systems_csv
+from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
 from .problems import Problem
-from .runtime import Registry
+from .state import RegistryState
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
 from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
 
 __all__ = ["Api", "json_response"]
 
-STATUSES = ("in-use", "in-development", "retired")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() refuses.
 _NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def json_response(
     data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        json_bytes(data), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def export_response(export: Export, body: object) -> Response:
+    """An export's answer: text as UTF-8, anything else as the API's JSON."""
+    content = body.encode("utf-8") if isinstance(body, str) else json_bytes(body)
+    headers = (
+        {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+        if export.filename
+        else None
+    )
+    return Response(content, headers=headers, media_type=export.media_type)
 
 
 def _parse(data: dict[str, Any], source: str) -> Manifest:
@@ -99,7 +117,7 @@ def _day(request: Request, name: str) -> str | None:
     if value is None:
         return None
     try:
-        if not _DAY.fullmatch(value):
+        if not DATE.fullmatch(value):
             raise ValueError
         date.fromisoformat(value)
     except ValueError:
@@ -113,6 +131,18 @@ def _page(request: Request, max_per_page: int, default: int) -> tuple[int, int]:
     return page, per_page
 
 
+async def _selected(request: Request, store: Store) -> list[Entry]:
+    """The systems of the register that pass the request's filters (the list's and the
+    register exports')."""
+    return select_entries(
+        await store.published(),
+        service=request.query_params.get("service") or None,
+        interaction=_choice(request, "interaction", INTERACTIONS),
+        status=_choice(request, "status", STATUSES),
+        query=request.query_params.get("q") or None,
+    )
+
+
 def base_url(request: Request, public_url: str | None = None) -> str:
     """Where absolute links point: the configured public address, else the request's."""
     return (public_url or str(request.base_url)).rstrip("/")
@@ -121,7 +151,7 @@ def base_url(request: Request, public_url: str | None = None) -> str:
 class Api:
     """The ``/v1`` endpoints, bound to one registry."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: RegistryState) -> None:
         self.registry = registry
         self.settings = registry.settings
 
@@ -329,13 +359,7 @@ class Api:
     async def list_systems(self, request: Request) -> Response:
         page, per_page = _page(request, self.settings.max_per_page, 50)
         store = await self.registry.store()
-        entries = select_entries(
-            await store.published(),
-            service=request.query_params.get("service") or None,
-            interaction=_choice(request, "interaction", INTERACTIONS),
-            status=_choice(request, "status", STATUSES),
-            query=request.query_params.get("q") or None,
-        )
+        entries = await _selected(request, store)
         totals = await store.totals()
         chosen = entries[(page - 1) * per_page : page * per_page]
         return json_response(
@@ -405,25 +429,34 @@ class Api:
         ]
         return json_response({"items": items, "page": page, "per_page": per_page, "total": total})
 
-    async def systems_csv(self, request: Request) -> Response:
-        store = await self.registry.store()
-        entries = select_entries(
-            await store.published(),
-            service=request.query_params.get("service") or None,
-            interaction=_choice(request, "interaction", INTERACTIONS),
-            status=_choice(request, "status", STATUSES),
-            query=request.query_params.get("q") or None,
-        )
-        text = systems_csv(
-            entries, await store.totals(), base_url(request, self.settings.public_url)
-        )
-        return Response(
-            text.encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="ai-systems.csv"'},
-        )
+    # --- exports --------------------------------------------------------------
 
-    async def _export_context(self, request: Request) -> tuple[Store, Entry, str, str]:
+    def export(self, export: Export) -> Endpoint:
+        """The endpoint of ``export``: it reads what the format needs, the format renders."""
+        if isinstance(export, SystemExport):
+            render_system = export.render
+
+            async def system_endpoint(request: Request) -> Response:
+                return export_response(export, render_system(await self._system_data(request)))
+
+            return system_endpoint
+        if isinstance(export, RegisterExport):
+            render_register = export.render
+
+            async def register_endpoint(request: Request) -> Response:
+                data = await self._register_data(request)
+                return export_response(export, render_register(data))
+
+            return register_endpoint
+        raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
+
+    async def _register_data(self, request: Request) -> RegisterData:
+        store = await self.registry.store()
+        entries = await _selected(request, store)
+        base = base_url(request, self.settings.public_url)
+        return RegisterData(entries, await store.totals(), base)
+
+    async def _system_data(self, request: Request) -> SystemData:
         store = await self.registry.store()
         service, system = request.path_params["service"], request.path_params["system"]
         entry = await self._entry(store, service, system)
@@ -433,16 +466,7 @@ class Api:
                 "lang",
                 f"must be one of the manifest's languages: {', '.join(entry.manifest.languages)}",
             )
-        return store, entry, language, base_url(request, self.settings.public_url) + entry.path
-
-    async def algoritmeregister(self, request: Request) -> Response:
-        store, entry, language, url = await self._export_context(request)
-        changes = await store.changes(entry.service_id, entry.system.id)
-        return json_response(algoritmeregister(entry, language=language, url=url, changes=changes))
-
-    async def atrs(self, request: Request) -> Response:
-        store, entry, language, url = await self._export_context(request)
-        changes = await store.changes(entry.service_id, entry.system.id)
+        url = base_url(request, self.settings.public_url) + entry.path
         totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
-        body = atrs(entry, language=language, url=url, totals=totals, changes=changes)
-        return json_response(body)
+        changes = await store.changes(entry.service_id, entry.system.id)
+        return SystemData(entry, language, url, totals, changes)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,17 +16,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import Api, json_response
+from .api import Api, json_bytes
 from .config import Settings
+from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .guard import BadTokens, BodyTimeouts
-from .headers import SecurityHeaders
 from .health import Health
 from .metrics import Metrics, Operations
 from .openapi import openapi_document
 from .pages import STATIC_DIR, Pages
 from .problems import Problem, problem_response
 from .ratelimit import FailureBudget
-from .runtime import Registry
+from .security import SecurityHeaders
+from .state import RegistryState
 
 __all__ = ["create_app"]
 
@@ -76,18 +78,26 @@ def create_app(
     *,
     settings: Settings | None = None,
     connect_args: Mapping[str, Any] | None = None,
+    exports: Sequence[Export] = EXPORTS,
 ) -> Starlette:
     """The registry as an ASGI app over ``db_url`` (SQLite path or URL, PostgreSQL URL).
 
     The database is opened - and migrated, unless ``settings.migrate`` is False - at
     start-up, or on the first request when embedded where no lifespan runs.
+    ``exports`` are the publication formats it serves, documents and links
+    (``exports.EXPORTS`` unless given).
     """
-    registry = Registry(db_url, settings or Settings(), connect_args=connect_args)
+    registry = RegistryState(db_url, settings or Settings(), connect_args=connect_args)
     api = Api(registry)
-    pages = Pages(registry)
+    pages = Pages(registry, exports)
+
+    @cache
+    def document() -> bytes:
+        """The settings and the exports alone decide it: written once, when first asked."""
+        return json_bytes(openapi_document(registry.settings, exports))
 
     async def openapi(_request: Request) -> Response:
-        return json_response(openapi_document())
+        return Response(document(), media_type="application/json")
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -122,12 +132,17 @@ def create_app(
             methods=["GET"],
         ),
         Route("/v1/systems", api.list_systems, methods=["GET"]),
-        Route("/v1/systems.csv", api.systems_csv, methods=["GET"]),
-        Route(f"/v1/systems{system}", api.get_system, methods=["GET"]),
-        Route(
-            f"/v1/systems{system}/algoritmeregister.json", api.algoritmeregister, methods=["GET"]
+        *(
+            Route(e.path, api.export(e), methods=["GET"])
+            for e in exports
+            if isinstance(e, RegisterExport)
         ),
-        Route(f"/v1/systems{system}/atrs.json", api.atrs, methods=["GET"]),
+        Route(f"/v1/systems{system}", api.get_system, methods=["GET"]),
+        *(
+            Route(f"/v1/systems{system}/{e.name}", api.export(e), methods=["GET"])
+            for e in exports
+            if isinstance(e, SystemExport)
+        ),
         Route("/v1/stats", api.get_stats, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),

@@ -1,20 +1,119 @@
 """The register in other publication formats: CSV for spreadsheets, and the field
 layouts of two public-sector standards so that entries can be copied into the
 Dutch Algoritmeregister or a UK ATRS record without retyping. Facts the manifest
-does not hold are ``null``, never guessed."""
+does not hold are ``null``, never guessed.
+
+``EXPORTS`` is the one table of formats: the API's routes, the OpenAPI document,
+the links of the pages and their labels all iterate it, so a new format is one
+``Export`` entry (and its test). The render functions are pure: the route reads
+what they need from the store and hands it over as ``SystemData`` or
+``RegisterData``.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .._model import Interaction, Origin, System, Text
 from .entries import Change, Entry
 from .store import Totals
 
-__all__ = ["algoritmeregister", "atrs", "systems_csv"]
+__all__ = [
+    "EXPORTS",
+    "Export",
+    "RegisterData",
+    "RegisterExport",
+    "SystemData",
+    "SystemExport",
+    "algoritmeregister",
+    "atrs",
+    "systems_csv",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SystemData:
+    """What an export of one system is made from."""
+
+    entry: Entry
+    #: The language of the texts: one of the manifest's, its default unless asked.
+    language: str
+    #: The system's register page, as an absolute URL.
+    url: str
+    totals: Totals
+    changes: Sequence[Change]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterData:
+    """What an export of the register (the systems the filters chose) is made from."""
+
+    entries: Sequence[Entry]
+    totals: Mapping[tuple[str, str], Totals]
+    #: Where absolute links point (the configured public address, or the request's).
+    base_url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Export:
+    """One publication format: what its route, its OpenAPI operation and its link need.
+
+    ``render`` returns a ``str`` (sent as UTF-8) or a JSON value; ``schema`` names
+    the JSON Schema of a JSON answer (``schemas/<schema>.schema.json``), which the
+    OpenAPI document refers to and the tests check the answers against.
+    """
+
+    #: The last segment of its address, such as ``atrs.json``.
+    name: str
+    #: The link's words, by page language (every one of ``i18n.LANGUAGES``).
+    label: Mapping[str, str]
+    media_type: str
+    summary: str
+    operation_id: str
+    description: str = "The entry."
+    #: Offered as a download under this name (``Content-Disposition: attachment``).
+    filename: str | None = None
+    schema: str | None = None
+
+    @property
+    def path(self) -> str:
+        """Its route, as OpenAPI writes it."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemExport(Export):
+    """A format of one system's entry: ``/v1/systems/{service}/{system}/{name}``,
+    linked from the system's page; texts in the language ``?lang=`` asks for."""
+
+    render: Callable[[SystemData], object]
+
+    @property
+    def path(self) -> str:
+        return f"/v1/systems/{{service}}/{{system}}/{self.name}"
+
+    def href(self, entry: Entry) -> str:
+        return f"/v1{entry.path}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterExport(Export):
+    """A format of the whole register: ``/v1/{name}``, with the list's filters,
+    linked from every page's footer."""
+
+    render: Callable[[RegisterData], object]
+
+    @property
+    def path(self) -> str:
+        return f"/v1/{self.name}"
+
+    def href(self) -> str:
+        return self.path
+
 
 _ISO_639_3 = {
     "fr": "fra", "en": "eng", "nl": "nld", "oc": "oci", "es": "spa", "ar": "ara",
@@ -65,14 +164,13 @@ def _cell(value: object) -> str:
     return text
 
 
-def systems_csv(
-    entries: Iterable[Entry], totals: Mapping[tuple[str, str], Totals], base_url: str
-) -> str:
+def systems_csv(data: RegisterData) -> str:
     """One row per system, texts in each service's default language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_CSV_COLUMNS)
-    for entry in entries:
+    totals = data.totals
+    for entry in data.entries:
         system = entry.system
         language = entry.manifest.service.default_language
         ethics = system.ethics_review
@@ -97,7 +195,7 @@ def systems_csv(
             ethics.date if ethics else None,
             system.bias_audit.date if system.bias_audit else None,
             totals.get(entry.key, Totals()).count,
-            base_url + entry.path,
+            data.base_url + entry.path,
         )
         writer.writerow([_cell(v) for v in row])
     return out.getvalue()
@@ -165,10 +263,9 @@ def _first_published(changes: Sequence[Change]) -> str | None:
     return next((c.date for c in changes if c.change == "added"), None)
 
 
-def algoritmeregister(
-    entry: Entry, *, language: str, url: str, changes: Sequence[Change]
-) -> dict[str, Any]:
+def algoritmeregister(data: SystemData) -> dict[str, Any]:
     """The entry in the field layout of the Algoritmeregister publication standard 1.0."""
+    entry, language, url, changes = data.entry, data.language, data.url, data.changes
     system = entry.system
     service = entry.manifest.service
     assessments = _assessments(entry, language)
@@ -217,10 +314,15 @@ def algoritmeregister(
     }
 
 
-def atrs(
-    entry: Entry, *, language: str, url: str, totals: Totals, changes: Sequence[Change]
-) -> dict[str, Any]:
+def atrs(data: SystemData) -> dict[str, Any]:
     """The entry in the field layout of the UK ATRS (tier 1 and tier 2)."""
+    entry, language, url, totals, changes = (
+        data.entry,
+        data.language,
+        data.url,
+        data.totals,
+        data.changes,
+    )
     system: System = entry.system
     service = entry.manifest.service
     assessments = _assessments(entry, language)
@@ -315,3 +417,39 @@ def atrs(
             },
         },
     }
+
+
+#: Every format of the register, in the order pages list them.
+EXPORTS: tuple[Export, ...] = (
+    RegisterExport(
+        name="systems.csv",
+        label={"fr": "Liste au format CSV", "en": "List as CSV"},
+        media_type="text/csv; charset=utf-8",
+        render=systems_csv,
+        summary="The AI systems of the register as CSV",
+        operation_id="systemsCsv",
+        description="One row per system (RFC 4180, UTF-8).",
+        filename="ai-systems.csv",
+    ),
+    SystemExport(
+        name="algoritmeregister.json",
+        label={
+            "fr": "Format de l’Algoritmeregister (Pays-Bas)",
+            "en": "Algoritmeregister layout (Netherlands)",
+        },
+        media_type="application/json",
+        render=algoritmeregister,
+        summary="The entry in the Dutch Algoritmeregister publication layout",
+        operation_id="getAlgoritmeregister",
+        schema="export-algoritmeregister",
+    ),
+    SystemExport(
+        name="atrs.json",
+        label={"fr": "Format ATRS (Royaume-Uni)", "en": "ATRS layout (United Kingdom)"},
+        media_type="application/json",
+        render=atrs,
+        summary="The entry in the UK ATRS layout (tiers 1 and 2)",
+        operation_id="getAtrs",
+        schema="export-atrs",
+    ),
+)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from .problems import Problem, problem_response
-from .runtime import Registry
+from .state import RegistryState
 
 __all__ = ["Health"]
 
@@ -22,7 +22,7 @@ class Health:
     """Answers 200 ``{"status": "ok"}`` or 503 problem+json; logs each change of
     state once, with the error's type only (a message may hold the database URL)."""
 
-    def __init__(self, registry: Registry, *, timeout: float = 5.0) -> None:
+    def __init__(self, registry: RegistryState, *, timeout: float = 5.0) -> None:
         self.registry = registry
         self.timeout = timeout
         self._healthy = True

@@ -4,6 +4,7 @@ Pages are French unless ``?lang=en``: one URL per entry (the one the notices
 link to), the language as a query parameter so links and caches stay simple.
 Manifest texts are shown in the page language when the service wrote them in it,
 else in the service's default language, marked with their own ``lang``.
+The labels of the export links live with their formats (``exports.EXPORTS``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
         "No system matches these criteria.",
     ),
     "open_data": ("Données ouvertes", "Open data"),
-    "csv": ("Liste au format CSV", "List as CSV"),
     "api": ("API (OpenAPI)", "API (OpenAPI)"),
     "operated_by": ("Service « {name} », {operator}", "Service “{name}”, {operator}"),
     "disclosures": ("Signalements au public", "Times people were told"),
@@ -131,11 +131,6 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
     "change_removed": ("retiré du manifeste", "removed from the manifest"),
     "exports": ("Cette fiche dans d’autres formats", "This entry in other formats"),
     "export_json": ("JSON (API du registre)", "JSON (register API)"),
-    "export_nl": (
-        "Format de l’Algoritmeregister (Pays-Bas)",
-        "Algoritmeregister layout (Netherlands)",
-    ),
-    "export_uk": ("Format ATRS (Royaume-Uni)", "ATRS layout (United Kingdom)"),
     "routes": ("Pages concernées", "Pages involved"),
     "breadcrumb": ("Fil d’Ariane", "Breadcrumb"),
     "home": ("Registre", "Register"),

@@ -1,42 +1,74 @@
-"""The OpenAPI 3.1 description of every route, written by hand next to the code.
+"""The OpenAPI 3.1 description of every route, written next to the code and built
+from the registry's ``Settings`` and its table of exports.
 
-Request bodies reuse the project's JSON Schemas (the single source of the wire
-format), their ``$defs`` lifted into ``components``; a test checks that the
-routes of the app and the paths listed here are the same set.
+Request bodies and answers are the project's JSON Schemas (``schemas/``, the
+single source of the wire format and of what the API returns), each lifted into
+``components`` with its ``$defs``; a test checks that the routes of the app and
+the paths listed here are the same set, and the read-API tests check every answer
+against its schema.
 """
 
 from __future__ import annotations
 
 import copy
-from functools import cache
+from collections.abc import Sequence
 from typing import Any
 
-from .._schemas import load_schema
+from .._schemas import SCHEMA_NAMES, load_schema
 from .._version import __version__
 from .api import INTERACTIONS, STATUSES
+from .config import Settings
+from .exports import EXPORTS, Export, SystemExport
 from .problems import PROBLEM_TYPE
+from .responses import load_response_schema, response_schemas
+from .validation import MAX_ERRORS
 
-__all__ = ["openapi_document"]
+__all__ = ["COMPONENTS", "component", "openapi_document"]
 
 _REF_PREFIX = "#/components/schemas/"
+#: The names in ``components`` of the JSON Schema files (``schemas/<file>.schema.json``)
+#: the routes refer to; any other file is lifted too, as ``component(file)`` names it.
+COMPONENTS = {
+    "manifest": "Manifest",
+    "disclosure-batch": "DisclosureBatch",
+    "problem": "Problem",
+    "batch-receipt": "BatchReceipt",
+    "manifest-receipt": "ManifestReceipt",
+    "decision": "Decision",
+    "register-system": "SystemEntry",
+    "register-systems": "SystemPage",
+    "register-service": "Service",
+    "register-stats": "StatsPage",
+    "export-algoritmeregister": "Algoritmeregister",
+    "export-atrs": "Atrs",
+}
 
 
-def _lift(name: str, schema: dict[str, Any], components: dict[str, Any]) -> None:
-    """Put ``schema`` under ``name`` and its ``$defs`` under ``name.def``, fixing refs."""
-    prefixes = {
-        "manifest.schema.json#/$defs/": _REF_PREFIX + "Manifest.",
-        "#/$defs/": _REF_PREFIX + name + ".",
-    }
+def component(file: str) -> str:
+    """The name in ``components`` of ``schemas/<file>.schema.json``."""
+    return COMPONENTS.get(file) or "".join(part.capitalize() for part in file.split("-"))
+
+
+def _lift(file: str, schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """Put ``schema`` under its component name and its ``$defs`` under ``name.def``,
+    turning every reference (to itself or to another file) into one to ``components``."""
+    name = component(file)
+
+    def target(ref: str) -> str:
+        document, _, pointer = ref.partition("#")
+        owner = component(document.removesuffix(".schema.json")) if document else name
+        if pointer in ("", "/"):
+            return _REF_PREFIX + owner
+        if pointer.startswith("/$defs/"):
+            return _REF_PREFIX + owner + "." + pointer.removeprefix("/$defs/")
+        return _REF_PREFIX + owner + pointer
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
             fixed = {k: fix(v) for k, v in node.items() if k not in ("$schema", "$id", "$defs")}
             ref = node.get("$ref")
             if isinstance(ref, str):
-                for old, new in prefixes.items():
-                    if ref.startswith(old):
-                        fixed["$ref"] = new + ref[len(old) :]
-                        break
+                fixed["$ref"] = target(ref)
             return fixed
         if isinstance(node, list):
             return [fix(v) for v in node]
@@ -45,6 +77,19 @@ def _lift(name: str, schema: dict[str, Any], components: dict[str, Any]) -> None
     for key, value in schema.get("$defs", {}).items():
         components[f"{name}.{key}"] = fix(value)
     components[name] = fix(schema)
+
+
+def _schemas() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    for file in SCHEMA_NAMES:
+        _lift(file, copy.deepcopy(load_schema(file)), components)
+    for file in response_schemas():
+        _lift(file, copy.deepcopy(load_response_schema(file)), components)
+    components["Export"] = {
+        "type": "object",
+        "description": "The entry in another standard's layout.",
+    }
+    return components
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -69,11 +114,6 @@ def _html(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
-_TEXT = {"type": "object", "additionalProperties": {"type": "string"}}
-_NULLABLE_TEXT = {"anyOf": [_TEXT, {"type": "null"}]}
-_NULLABLE_STRING = {"type": ["string", "null"]}
-
-
 def _path_param(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -94,14 +134,21 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-_PAGE = [
-    _query(
-        "page",
-        "Page number, from 1; ASCII digits.",
-        {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
-    ),
-    _query("per_page", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 500}),
-]
+def _page(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        _query(
+            "page",
+            "Page number, from 1; ASCII digits.",
+            {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
+        ),
+        _query(
+            "per_page",
+            "Items per page.",
+            {"type": "integer", "minimum": 1, "maximum": settings.max_per_page},
+        ),
+    ]
+
+
 _FILTERS = [
     _query("service", "Only this service's systems.", {"type": "string"}),
     _query("interaction", "Only this kind of use.", {"type": "string", "enum": list(INTERACTIONS)}),
@@ -122,254 +169,63 @@ _SYSTEM_PARAMS = [
 ]
 
 
-def _schemas() -> dict[str, Any]:
-    components: dict[str, Any] = {}
-    _lift("Manifest", copy.deepcopy(load_schema("manifest")), components)
-    _lift("DisclosureBatch", copy.deepcopy(load_schema("disclosure-batch")), components)
-    counts = {
-        "type": "object",
-        "required": ["total", "notice_shown", "daily"],
-        "properties": {
-            "total": {"type": "integer"},
-            "notice_shown": {"type": "integer"},
-            "first_day": _NULLABLE_STRING,
-            "last_day": _NULLABLE_STRING,
-            "daily": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["date", "count", "notice_shown"],
-                    "properties": {
-                        "date": {"type": "string", "format": "date"},
-                        "count": {"type": "integer"},
-                        "notice_shown": {"type": "integer"},
-                    },
-                },
-            },
-        },
-    }
-    summary_properties: dict[str, Any] = {
-        "service": {"type": "string"},
-        "system": {"type": "string"},
-        "name": _TEXT,
-        "interaction": {"type": "string", "enum": list(INTERACTIONS)},
-        "origin": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "audience": {"type": "string"},
-        "human_review": {
-            "type": "object",
-            "properties": {"reviewed": {"type": "boolean"}, "by": _NULLABLE_STRING},
-        },
-        "provider": _NULLABLE_STRING,
-        "model": _NULLABLE_STRING,
-        "url": {"type": "string"},
-        "api": {"type": "string"},
-        "disclosures": {"type": "integer"},
-    }
-    summary_required = ["service", "system", "name", "interaction", "origin", "status", "url"]
-    decision_properties: dict[str, Any] = {
-        "system": {"type": "string", "description": "The AI system that took the decision."},
-        "reference": {"type": "string", "description": "The case reference, as logged."},
-        "at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the decision was taken (UTC), as logged.",
-        },
-        "system_entry_url": {
-            "type": ["string", "null"],
-            "description": "The system's public page on this register; null when the "
-            "service's current manifest no longer declares the system.",
-        },
-    }
-    decision_required = ["system", "reference", "at", "system_entry_url"]
-    components.update(
-        {
-            "Problem": {
-                "type": "object",
-                "description": "RFC 9457 problem details.",
-                "required": ["type", "title", "status", "detail"],
-                "properties": {
-                    "type": {"type": "string", "format": "uri"},
-                    "title": {"type": "string"},
-                    "status": {"type": "integer"},
-                    "detail": {"type": "string"},
-                    "errors": {
-                        "type": "array",
-                        "description": "Each field to fix: a JSON pointer into the body "
-                        "(or the query parameter) and why.",
-                        "items": {
-                            "type": "object",
-                            "required": ["detail"],
-                            "properties": {
-                                "pointer": {"type": "string"},
-                                "parameter": {"type": "string"},
-                                "detail": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            },
-            "BatchReceipt": {
-                "type": "object",
-                "required": ["batch_id", "status", "records"],
-                "properties": {
-                    "batch_id": {"type": "string"},
-                    "status": {"type": "string", "enum": ["stored", "duplicate"]},
-                    "records": {"type": "integer", "description": "Count rows in the batch."},
-                },
-            },
-            "ManifestReceipt": {
-                "type": "object",
-                "required": ["service", "version", "changed"],
-                "properties": {
-                    "service": {"type": "string"},
-                    "version": {"type": "integer"},
-                    "changed": {"type": "boolean"},
-                },
-            },
-            "Decision": {
-                "type": "object",
-                "description": "A decision the service logged under a case reference: the "
-                "earliest one, and every one (one per system) in `decisions`.",
-                "required": [*decision_required, "decisions"],
-                "properties": {
-                    **decision_properties,
-                    "decisions": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": decision_required,
-                            "properties": decision_properties,
-                        },
-                    },
-                },
-            },
-            "SystemSummary": {
-                "type": "object",
-                "required": summary_required,
-                "properties": summary_properties,
-            },
-            "SystemEntry": {
-                "type": "object",
-                "required": [*summary_required, "purpose", "disclosure", "history", "counts"],
-                "properties": {
-                    **summary_properties,
-                    "purpose": _TEXT,
-                    "human_oversight": _NULLABLE_TEXT,
-                    "legal_basis": _NULLABLE_TEXT,
-                    "data_sources": {"type": "array", "items": _TEXT},
-                    "recourse": _NULLABLE_TEXT,
-                    "register_url": _NULLABLE_STRING,
-                    "ethics_review": {"type": ["object", "null"]},
-                    "bias_audit": {"type": ["object", "null"]},
-                    "disclosure": {
-                        "type": "object",
-                        "properties": {
-                            "ietf_mode": {"type": "string"},
-                            "w3c_value": {"type": "string"},
-                            "iptc_digital_source_type": {"type": "string"},
-                            "eu_icon": {"type": "string"},
-                        },
-                    },
-                    "routes": {"type": "array", "items": {"type": "string"}},
-                    "service_info": _ref("Service"),
-                    "history": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["version", "date", "change"],
-                            "properties": {
-                                "version": {"type": "integer"},
-                                "date": {"type": "string", "format": "date"},
-                                "change": {
-                                    "type": "string",
-                                    "enum": ["added", "changed", "removed"],
-                                },
-                            },
-                        },
-                    },
-                    "counts": counts,
-                },
-            },
-            "Service": {
-                "type": "object",
-                "required": ["id", "name", "operator", "contact", "manifest_version"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "name": {"type": "string"},
-                    "operator": {"type": "string"},
-                    "contact": {"type": "string"},
-                    "default_language": {"type": "string"},
-                    "languages": {"type": "array", "items": {"type": "string"}},
-                    "register_url": _NULLABLE_STRING,
-                    "description": _NULLABLE_TEXT,
-                    "manifest_version": {"type": "integer"},
-                    "updated_at": {"type": "string", "format": "date-time"},
-                    "systems": {"type": "array", "items": _ref("SystemSummary")},
-                    "versions": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "version": {"type": "integer"},
-                                "date": {"type": "string", "format": "date-time"},
-                                "sha256": {"type": "string"},
-                            },
-                        },
-                    },
-                    "manifest": {"type": "object"},
-                },
-            },
-            "SystemPage": _paged(_ref("SystemSummary")),
-            "StatsPage": _paged(
-                {
-                    "type": "object",
-                    "required": ["date", "service", "system", "count", "notice_shown"],
-                    "properties": {
-                        "date": {"type": "string", "format": "date"},
-                        "service": {"type": "string"},
-                        "system": {"type": "string"},
-                        "count": {"type": "integer"},
-                        "notice_shown": {"type": "integer"},
-                    },
-                }
-            ),
-            "Export": {"type": "object", "description": "The entry in another standard's layout."},
-        }
-    )
-    return components
-
-
-def _paged(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total"],
-        "properties": {
-            "items": {"type": "array", "items": item},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
-        },
-    }
-
-
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 _WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
-_WRITE_ERRORS = {
-    "400": _problem("Malformed JSON or gzip, or a string with a lone surrogate."),
-    "401": _problem("Missing, unknown or revoked token.", _WWW_AUTHENTICATE),
-    "403": _problem("The token belongs to another service."),
-    "413": _problem("Body over the size limit (sent or decompressed)."),
-    "415": _problem("Not JSON, or an unsupported Content-Encoding."),
-    "422": _problem("Invalid content: every error (at most 1,000), each with its JSON pointer."),
-    "429": _problem("Too many requests from this service.", _RETRY_AFTER),
-}
+
+
+def _write_errors(settings: Settings) -> dict[str, Any]:
+    return {
+        "400": _problem("Malformed JSON or gzip, or a string with a lone surrogate."),
+        "401": _problem("Missing, unknown or revoked token.", _WWW_AUTHENTICATE),
+        "403": _problem("The token belongs to another service."),
+        "413": _problem(
+            f"Body over the size limit of {settings.max_body_bytes:,} bytes (sent or decompressed)."
+        ),
+        "415": _problem("Not JSON, or an unsupported Content-Encoding."),
+        "422": _problem(
+            f"Invalid content: every error (at most {MAX_ERRORS:,}), each with its JSON pointer."
+        ),
+        "429": _problem("Too many requests from this service.", _RETRY_AFTER),
+    }
+
+
 _NOT_FOUND = {"404": _problem("No such service or system.")}
 _BAD_QUERY = {"400": _problem("A query parameter is not valid.")}
 
 
-def _paths() -> dict[str, Any]:
+def _export_operation(export: Export) -> dict[str, Any]:
+    """The operation of an export's route: of one system (404 if unknown, ``lang``)
+    or of the register (the list's filters)."""
+    if export.schema is not None:
+        schema = _ref(component(export.schema))
+    elif export.media_type.startswith("application/json"):
+        schema = _ref("Export")
+    else:
+        schema = {"type": "string"}
+    ok = {
+        "description": export.description,
+        "content": {export.media_type.split(";")[0]: {"schema": schema}},
+    }
+    if isinstance(export, SystemExport):
+        parameters = [*_SYSTEM_PARAMS, _EXPORT_LANG]
+        responses = {"200": ok, **_NOT_FOUND, **_BAD_QUERY}
+    else:
+        parameters = _FILTERS
+        responses = {"200": ok, **_BAD_QUERY}
+    return {
+        "get": {
+            "summary": export.summary,
+            "operationId": export.operation_id,
+            "parameters": parameters,
+            "responses": responses,
+        }
+    }
+
+
+def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
     entry_ok = _json(_ref("SystemEntry"), "The system's public entry.")
+    write_errors = _write_errors(settings)
+    export_paths = {e.path: _export_operation(e) for e in exports}
     return {
         "/v1/disclosures": {
             "post": {
@@ -391,7 +247,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "202": _json(_ref("BatchReceipt"), "Stored."),
                     "200": _json(_ref("BatchReceipt"), "Already stored: nothing changed."),
-                    **_WRITE_ERRORS,
+                    **write_errors,
                     "409": _problem(
                         "The service already sent other content under this batch_id "
                         "(pointer /batch_id): nothing was stored."
@@ -412,7 +268,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json(_ref("ManifestReceipt"), "A new version was stored."),
                     "200": _json(_ref("ManifestReceipt"), "Identical to the current version."),
-                    **_WRITE_ERRORS,
+                    **write_errors,
                 },
             }
         },
@@ -444,10 +300,10 @@ def _paths() -> dict[str, Any]:
                         },
                     },
                     "400": _problem("The reference cannot be a logged case reference."),
-                    "401": _WRITE_ERRORS["401"],
-                    "403": _WRITE_ERRORS["403"],
+                    "401": write_errors["401"],
+                    "403": write_errors["403"],
                     "404": _problem("The service logged no decision under this reference."),
-                    "429": _WRITE_ERRORS["429"],
+                    "429": write_errors["429"],
                 },
             }
         },
@@ -463,22 +319,8 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "The AI systems of the register",
                 "operationId": "listSystems",
-                "parameters": [*_PAGE, *_FILTERS],
+                "parameters": [*_page(settings), *_FILTERS],
                 "responses": {"200": _json(_ref("SystemPage"), "One page."), **_BAD_QUERY},
-            }
-        },
-        "/v1/systems.csv": {
-            "get": {
-                "summary": "The AI systems of the register as CSV",
-                "operationId": "systemsCsv",
-                "parameters": _FILTERS,
-                "responses": {
-                    "200": {
-                        "description": "One row per system (RFC 4180, UTF-8).",
-                        "content": {"text/csv": {"schema": {"type": "string"}}},
-                    },
-                    **_BAD_QUERY,
-                },
             }
         },
         "/v1/systems/{service}/{system}": {
@@ -489,30 +331,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": entry_ok, **_NOT_FOUND},
             }
         },
-        "/v1/systems/{service}/{system}/algoritmeregister.json": {
-            "get": {
-                "summary": "The entry in the Dutch Algoritmeregister publication layout",
-                "operationId": "getAlgoritmeregister",
-                "parameters": [*_SYSTEM_PARAMS, _EXPORT_LANG],
-                "responses": {
-                    "200": _json(_ref("Export"), "The entry."),
-                    **_NOT_FOUND,
-                    **_BAD_QUERY,
-                },
-            }
-        },
-        "/v1/systems/{service}/{system}/atrs.json": {
-            "get": {
-                "summary": "The entry in the UK ATRS layout (tiers 1 and 2)",
-                "operationId": "getAtrs",
-                "parameters": [*_SYSTEM_PARAMS, _EXPORT_LANG],
-                "responses": {
-                    "200": _json(_ref("Export"), "The entry."),
-                    **_NOT_FOUND,
-                    **_BAD_QUERY,
-                },
-            }
-        },
+        **export_paths,
         "/v1/stats": {
             "get": {
                 "summary": "Disclosure counts per day and system",
@@ -526,7 +345,7 @@ def _paths() -> dict[str, Any]:
                     _query(
                         "to", "Last day (UTC), YYYY-MM-DD.", {"type": "string", "format": "date"}
                     ),
-                    *_PAGE,
+                    *_page(settings),
                 ],
                 "responses": {"200": _json(_ref("StatsPage"), "One page."), **_BAD_QUERY},
             }
@@ -576,9 +395,14 @@ def _paths() -> dict[str, Any]:
     }
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    return {
+def openapi_document(
+    settings: Settings | None = None, exports: Sequence[Export] = EXPORTS
+) -> dict[str, Any]:
+    """The document of a registry with these settings (the defaults unless given) and
+    exports: page sizes and body limits are the configured ones, and a configured
+    public address is its server."""
+    settings = settings or Settings()
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "AI disclosure registry",
@@ -587,7 +411,7 @@ def openapi_document() -> dict[str, Any]:
             "digital services, and of how often people were told about them.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
-        "paths": _paths(),
+        "paths": _paths(settings, exports),
         "components": {
             "schemas": _schemas(),
             "securitySchemes": {
@@ -599,3 +423,6 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    if settings.public_url:
+        document["servers"] = [{"url": settings.public_url.rstrip("/")}]
+    return document

@@ -5,7 +5,7 @@ style, so they work under ``default-src 'self'``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +20,9 @@ from .._model import Manifest, Text
 from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
 from .entries import Entry, select_entries
+from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .i18n import Translator, language_of
-from .runtime import Registry
+from .state import RegistryState
 from .store import Totals
 
 __all__ = ["INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
@@ -71,10 +72,13 @@ class Shown:
 
 
 class Pages:
-    """The HTML endpoints, bound to one registry."""
+    """The HTML endpoints, bound to one registry and the exports it serves (which
+    every page's footer and each system's page link)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: RegistryState, exports: Sequence[Export] = EXPORTS) -> None:
         self.registry = registry
+        self.register_exports = [e for e in exports if isinstance(e, RegisterExport)]
+        self.system_exports = [e for e in exports if isinstance(e, SystemExport)]
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -129,6 +133,7 @@ class Pages:
                 "text": text,
                 "static": lambda name: f"{root}/static/{name}",
                 "operator": self.registry.settings.operator,
+                "register_exports": self.register_exports,
                 **context,
             }
         )
@@ -224,6 +229,7 @@ class Pages:
                 "decision_months": list(reversed(months)),
                 "changes": list(reversed(changes)),
                 "routes": routes,
+                "system_exports": self.system_exports,
             },
         )
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from .._errors import AIDisclosureError
+
 __all__ = ["PROBLEM_BASE", "PROBLEM_TYPE", "Problem", "problem_response"]
 
 PROBLEM_TYPE = "application/problem+json"
@@ -33,7 +35,7 @@ _TITLES = {
 }
 
 
-class Problem(Exception):
+class Problem(AIDisclosureError):
     """An error to answer with ``application/problem+json``."""
 
     def __init__(

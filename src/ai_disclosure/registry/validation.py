@@ -24,6 +24,8 @@ from typing import Any, cast
 
 from jsonschema import ValidationError
 
+from .._model import MODES
+from .._patterns import IDENTIFIER, INSTANT, LANGUAGE, LINE, REFERENCE, ROUTE, UUID
 from .._schemas import validator
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_DROPPED",
     "MAX_ERRORS",
     "MAX_LANGUAGE",
+    "MAX_ROUTE",
     "REFERENCE",
     "ROUTE",
     "FieldError",
@@ -41,16 +44,11 @@ __all__ = [
     "first_problem",
 ]
 
-_IDENTIFIER = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_WINDOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+# sent_at's "date-time" format, which the schema states without a pattern.
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-_MODES = frozenset(("none", "ai-modified", "ai-originated", "machine-generated"))
 _TOP = frozenset(
     ("batch_id", "service", "sent_at", "window_seconds", "counts", "dropped", "decisions", "sdk")
 )
@@ -65,11 +63,6 @@ _MAX_COUNT = 1_000_000_000
 MAX_DROPPED = 2**53 - 1
 MAX_LANGUAGE = 35
 MAX_ROUTE = 512
-# A route template: no query string or fragment (personal data rides there), no
-# whitespace, no control character (PostgreSQL refuses NUL), no lone surrogate.
-_NOT_IN_ROUTE = r"?#\s\u0000-\u001f\u007f-\u009f\ud800-\udfff"
-ROUTE = re.compile(f"/[^{_NOT_IN_ROUTE}]{{0,{MAX_ROUTE - 1}}}")
-_LINE = re.compile(r"[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]*")
 #: How far from the registry's clock a window start or a decision time may be.
 #: Errors listed for one invalid batch; the schema validator stops at the next one.
 MAX_ERRORS = 1000
@@ -122,7 +115,7 @@ def _range_detail(accepted: tuple[str, str]) -> str:
 
 
 def _language(value: object) -> bool:
-    return type(value) is str and len(value) <= MAX_LANGUAGE and bool(_LANGUAGE.fullmatch(value))
+    return type(value) is str and len(value) <= MAX_LANGUAGE and bool(LANGUAGE.fullmatch(value))
 
 
 def _instant(value: str, pattern: re.Pattern[str]) -> bool:
@@ -149,10 +142,10 @@ def first_problem(batch: object, accepted: tuple[str, str] | None = None) -> Fie
         if key not in batch:
             return FieldError(f"/{key}", f"required field {key!r} is missing")
     batch_id = batch["batch_id"]
-    if type(batch_id) is not str or not _UUID.fullmatch(batch_id):
+    if type(batch_id) is not str or not UUID.fullmatch(batch_id):
         return FieldError("/batch_id", "must be a lower-case UUID")
     service = batch["service"]
-    if type(service) is not str or not _IDENTIFIER.fullmatch(service):
+    if type(service) is not str or not IDENTIFIER.fullmatch(service):
         return FieldError("/service", "must be a service identifier")
     if "sent_at" in batch:
         sent_at = batch["sent_at"]
@@ -191,7 +184,7 @@ def _sdk_problem(sdk: object) -> FieldError | None:
         limit = {"name": 64, "version": 32}.get(key)
         if limit is None:
             return FieldError(f"/sdk/{_escape(key)}", f"unknown field {key!r}")
-        if type(value) is not str or len(value) > limit or not _LINE.fullmatch(value):
+        if type(value) is not str or len(value) > limit or not LINE.fullmatch(value):
             return FieldError(
                 f"/sdk/{key}",
                 f"must be a string of at most {limit} characters, with no control character",
@@ -218,7 +211,7 @@ def _decisions_problem(decisions: object, accepted: tuple[str, str] | None) -> F
             if key not in decision:
                 return FieldError(f"{at}/{key}", f"required field {key!r} is missing")
         system = decision["system"]
-        if type(system) is not str or (system not in systems and not _IDENTIFIER.fullmatch(system)):
+        if type(system) is not str or (system not in systems and not IDENTIFIER.fullmatch(system)):
             return FieldError(f"{at}/system", "must be a system identifier")
         systems.add(system)
         reference = decision["reference"]
@@ -229,7 +222,7 @@ def _decisions_problem(decisions: object, accepted: tuple[str, str] | None) -> F
                 "or '-', starting with a letter or digit (never a name or an e-mail address)",
             )
         when = decision["at"]
-        if type(when) is not str or not _instant(when, _WINDOW):
+        if type(when) is not str or not _instant(when, INSTANT):
             return FieldError(f"{at}/at", "must be a UTC instant like 2026-11-26T10:00:00Z")
         if accepted is not None and not accepted[0] <= when <= accepted[1]:
             return FieldError(f"{at}/at", _range_detail(accepted))
@@ -248,22 +241,22 @@ def _rows_valid(rows: list[Any], low: str, high: str) -> bool:
             return False
         system = row["system"]
         if system not in systems:
-            if type(system) is not str or not _IDENTIFIER.fullmatch(system):
+            if type(system) is not str or not IDENTIFIER.fullmatch(system):
                 return False
             systems.add(system)
         route = row["route"]
         if route not in routes:
-            if type(route) is not str or not ROUTE.fullmatch(route):
+            if type(route) is not str or len(route) > MAX_ROUTE or not ROUTE.fullmatch(route):
                 return False
             routes.add(route)
         window = row["window_start"]
         if window not in windows:
             if type(window) is not str or not low <= window <= high:
                 return False
-            if not _instant(window, _WINDOW):
+            if not _instant(window, INSTANT):
                 return False
             windows.add(window)
-        if row["mode"] not in _MODES or type(row["notice_shown"]) is not bool:
+        if row["mode"] not in MODES or type(row["notice_shown"]) is not bool:
             return False
         count = row["count"]
         if (type(count) is not int or not 1 <= count <= _MAX_COUNT) and not _integer(
@@ -296,16 +289,18 @@ def _rows_problem(rows: list[Any], accepted: tuple[str, str] | None) -> FieldErr
             if key not in row:
                 return FieldError(f"{at}/{key}", f"required field {key!r} is missing")
         system = row["system"]
-        if type(system) is not str or (system not in systems and not _IDENTIFIER.fullmatch(system)):
+        if type(system) is not str or (system not in systems and not IDENTIFIER.fullmatch(system)):
             return FieldError(f"{at}/system", "must be a system identifier")
         systems.add(system)
         route = row["route"]
-        if type(route) is not str or (route not in routes and not ROUTE.fullmatch(route)):
+        if type(route) is not str or (
+            route not in routes and (len(route) > MAX_ROUTE or not ROUTE.fullmatch(route))
+        ):
             return FieldError(f"{at}/route", _ROUTE_DETAIL)
         routes.add(route)
         mode = row["mode"]
-        if type(mode) is not str or mode not in _MODES:
-            return FieldError(f"{at}/mode", f"must be one of {', '.join(sorted(_MODES))}")
+        if type(mode) is not str or mode not in MODES:
+            return FieldError(f"{at}/mode", f"must be one of {', '.join(sorted(MODES))}")
         if type(row["notice_shown"]) is not bool:
             return FieldError(f"{at}/notice_shown", "must be true or false")
         if "language" in row:
@@ -317,7 +312,7 @@ def _rows_problem(rows: list[Any], accepted: tuple[str, str] | None) -> FieldErr
                 )
             languages.add(language)
         window = row["window_start"]
-        if type(window) is not str or (window not in windows and not _instant(window, _WINDOW)):
+        if type(window) is not str or (window not in windows and not _instant(window, INSTANT)):
             return FieldError(
                 f"{at}/window_start", "must be a UTC instant like 2026-11-26T10:00:00Z"
             )

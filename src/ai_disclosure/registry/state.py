@@ -17,10 +17,13 @@ from .db import create_engine, migrate
 from .ratelimit import RateLimiter
 from .store import Store
 
-__all__ = ["Registry"]
+__all__ = ["RegistryState"]
 
 
-class Registry:
+class RegistryState:
+    """One running registry's state, shared by its API, pages and health checks
+    (Starlette keeps it as ``app.state.registry``)."""
+
     def __init__(
         self,
         db_url: str,
