@@ -16,6 +16,8 @@ from starlette.routing import Route
 from ai_disclosure.registry.caching import PublicCaching, is_public_read, validators
 from ai_disclosure.registry.reads import Marker
 
+from .conftest import SERVICE, Harness, batch, example_manifest, row
+
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 CHANGED = datetime(2026, 12, 10, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -129,3 +131,54 @@ async def test_errors_writes_and_private_reads_carry_no_validators() -> None:
         posted = await client.post("/v1/disclosures", headers={"If-None-Match": "*"})
         assert posted.status_code == 200
         assert "etag" not in posted.headers
+
+
+async def test_the_registry_answers_public_reads_304_until_the_register_changes(
+    harness: Harness,
+) -> None:
+    token = await harness.ready()
+    client = harness.client
+    urls = ["/", "/?q=eau", "/v1/systems", "/v1/systems.csv", f"/services/{SERVICE}"]
+    first = {url: await client.get(url) for url in urls}
+    etags = {r.headers["etag"] for r in first.values()}
+    assert len(etags) == 1  # register-wide
+    etag = etags.pop()
+    for url, response in first.items():
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "public, max-age=60"
+        again = await client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304, url
+        since = {"If-Modified-Since": response.headers["last-modified"]}
+        assert (await client.get(url, headers=since)).status_code == 304, url
+
+    # A batch changes the counts the pages show: a new tag.
+    assert (await harness.send(token, batch([row(count=2)]))).status_code == 202
+    counted = await client.get("/v1/systems", headers={"If-None-Match": etag})
+    assert counted.status_code == 200
+    assert counted.headers["etag"] != etag
+    # A manifest published again unchanged changes nothing; a changed one does.
+    assert (await harness.publish(token)).status_code == 200
+    current = counted.headers["etag"]
+    assert (await client.get("/", headers={"If-None-Match": current})).status_code == 304
+    renamed = example_manifest()
+    renamed["service"]["name"] = "Démarches, nouveau nom"
+    assert (await harness.publish(token, renamed)).status_code == 201
+    page = await client.get("/", headers={"If-None-Match": current})
+    assert page.status_code == 200
+    assert "Démarches, nouveau nom" in page.text
+
+
+async def test_writes_and_token_reads_are_never_cached(harness: Harness) -> None:
+    token = await harness.ready()
+    auth = {"Authorization": f"Bearer {token}", "If-None-Match": "*"}
+    published = await harness.client.put(
+        f"/v1/services/{SERVICE}/manifest", json=example_manifest(), headers=auth
+    )
+    assert published.status_code == 200
+    assert "etag" not in published.headers
+    sent = await harness.send(token, batch([row()]), **{"If-None-Match": "*"})
+    assert sent.status_code == 202
+    assert "etag" not in sent.headers
+    lookup = await harness.client.get(f"/v1/services/{SERVICE}/decisions/NONE-1", headers=auth)
+    assert lookup.status_code == 404
+    assert "etag" not in lookup.headers

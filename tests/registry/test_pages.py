@@ -250,12 +250,12 @@ async def test_stylesheet_is_served(published: Harness) -> None:
 async def test_unexpected_errors_are_500_with_headers(
     published: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ai_disclosure.registry.store import Store
+    from ai_disclosure.registry.reads import Reads
 
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "published", broken)
+    monkeypatch.setattr(Reads, "page", broken)
     html = await published.client.get("/")
     assert html.status_code == 500
     assert "Erreur du registre" in html.text

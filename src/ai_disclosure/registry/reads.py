@@ -169,11 +169,12 @@ class Reads:
         return Page(total, [_listed(r) for r in rows])
 
     async def chunks(
-        self, filters: Filters, *, size: int = EXPORT_CHUNK
+        self, filters: Filters, *, size: int | None = None
     ) -> AsyncIterator[list[Listed]]:
         """Every system passing ``filters``, in register order, ``size`` at a time:
         each chunk is one short query from the last key seen, so an export of the
         whole register holds one chunk in memory and no connection between chunks."""
+        size = size or EXPORT_CHUNK
         source, conditions, _rank = self._filtered(filters)
         c = listed_systems.c
         after: tuple[str, int] | None = None
@@ -220,6 +221,19 @@ class Reads:
             )
             for r in rows
         }
+
+    async def service_choices(self, limit: int) -> list[tuple[str, str]] | None:
+        """Every listed service as (id, name), in id order, if there are at most
+        ``limit`` of them; ``None`` for a register with more."""
+        c = listed_systems.c
+        query = (
+            select(c.service, c.card).where(c.position == 0).order_by(c.service).limit(limit + 1)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        if len(rows) > limit:
+            return None
+        return [(r.service, json.loads(r.card)["service_name"]) for r in rows]
 
     async def services(self, ids: Sequence[str]) -> dict[str, str]:
         """The names of the given services, as their current manifests say."""
