@@ -154,7 +154,10 @@ _FILTERS = [
     _query("interaction", "Only this kind of use.", {"type": "string", "enum": list(INTERACTIONS)}),
     _query("status", "Only systems with this status.", {"type": "string", "enum": list(STATUSES)}),
     _query(
-        "q", "Words to find in names, purposes, providers (accents optional).", {"type": "string"}
+        "q",
+        "Words that must each start a word of the system's names, ids, purpose, "
+        "provider or model (case and accents ignored); best matches first.",
+        {"type": "string"},
     ),
 ]
 _LANG = _query("lang", "Page language: 'en' for English, French otherwise.", {"type": "string"})
