@@ -23,11 +23,13 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    and_,
     cast,
     column,
     func,
     literal,
     literal_column,
+    or_,
     select,
     table,
     tuple_,
@@ -201,6 +203,9 @@ class Reads:
         # total() does not (a float, exact below 2^53).
         add = func.sum if self.postgresql else func.total
         d = daily_totals.c
+        by_service: dict[str, set[str]] = {}
+        for service, system in keys:
+            by_service.setdefault(service, set()).add(system)
         query = (
             select(
                 d.service,
@@ -210,7 +215,17 @@ class Reads:
                 func.min(d.day).label("first_day"),
                 func.max(d.day).label("last_day"),
             )
-            .where(tuple_(d.service, d.system).in_(list(dict.fromkeys(keys))))
+            # One condition per service, on the primary key's two first columns: both
+            # backends look each up in the index (a list of pairs made PostgreSQL
+            # scan the table).
+            .where(
+                or_(
+                    *(
+                        and_(d.service == service, d.system.in_(sorted(systems)))
+                        for service, systems in by_service.items()
+                    )
+                )
+            )
             .group_by(d.service, d.system)
         )
         async with self.engine.connect() as connection:
