@@ -213,10 +213,12 @@ async def test_cards_hold_what_lists_show(store: Store) -> None:
     assert card["texts"]["name"] == {"fr": "Détection des fuites d'eau"}
     assert card["service_name"] == "Régie de l'Eau"
     assert card["default_language"] == "fr"
-    assert await Reads(store.engine).services(["eau", "serie", "none"]) == {
-        "eau": "Régie de l'Eau",
-        "serie": "Guichet unique",
-    }
+    assert await Reads(store.engine).service_choices(3) == [
+        ("dechets", "Propreté et déchets"),
+        ("eau", "Régie de l'Eau"),
+        ("serie", "Guichet unique"),
+    ]
+    assert await Reads(store.engine).service_choices(2) is None
 
 
 async def test_search_matches_word_prefixes_of_every_query_word(store: Store) -> None:

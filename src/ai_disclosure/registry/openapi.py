@@ -194,6 +194,12 @@ def _write_errors(settings: Settings) -> dict[str, Any]:
 
 _NOT_FOUND = {"404": _problem("No such service or system.")}
 _BAD_QUERY = {"400": _problem("A query parameter is not valid.")}
+#: Every public read (caching.py): the client's copy, validated by ETag or date, is current.
+_NOT_MODIFIED = {
+    "304": {
+        "description": "The copy the client holds (If-None-Match, If-Modified-Since) is current."
+    }
+}
 
 
 def _export_operation(export: Export) -> dict[str, Any]:
@@ -211,10 +217,10 @@ def _export_operation(export: Export) -> dict[str, Any]:
     }
     if isinstance(export, SystemExport):
         parameters = [*_SYSTEM_PARAMS, _EXPORT_LANG]
-        responses = {"200": ok, **_NOT_FOUND, **_BAD_QUERY}
+        responses = {"200": ok, **_NOT_FOUND, **_BAD_QUERY, **_NOT_MODIFIED}
     else:
         parameters = _FILTERS
-        responses = {"200": ok, **_BAD_QUERY}
+        responses = {"200": ok, **_BAD_QUERY, **_NOT_MODIFIED}
     return {
         "get": {
             "summary": export.summary,
@@ -315,7 +321,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A service, its systems and its manifest versions",
                 "operationId": "getService",
                 "parameters": [_path_param("service", "Service identifier.")],
-                "responses": {"200": _json(_ref("Service"), "The service."), **_NOT_FOUND},
+                "responses": {
+                    "200": _json(_ref("Service"), "The service."),
+                    **_NOT_FOUND,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/v1/systems": {
@@ -323,7 +333,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "The AI systems of the register",
                 "operationId": "listSystems",
                 "parameters": [*_page(settings), *_FILTERS],
-                "responses": {"200": _json(_ref("SystemPage"), "One page."), **_BAD_QUERY},
+                "responses": {
+                    "200": _json(_ref("SystemPage"), "One page."),
+                    **_BAD_QUERY,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/v1/systems/{service}/{system}": {
@@ -331,7 +345,7 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A system's public entry with its disclosure counts",
                 "operationId": "getSystem",
                 "parameters": _SYSTEM_PARAMS,
-                "responses": {"200": entry_ok, **_NOT_FOUND},
+                "responses": {"200": entry_ok, **_NOT_FOUND, **_NOT_MODIFIED},
             }
         },
         **export_paths,
@@ -350,7 +364,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                     ),
                     *_page(settings),
                 ],
-                "responses": {"200": _json(_ref("StatsPage"), "One page."), **_BAD_QUERY},
+                "responses": {
+                    "200": _json(_ref("StatsPage"), "One page."),
+                    **_BAD_QUERY,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/openapi.json": {
@@ -365,7 +383,7 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "The public register: every AI system, with search and filters",
                 "operationId": "pageIndex",
                 "parameters": [*_FILTERS, _LANG],
-                "responses": {"200": _html("The list.")},
+                "responses": {"200": _html("The list."), **_NOT_MODIFIED},
             }
         },
         "/systems/{service}/{system}": {
@@ -373,7 +391,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A system's register page (where every notice links)",
                 "operationId": "pageSystem",
                 "parameters": [*_SYSTEM_PARAMS, _LANG],
-                "responses": {"200": _html("The page."), "404": _html("No such system.")},
+                "responses": {
+                    "200": _html("The page."),
+                    "404": _html("No such system."),
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/services/{service}": {
@@ -381,7 +403,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A service's register page",
                 "operationId": "pageService",
                 "parameters": [_path_param("service", "Service identifier."), _LANG],
-                "responses": {"200": _html("The page."), "404": _html("No such service.")},
+                "responses": {
+                    "200": _html("The page."),
+                    "404": _html("No such service."),
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/static/{path}": {

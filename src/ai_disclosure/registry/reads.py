@@ -250,20 +250,6 @@ class Reads:
             return None
         return [(r.service, json.loads(r.card)["service_name"]) for r in rows]
 
-    async def services(self, ids: Sequence[str]) -> dict[str, str]:
-        """The names of the given services, as their current manifests say."""
-        if not ids:
-            return {}
-        c = listed_systems.c
-        query = (
-            select(c.service, c.card)
-            .where(c.service.in_(list(dict.fromkeys(ids))), c.position == 0)
-            .order_by(c.service)
-        )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return {r.service: json.loads(r.card)["service_name"] for r in rows}
-
     async def marker(self, version: str = "") -> Marker:
         """The register-wide validators: the newest manifest and the newest batch
         (two index lookups), and ``version``, the software's, whose answers may
