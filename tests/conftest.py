@@ -41,6 +41,7 @@ SLOW = frozenset(
     {
         "test_template_helpers.py::test_chromium_applies_the_stylesheet_only_with_the_style_nonce",
         "check/test_audit.py::test_each_register_link_is_checked_once_per_run",
+        "test_fake_registry.py::test_the_fake_answers_each_request_as_the_real_registry_does",
         "check/test_audit.py::test_the_demo_passes_every_check",
         "check/test_cli.py::test_the_demo_passes_exit_0",
         "logging_e2e/test_crash.py::test_killed_after_the_registry_stored_the_batch_is_not_doubled",
@@ -70,7 +71,7 @@ SLOW = frozenset(
         "test_demo.py::test_the_demo_logs_into_a_register_already_running",
         "test_demo.py::test_the_legacy_site_behind_the_proxy_discloses_and_logs",
         "test_demo.py::test_the_notice_links_to_the_register_entry_whose_counts_rise",
-        "test_inject.py::test_the_skip_links_fast_path_gives_the_token_by_token_bytes",
+        "test_skiplinks.py::test_the_skip_links_fast_path_gives_the_token_by_token_bytes",
         "test_inject_corpus.py::test_the_notice_lands_in_the_body_of_the_corpus",
         "test_packaging.py::test_installed_wheel_loads_schema_and_widget_files",
         "test_proxy.py::test_a_target_that_is_not_a_path_is_a_400_page",
@@ -82,9 +83,9 @@ SLOW = frozenset(
         "test_proxy.py::test_the_proxys_own_error_pages_are_dated",
         "test_proxy.py::test_without_a_trusted_terminator_the_scheme_is_the_connections",
         "test_proxy_frameworks.py",
-        "test_logger.py::test_background_task_flushes_each_window_after_lazy_start",
-        "test_logger.py::test_outage_without_spool_merges_counts_within_bounds",
-        "test_logger.py::test_the_background_task_parks_a_poison_batch_without_help",
+        "test_delivery.py::test_background_task_flushes_each_window_after_lazy_start",
+        "test_delivery.py::test_outage_without_spool_merges_counts_within_bounds",
+        "test_delivery.py::test_the_background_task_parks_a_poison_batch_without_help",
     }
 )
 

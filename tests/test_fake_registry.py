@@ -400,7 +400,7 @@ def _answer(response: httpx.Response) -> tuple[object, ...]:
     data = response.json()
     if response.headers["content-type"].startswith("application/problem+json"):
         pointers = sorted(e.get("pointer", "") for e in data.get("errors", ()))
-        return (response.status_code, data["type"], data["title"], pointers)
+        return (response.status_code, data["type"], data["title"], data["detail"], pointers)
     return (response.status_code, data)
 
 

@@ -21,7 +21,10 @@ from ai_disclosure._model import (
     W3CValue,
 )
 from ai_disclosure._patterns import resolve
+from ai_disclosure._receipts import ReceiptStatus
 from ai_disclosure._schemas import SCHEMA_NAMES, load_schema
+from ai_disclosure.registry.changes import ChangeKind
+from ai_disclosure.registry.responses import load_response_schema, response_schemas
 
 IPTC = IPTC_BASE
 
@@ -182,6 +185,13 @@ VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
 ]
 
 
+#: The same for the registry's answers (``schemas/`` files no request uses).
+ANSWER_VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
+    (ReceiptStatus, "batch-receipt", "/properties/status"),
+    (ChangeKind, "register-system", "/properties/history/items/properties/change"),
+]
+
+
 def _enums(node: Any, pointer: str = "") -> Iterator[str]:
     if isinstance(node, dict):
         if "enum" in node:
@@ -202,6 +212,27 @@ def test_every_schema_enum_has_its_vocabulary() -> None:
     """A new closed field in a schema fails here until _model has its StrEnum."""
     found = {(name, p) for name in SCHEMA_NAMES for p in _enums(load_schema(name))}
     assert found == {(schema, pointer) for _, schema, pointer in VOCABULARIES}
+
+
+def test_every_answer_enum_has_its_vocabulary() -> None:
+    """The exports state other registers' vocabularies, which their own tests hold
+    them to (each export is validated against its schema); every other closed field
+    of an answer is a StrEnum the registry writes."""
+    found = {
+        (name, p)
+        for name in response_schemas()
+        if not name.startswith("export-")
+        for p in _enums(load_response_schema(name))
+    }
+    assert found == {(schema, pointer) for _, schema, pointer in ANSWER_VOCABULARIES}
+
+
+@pytest.mark.parametrize(("vocabulary", "schema", "pointer"), ANSWER_VOCABULARIES)
+def test_each_answer_vocabulary_is_the_schemas(
+    vocabulary: type[StrEnum], schema: str, pointer: str
+) -> None:
+    stated = resolve(load_response_schema(schema), pointer)["enum"]
+    assert [v.value for v in vocabulary] == stated
 
 
 @pytest.mark.parametrize(("vocabulary", "schema", "pointer"), VOCABULARIES)

@@ -47,6 +47,13 @@ def test_the_answers_are_every_other_schema_file() -> None:
     assert set(response_schemas()) == files - set(SCHEMA_NAMES)
     assert {"problem", "register-system"} <= set(response_schemas())
     assert {p.name for p in EXAMPLES.iterdir()} == files  # no examples without a schema
+    assert set(SCHEMA_NAMES) < files  # the request schemas are files too
+
+
+@pytest.mark.parametrize("kind", ["valid", "invalid"])
+def test_the_example_tests_run_on_every_schema(kind: str) -> None:
+    """An empty glob would make the parametrized example tests skip, not fail."""
+    assert {name for name, _ in _examples(kind)} == set(ALL_SCHEMAS)
 
 
 @pytest.mark.parametrize("name", ALL_SCHEMAS)

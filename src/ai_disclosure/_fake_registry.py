@@ -20,10 +20,8 @@ must not import ``registry/``: the SDK core runs without the registry's extras.
 
 from __future__ import annotations
 
-import gzip
 import json
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,32 +31,17 @@ from urllib.parse import unquote
 
 import httpx
 
+from . import _problems
+from ._body import BodyDecoder, check_media_type, is_gzipped, parse_json
 from ._manifest import ManifestError, ManifestSource, load_manifest, parse_manifest
 from ._model import Manifest
+from ._problems import PROBLEM_TYPE, Problem
+from ._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from ._schemas import validator
 
 __all__ = ["DayCount", "FakeRegistry", "fake_registry"]
 
-_PROBLEM_BASE = "https://ai-disclosure.montpellier3m.fr/problems/"
-# The registry's titles for the problems the fake answers (a parity test holds the
-# fake to the real registry's status, type and title for each).
-_TITLES = {
-    "malformed-body": "The request body cannot be read",
-    "unauthorized": "A valid service token is required",
-    "forbidden": "This token belongs to another service",
-    "not-found": "Not found",
-    "method-not-allowed": "Method not allowed",
-    "unsupported-media-type": "The request body must be JSON",
-    "invalid-batch": "The disclosure batch is not valid",
-    "unknown-system": "The batch names AI systems its service has not declared",
-    "batch-conflict": "This batch id was already used for other content",
-    "invalid-manifest": "The manifest is not valid",
-    "rate-limited": "Too many batches; slow down",
-    "server-error": "The registry failed to handle the request",
-}
-_REALM = 'Bearer realm="ai-disclosure-registry"'
 _INSTANT = "%Y-%m-%dT%H:%M:%SZ"
-_MAX_ERRORS = 1000
 
 
 class DayCount(NamedTuple):
@@ -69,32 +52,13 @@ class DayCount(NamedTuple):
     day: str  # YYYY-MM-DD, UTC, the day the window started
 
 
-class _Refused(Exception):
-    """An answer other than success, raised where it is found (as ``Problem`` in the registry)."""
-
-    def __init__(
-        self,
-        status: int,
-        kind: str,
-        detail: str,
-        errors: list[dict[str, str]] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        body: dict[str, Any] = {
-            "type": _PROBLEM_BASE + kind,
-            "title": _TITLES[kind],
-            "status": status,
-            "detail": detail,
-        }
-        if errors is not None:
-            body["errors"] = errors
-        self.body = body
-        self.response = httpx.Response(
-            status,
-            content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            headers={"content-type": "application/problem+json", **(headers or {})},
-        )
+def _response(problem: Problem) -> httpx.Response:
+    """A refusal as the registry's ``problem_response`` sends it."""
+    return httpx.Response(
+        problem.status,
+        content=json.dumps(problem.as_json(), ensure_ascii=False).encode("utf-8"),
+        headers={"content-type": PROBLEM_TYPE, **problem.headers},
+    )
 
 
 class _Fault(NamedTuple):
@@ -103,11 +67,13 @@ class _Fault(NamedTuple):
     retry_after: int | None
     handled: bool  # the request is handled first: only its answer is lost
 
-    def refusal(self) -> _Refused:
+    def refusal(self) -> httpx.Response:
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
         if self.status == 429:
-            return _Refused(429, "rate-limited", "too many requests (injected)", headers=headers)
-        return _Refused(self.status, "server-error", "injected failure", headers=headers)
+            return _response(
+                Problem(429, "rate-limited", "too many requests (injected)", headers=headers)
+            )
+        return _response(Problem(self.status, "server-error", "injected failure", headers=headers))
 
 
 def _pointer(parts: Iterator[Any] | list[Any]) -> str:
@@ -116,37 +82,10 @@ def _pointer(parts: Iterator[Any] | list[Any]) -> str:
 
 def _read_json(request: httpx.Request) -> Any:
     """The request's JSON body, refused as the registry refuses it (400, 415)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        shown = media or "none"
-        raise _Refused(
-            415, "unsupported-media-type", f"Content-Type is {shown}; send application/json"
-        )
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    body = request.content
-    if encoding in ("gzip", "x-gzip"):
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _Refused(400, "malformed-body", f"the body is not valid gzip: {exc}") from None
-    elif encoding not in ("", "identity"):
-        raise _Refused(
-            415,
-            "unsupported-media-type",
-            f"Content-Encoding {encoding!r} is not supported; send gzip or no encoding",
-        )
-    try:
-        return json.loads(body, parse_constant=_no_constant)
-    except UnicodeDecodeError:
-        raise _Refused(400, "malformed-body", "the body is not UTF-8 text") from None
-    except ValueError as exc:
-        raise _Refused(400, "malformed-body", f"invalid JSON: {exc}") from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    check_media_type(request.headers.get("content-type"))
+    decoder = BodyDecoder(is_gzipped(request.headers.get("content-encoding")))
+    decoder.feed(request.content)
+    return parse_json(decoder.finish())
 
 
 def _batch_errors(batch: Any) -> list[dict[str, str]]:
@@ -158,7 +97,7 @@ def _batch_errors(batch: Any) -> list[dict[str, str]]:
     )
     errors = [{"pointer": _pointer(list(e.absolute_path)), "detail": e.message} for e in found]
     if errors:
-        return errors[:_MAX_ERRORS]
+        return errors
     times = [
         (f"/counts/{i}/window_start", r["window_start"]) for i, r in enumerate(batch["counts"])
     ]
@@ -168,7 +107,7 @@ def _batch_errors(batch: Any) -> list[dict[str, str]]:
             datetime.strptime(value, _INSTANT)
         except ValueError:
             errors.append({"pointer": pointer, "detail": f"{value!r} is not a real date and time"})
-    return errors[:_MAX_ERRORS]
+    return errors
 
 
 def _content(batch: Mapping[str, Any]) -> str:
@@ -298,13 +237,13 @@ class FakeRegistry:
                 raise httpx.ConnectError("connection refused (fake registry down)", request=request)
             fault = self._next_fault()
             if fault is not None and not fault.handled:
-                return fault.refusal().response
+                return fault.refusal()
             try:
                 answer = self._answer(request)
-            except _Refused as refused:  # bad input: what the test may want to see
-                self.problems.append(refused.body)
-                return refused.response
-            return answer if fault is None else fault.refusal().response
+            except Problem as refused:  # bad input: what the test may want to see
+                self.problems.append(refused.as_json())
+                return _response(refused)
+            return answer if fault is None else fault.refusal()
 
     def _next_fault(self) -> _Fault | None:
         """The fault for this request, if any, counted against its ``times``."""
@@ -317,7 +256,7 @@ class FakeRegistry:
     def _answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if not path.startswith(self._base + "/"):
-            raise _Refused(404, "not-found", "Not Found")
+            raise Problem(404, "not-found", "Not Found")
         path = path[len(self._base) :]
         parts = path.split("/")
         if path == "/v1/disclosures":
@@ -326,39 +265,25 @@ class FakeRegistry:
         if len(parts) == 5 and parts[:3] == ["", "v1", "services"] and parts[4] == "manifest":
             self._method(request, "PUT")
             return self._put_manifest(request, unquote(parts[3]))
-        raise _Refused(404, "not-found", "Not Found")
+        raise Problem(404, "not-found", "Not Found")
 
     @staticmethod
     def _method(request: httpx.Request, allowed: str) -> None:
         if request.method != allowed:
-            raise _Refused(
+            raise Problem(
                 405, "method-not-allowed", "Method Not Allowed", headers={"Allow": allowed}
             )
 
     def _authenticate(self, request: httpx.Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _Refused(
-                401,
-                "unauthorized",
-                "send the service's token as 'Authorization: Bearer <token>'",
-                headers={"WWW-Authenticate": _REALM},
-            )
-        if token.strip() != self.token:
-            raise _Refused(
-                401,
-                "unauthorized",
-                "the token is unknown or revoked",
-                headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
-            )
+        token = _problems.bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise _problems.no_token()
+        if token != self.token:
+            raise _problems.unknown_token()
 
     def _check_owner(self, service: str, what: str) -> None:
         if self._owner is not None and service != self._owner:
-            raise _Refused(
-                403,
-                "forbidden",
-                f"the token is for service {self._owner!r}, {what} {service!r}",
-            )
+            raise _problems.other_service(self._owner, f"{what} {service!r}")
 
     def _post_batch(self, request: httpx.Request) -> httpx.Response:
         self._authenticate(request)
@@ -368,35 +293,20 @@ class FakeRegistry:
             self._check_owner(claimed, "the batch for")
         errors = _batch_errors(batch)
         if errors:
-            count = len(errors)
-            raise _Refused(
-                422,
-                "invalid-batch",
-                f"{count} problem{'s' if count != 1 else ''} in the batch; nothing was stored",
-                errors,
-            )
+            raise _problems.invalid_batch(errors)
         key = (batch["service"], batch["batch_id"])
         content = _content(batch)
         stored = self._stored.get(key)
         if stored is None:
             self._check_declared(batch)
         elif stored[0] != content:
-            detail = (
-                f"service {key[0]!r} already sent a batch {key[1]} with other content; "
-                "a new batch needs a new id"
-            )
-            raise _Refused(
-                409,
-                "batch-conflict",
-                detail + "; nothing was stored",
-                [{"pointer": "/batch_id", "detail": detail}],
-            )
+            raise _problems.batch_conflict(*key)
         else:
-            return _json(200, {"batch_id": key[1], "status": "duplicate", "records": stored[1]})
+            return _json(*batch_receipt(key[1], ReceiptStatus.DUPLICATE, stored[1]))
         records = len(batch["counts"])
         self._stored[key] = (content, records)
         self.batches.append(batch)
-        return _json(202, {"batch_id": key[1], "status": "stored", "records": records})
+        return _json(*batch_receipt(key[1], ReceiptStatus.STORED, records))
 
     def _check_declared(self, batch: Mapping[str, Any]) -> None:
         """Refuse rows naming systems the service's published manifest lacks. Unlike
@@ -415,47 +325,19 @@ class FakeRegistry:
             if row["system"] not in declared
         ]
         if errors:
-            count = len(errors)
-            raise _Refused(
-                422,
-                "unknown-system",
-                f"{count} row{'s' if count != 1 else ''} name undeclared systems; "
-                "nothing was stored",
-                errors,
-            )
+            raise _problems.undeclared_systems(errors)
 
     def _put_manifest(self, request: httpx.Request, service: str) -> httpx.Response:
         self._authenticate(request)
         self._check_owner(service, "not")
-        data = _read_json(request)
-        if not isinstance(data, dict):
-            raise _Refused(
-                422,
-                "invalid-manifest",
-                "the manifest must be a JSON object with 'service' and 'systems'",
-                [{"pointer": "", "detail": "must be a JSON object"}],
-            )
+        data = _problems.manifest_object(_read_json(request))
         try:
             manifest = parse_manifest(data, source=f"PUT /v1/services/{service}/manifest")
         except ManifestError as exc:
-            count = len(exc.problems)
-            raise _Refused(
-                422,
-                "invalid-manifest",
-                f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was stored",
-                [{"pointer": p.pointer, "detail": p.message} for p in exc.problems],
-            ) from None
-        if manifest.service.id != service:
-            detail = f"is {manifest.service.id!r} but the URL names {service!r}"
-            raise _Refused(
-                422,
-                "invalid-manifest",
-                f"service.id {detail}",
-                [{"pointer": "/service/id", "detail": detail}],
-            )
+            raise _problems.invalid_manifest(exc) from None
+        _problems.check_manifest_service(manifest, service)
         changed = self._publish(service, data, manifest)
-        body = {"service": service, "version": self._versions[service], "changed": changed}
-        return _json(201 if changed else 200, body)
+        return _json(*manifest_receipt(service, self._versions[service], changed))
 
     def _publish(self, service: str, data: Mapping[str, Any], manifest: Manifest) -> bool:
         # JSON round trip: the stored manifest is plain data, as the registry keeps it.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from ai_disclosure.check import Options, PageReport, RunReport, SiteReport, Status, audit
+from ai_disclosure.check import Options, PageReport, RunReport, SiteReport, Status, audit, crawl
 from ai_disclosure.check.results import Declaration
 from ai_disclosure.check.rules import CHECKS
 
@@ -274,14 +275,24 @@ async def test_other_origins_are_not_followed(servers: Servers) -> None:
     assert pdf.verdict is UNDECLARED
 
 
-async def test_requests_are_polite(servers: Servers) -> None:
+async def test_requests_are_polite(servers: Servers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawler's clock stands still but for the waits it asks for, so each
+    request after the first must have asked to wait out the whole delay."""
+    now = [1000.0]
+    waits: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(crawl, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(crawl, "asyncio", SimpleNamespace(Lock=asyncio.Lock, sleep=wait))
     hits = servers.hits["polite"]
     before = len(hits.requests)
     await site(servers["polite"], delay=0.15)
-    times = [at for _, _, at in hits.requests[before:]]
-    # robots.txt, the manifest, /, /a, /b: one at a time, 0.15 s apart.
-    assert len(times) == 5
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.14
+    # robots.txt, the manifest, /, /a, /b: one at a time, each after a full delay.
+    assert len(hits.requests) - before == 5
+    assert waits == pytest.approx([0.15] * 4)
     assert hits.most_in_flight == 1
 
 

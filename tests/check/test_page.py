@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai_disclosure.check.page import Page, link_targets, read_page, register_targets
+from ai_disclosure.check.page import link_targets, read_page, register_targets
 
 from .pages import AI_HEADERS, REGISTER, URL, body, replaced
 
@@ -34,7 +34,6 @@ def test_link_header_parsing() -> None:
 
 def test_pages_without_content_type_are_sniffed() -> None:
     page = read_page(URL, 200, (("AI-Disclosure", "mode=none"),), b"<!DOCTYPE html><p>x</p>")
-    assert isinstance(page, Page)
     assert page.is_html
     data = read_page(URL, 200, (), b"\x89PNG\r\n")
     assert not data.is_html

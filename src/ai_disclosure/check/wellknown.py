@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .._manifest import ManifestError, Problem, parse_manifest
+from .._manifest import ManifestError, ManifestProblem, parse_manifest
 from .._model import Manifest
 from .._routing import Match, Router
 from .html import media_type
@@ -36,7 +36,7 @@ class SiteManifest:
     url: str
     state: str
     reason: str
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[ManifestProblem, ...] = ()
     manifest: Manifest | None = None
     router: Router | None = field(default=None, compare=False, repr=False)
 
@@ -67,12 +67,14 @@ def read_manifest(url: str, status: int, content_type: str | None, body: bytes) 
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        return _invalid(url, [Problem("", f"not UTF-8 text (byte {exc.start})")])
+        return _invalid(url, [ManifestProblem("", f"not UTF-8 text (byte {exc.start})")])
     except json.JSONDecodeError as exc:
-        problem = Problem("", f"not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")
+        problem = ManifestProblem("", f"not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}")
         return _invalid(url, [problem])
     if not isinstance(data, dict):
-        return _invalid(url, [Problem("", "not a JSON object with 'service' and 'systems'")])
+        return _invalid(
+            url, [ManifestProblem("", "not a JSON object with 'service' and 'systems'")]
+        )
     try:
         manifest = parse_manifest(data, source=url)
     except ManifestError as exc:
@@ -85,7 +87,9 @@ def read_manifest(url: str, status: int, content_type: str | None, body: bytes) 
     return SiteManifest(url, VALID, reason, manifest=manifest, router=Router(manifest))
 
 
-def _invalid(url: str, problems: list[Problem] | tuple[Problem, ...]) -> SiteManifest:
+def _invalid(
+    url: str, problems: list[ManifestProblem] | tuple[ManifestProblem, ...]
+) -> SiteManifest:
     count = len(problems)
     pointers = ", ".join(p.pointer or "/" for p in problems)
     reason = f"manifest at {url} invalid: {count} problem{'s' * (count != 1)} at {pointers}"

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._database import usage
+
 __all__ = ["register"]
 
 _SUFFIX = ".spool.sqlite3"
@@ -30,7 +32,7 @@ def register(commands: Any) -> None:
         "counted as dropped. List them, and send them again once the registry is fixed: "
         "a batch it had stored after all is answered 'duplicate' and counted once.",
     )
-    parser.set_defaults(run=lambda _args: _usage(parser))
+    parser.set_defaults(run=lambda _args: usage(parser))
     actions = parser.add_subparsers(title="parked commands", metavar="COMMAND")
 
     listing = actions.add_parser("list", help="list parked batches, oldest first")
@@ -62,11 +64,6 @@ def _add_spool_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--service", metavar="ID", help="only this service's spool (default: every spool in DIR)"
     )
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 def _fail(message: str) -> int:

@@ -14,6 +14,16 @@ from starlette.responses import Response, StreamingResponse
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
 from .._patterns import DATE
+from .._problems import (
+    batch_conflict,
+    check_manifest_service,
+    invalid_batch,
+    invalid_manifest,
+    manifest_object,
+    other_service,
+    undeclared_systems,
+)
+from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
 from .entries import Entry, service_json, system_json, system_summary
@@ -67,19 +77,6 @@ def _bad_parameter(name: str, detail: str) -> Problem:
         "invalid-query",
         f"query parameter {name!r}: {detail}",
         errors=[{"parameter": name, "detail": detail}],
-    )
-
-
-def _conflict(service: str, batch_id: str) -> Problem:
-    detail = (
-        f"service {service!r} already sent a batch {batch_id} with other content; "
-        "a new batch needs a new id"
-    )
-    return Problem(
-        409,
-        "batch-conflict",
-        detail + "; nothing was stored",
-        errors=[{"pointer": "/batch_id", "detail": detail}],
     )
 
 
@@ -178,38 +175,21 @@ class Api:
         batch = await read_json(request, self.settings.max_body_bytes)
         claimed = batch.get("service") if isinstance(batch, dict) else None
         if isinstance(claimed, str) and claimed != owner.service:
-            raise Problem(
-                403,
-                "forbidden",
-                f"the token is for service {owner.service!r}, the batch for {claimed!r}",
-            )
+            raise other_service(owner.service, f"the batch for {claimed!r}")
         # Off the event loop: the schema takes seconds over thousands of invalid rows.
         checked = await store.workers.run(
             _checked, batch, accepted_range(self.settings.clock()), service=owner.service
         )
         if not isinstance(checked, Prepared):
-            errors = checked[:MAX_ERRORS]
-            found = (
-                f"more than {MAX_ERRORS} problems in the batch (the first {MAX_ERRORS} listed)"
-                if len(checked) > MAX_ERRORS
-                else f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the batch"
-            )
-            raise Problem(
-                422,
-                "invalid-batch",
-                f"{found}; nothing was stored",
-                errors=[e.as_json() for e in errors],
-            )
+            raise invalid_batch([e.as_json() for e in checked[: MAX_ERRORS + 1]])
         unknown = await self._unknown_systems(store, owner, batch, checked)
         if unknown is not None:
             return unknown
         result = await store.ingest(batch, checked)
         if result.status == "conflict":
-            raise _conflict(owner.service, batch["batch_id"])
-        return json_response(
-            {"batch_id": batch["batch_id"], "status": result.status, "records": result.records},
-            202 if result.status == "stored" else 200,
-        )
+            raise batch_conflict(owner.service, batch["batch_id"])
+        status, body = batch_receipt(batch["batch_id"], result.status, result.records)
+        return json_response(body, status)
 
     async def _unknown_systems(
         self, store: Store, owner: TokenOwner, batch: dict[str, Any], prepared: Prepared
@@ -245,15 +225,10 @@ class Api:
         stored = await store.stored_batch(owner.service, batch["batch_id"])
         if stored is not None:
             if not stored.replayed_by(prepared.digest()):
-                raise _conflict(owner.service, batch["batch_id"])
-            body = {"batch_id": batch["batch_id"], "status": "duplicate", "records": stored.records}
-            return json_response(body, 200)
-        summary = (
-            errors[0]["detail"]
-            if declared is None
-            else f"{len(errors)} row{'s' if len(errors) != 1 else ''} name undeclared systems"
-        )
-        raise Problem(422, "unknown-system", summary + "; nothing was stored", errors=errors)
+                raise batch_conflict(owner.service, batch["batch_id"])
+            status, body = batch_receipt(batch["batch_id"], ReceiptStatus.DUPLICATE, stored.records)
+            return json_response(body, status)
+        raise undeclared_systems(errors, errors[0]["detail"] if declared is None else "")
 
     async def _owner(self, request: Request, service: str) -> Store:
         """The store, once the request's token is proved to be ``service``'s own
@@ -261,49 +236,25 @@ class Api:
         store = await self.registry.store()
         owner = await authenticate(request, store)
         if owner.service != service:
-            raise Problem(
-                403,
-                "forbidden",
-                f"the token is for service {owner.service!r}, not {service!r}",
-            )
+            raise other_service(owner.service, f"not {service!r}")
         self._throttle(owner.service)
         return store
 
     async def put_manifest(self, request: Request) -> Response:
         service_id: str = request.path_params["service_id"]
         store = await self._owner(request, service_id)
-        data = await read_json(request, self.settings.max_body_bytes)
-        if not isinstance(data, dict):
-            raise Problem(
-                422,
-                "invalid-manifest",
-                "the manifest must be a JSON object with 'service' and 'systems'",
-                errors=[{"pointer": "", "detail": "must be a JSON object"}],
-            )
+        data = manifest_object(await read_json(request, self.settings.max_body_bytes))
         try:
             # Off the event loop: thousands of systems take seconds to check.
             manifest = await store.workers.run(
                 _parse, data, f"PUT /v1/services/{service_id}/manifest", service=service_id
             )
         except ManifestError as exc:
-            count = len(exc.problems)
-            raise Problem(
-                422,
-                "invalid-manifest",
-                f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was stored",
-                errors=[{"pointer": p.pointer, "detail": p.message} for p in exc.problems],
-            ) from None
-        if manifest.service.id != service_id:
-            detail = f"is {manifest.service.id!r} but the URL names {service_id!r}"
-            raise Problem(
-                422,
-                "invalid-manifest",
-                f"service.id {detail}",
-                errors=[{"pointer": "/service/id", "detail": detail}],
-            )
+            raise invalid_manifest(exc) from None
+        check_manifest_service(manifest, service_id)
         result = await store.publish(service_id, data, manifest)
-        body = {"service": service_id, "version": result.version, "changed": result.changed}
-        return json_response(body, 201 if result.changed else 200)
+        status, body = manifest_receipt(service_id, result.version, result.changed)
+        return json_response(body, status)
 
     async def get_decision(self, request: Request) -> Response:
         """A decision of the service, for the service alone: which system took it, when,

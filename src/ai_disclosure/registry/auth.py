@@ -4,40 +4,22 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from .problems import Problem
+from .. import _problems
 from .store import Store, TokenOwner
 
 __all__ = ["authenticate", "bearer_token"]
 
-_REALM = 'Bearer realm="ai-disclosure-registry"'
-
 
 def bearer_token(request: Request) -> str | None:
-    value = request.headers.get("authorization", "")
-    scheme, _, token = value.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
+    return _problems.bearer_token(request.headers.get("authorization"))
 
 
 async def authenticate(request: Request, store: Store) -> TokenOwner:
     """The token's owner; a 401 problem with ``WWW-Authenticate`` otherwise."""
     token = bearer_token(request)
     if token is None:
-        raise Problem(
-            401,
-            "unauthorized",
-            "send the service's token as 'Authorization: Bearer <token>' "
-            "(create one with: ai-disclosure registry token create SERVICE)",
-            headers={"WWW-Authenticate": _REALM},
-        )
+        raise _problems.no_token()
     owner = await store.token_owner(token)
     if owner is None:
-        raise Problem(
-            401,
-            "unauthorized",
-            "the token is unknown or revoked",
-            headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
-        )
+        raise _problems.unknown_token()
     return owner

@@ -11,9 +11,18 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["Change", "History"]
+__all__ = ["Change", "ChangeKind", "History"]
+
+
+class ChangeKind(StrEnum):
+    """What a manifest version did to one system (the register's ``history``)."""
+
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +31,7 @@ class Change:
 
     version: int
     date: str
-    change: str
+    change: ChangeKind
 
 
 def _systems(content: Mapping[str, Any]) -> dict[str, bytes]:
@@ -52,7 +61,13 @@ class History:
             before, now = self._last.get(system), current.get(system)
             if before == now:
                 continue
-            kind = "added" if before is None else "removed" if now is None else "changed"
+            kind = (
+                ChangeKind.ADDED
+                if before is None
+                else ChangeKind.REMOVED
+                if now is None
+                else ChangeKind.CHANGED
+            )
             self._changes.setdefault(system, []).append(Change(version, date, kind))
         self._last = current
         self.version = version

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._model import Interaction, Origin, System, Text
+from .changes import ChangeKind
 from .entries import Change, Entry
 from .reads import Listed
 from .store import Totals
@@ -275,7 +276,7 @@ def _oversight(entry: Entry, language: str) -> str | None:
 
 
 def _first_published(changes: Sequence[Change]) -> str | None:
-    return next((c.date for c in changes if c.change == "added"), None)
+    return next((c.date for c in changes if c.change is ChangeKind.ADDED), None)
 
 
 def algoritmeregister(data: SystemData) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Manifest
+from .._receipts import ReceiptStatus
 from .changes import Change, History
 from .tables import (
     batches,
@@ -87,7 +88,7 @@ class IngestResult:
     """``stored``; ``duplicate``: the service sent this very batch before, nothing
     changed; ``conflict``: it sent other content under this id, nothing changed."""
 
-    status: Literal["stored", "duplicate", "conflict"]
+    status: Literal[ReceiptStatus.STORED, ReceiptStatus.DUPLICATE, "conflict"]
     records: int
 
 
@@ -444,9 +445,9 @@ class Store:
             if claimed.rowcount == 0:
                 stored = await self._stored(connection, service, batch_id)
                 if stored is None:  # cannot happen: the row that blocked the claim is there
-                    return IngestResult("duplicate", records)
+                    return IngestResult(ReceiptStatus.DUPLICATE, records)
                 if stored.replayed_by(digest):
-                    return IngestResult("duplicate", stored.records)
+                    return IngestResult(ReceiptStatus.DUPLICATE, stored.records)
                 return IngestResult("conflict", stored.records)
             if count_rows:
                 # Driver-level statements: the ORM-free fast path for thousands of rows.
@@ -473,7 +474,7 @@ class Store:
                         self._decision_sql, [(service, *d, batch_id) for d in decision_rows]
                     )
                 await connection.exec_driver_sql(self._months_sql, (service, batch_id))
-        return IngestResult("stored", records)
+        return IngestResult(ReceiptStatus.STORED, records)
 
     async def stored_batch(self, service: str, batch_id: str) -> StoredBatch | None:
         """The service's stored batch ``batch_id``; None if it never stored one."""

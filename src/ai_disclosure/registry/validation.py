@@ -26,6 +26,7 @@ from jsonschema import ValidationError
 
 from .._model import MODES
 from .._patterns import IDENTIFIER, INSTANT, LANGUAGE, LINE, REFERENCE, ROUTE, UUID
+from .._problems import MAX_ERRORS
 from .._schemas import validator
 
 __all__ = [
@@ -64,8 +65,6 @@ MAX_DROPPED = 2**53 - 1
 MAX_LANGUAGE = 35
 MAX_ROUTE = 512
 #: How far from the registry's clock a window start or a decision time may be.
-#: Errors listed for one invalid batch; the schema validator stops at the next one.
-MAX_ERRORS = 1000
 DAYS_BACK = 400
 DAYS_AHEAD = 1
 _ROUTE_DETAIL = (
