@@ -44,6 +44,7 @@ PG_URL = os.environ.get(
 TABLES = (
     "decisions",
     "decision_months",
+    "listed_systems",
     "counts",
     "daily_totals",
     "batches",

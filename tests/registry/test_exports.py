@@ -37,7 +37,7 @@ def plain_text(data: SystemData) -> str:
 
 
 def identifiers(data: RegisterData) -> str:
-    return "".join(f"{e.service_id}/{e.system.id}\n" for e in data.entries)
+    return "".join(f"{s.service}/{s.system}\n" for s in data.systems)
 
 
 #: Two formats a contributor might add, each written once, here.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -16,15 +19,19 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai_disclosure.registry.db import alembic_config, create_engine, migrate
-from ai_disclosure.registry.store import Store
-from ai_disclosure.registry.tables import metadata
+from ai_disclosure.registry.reads import Filters, Reads
+from ai_disclosure.registry.store import Store, canonical_json
+from ai_disclosure.registry.tables import metadata, outside_metadata
 from ai_disclosure.registry.tokens import issue_token
 
 from .conftest import SERVICE, Backend, batch, example_manifest, row
 
+HEAD = "0004"
+
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection)
+    include = {"include_name": lambda name, kind, _parent: not outside_metadata(name, kind)}
+    context = MigrationContext.configure(connection, opts=include)
     return list(compare_metadata(context, metadata))
 
 
@@ -137,6 +144,44 @@ async def _old_batch(
         )
 
 
+async def _old_manifest(engine: AsyncEngine, data: dict[str, Any], version: int = 1) -> None:
+    """A manifest as a registry before 0004 published it: no listed rows."""
+    content = canonical_json(data)
+    service = data["service"]["id"]
+    systems = json.dumps(sorted(s["id"] for s in data["systems"]))
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        if version == 1:
+            await connection.execute(
+                text(
+                    "INSERT INTO services (id, created_at, updated_at, current_version, systems) "
+                    "VALUES (:id, :now, :now, 1, :systems)"
+                ),
+                {"id": service, "now": now, "systems": systems},
+            )
+        else:
+            await connection.execute(
+                text(
+                    "UPDATE services SET current_version = :version, updated_at = :now, "
+                    "systems = :systems WHERE id = :id"
+                ),
+                {"id": service, "now": now, "systems": systems, "version": version},
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO manifest_versions (service, version, created_at, sha256, content) "
+                "VALUES (:service, :version, :now, :sha, :content)"
+            ),
+            {
+                "service": service,
+                "version": version,
+                "now": now,
+                "sha": hashlib.sha256(content.encode()).hexdigest(),
+                "content": content,
+            },
+        )
+
+
 async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
     empty_database: Backend,
 ) -> None:
@@ -148,16 +193,15 @@ async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
         assert "decisions" not in names
         assert "counts" in names
         # A registry in use at 0001: a manifest, a token, stored counts.
-        old = Store(engine)
         _record, secret = await issue_token(engine, SERVICE)
-        await old.publish(SERVICE, example_manifest())
+        await _old_manifest(engine, example_manifest())
         first = batch([row(count=5), row(language="en", count=2)])
         await _old_batch(engine, first["batch_id"], [("fr", 5), ("en", 2)])
 
         await migrate(engine)
 
         revision, names = await _revision_and_tables(engine)
-        assert revision == "0003"
+        assert revision == HEAD
         assert {"decisions", "decision_months"} <= names
         async with engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
@@ -186,7 +230,7 @@ async def test_upgrade_from_0001_keeps_the_data_and_adds_decisions(
         assert not {"decisions", "decision_months"} & names
         assert (await Store(engine).totals())[(SERVICE, "assistant-dechets")].count == 8
         await migrate(engine)
-        assert (await _revision_and_tables(engine))[0] == "0003"
+        assert (await _revision_and_tables(engine))[0] == HEAD
     finally:
         await engine.dispose()
 
@@ -219,6 +263,7 @@ async def test_0003_bounds_languages_and_makes_batch_ids_per_service(
         await _to(engine, "0003")
 
         assert await _languages(engine) == {"": 7, "fr": 1}  # folded, nothing lost
+        await migrate(engine)
         async with engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
         store = Store(engine)
@@ -243,5 +288,74 @@ async def test_0003_bounds_languages_and_makes_batch_ids_per_service(
         assert await _languages(engine) == {"": 7, "fr": 1 + 2 + 9}
         await _to(engine, "0003")
         assert (await _revision_and_tables(engine))[0] == "0003"
+    finally:
+        await engine.dispose()
+
+
+def _renamed(service: str, keep: int | None = None) -> dict[str, Any]:
+    """The example manifest published by another service, with its first ``keep``
+    systems only (and the routes that name them)."""
+    data = example_manifest()
+    data["service"]["id"] = service
+    if keep is not None:
+        data["systems"] = data["systems"][:keep]
+        kept = {s["id"] for s in data["systems"]}
+        data["routes"] = [r for r in data["routes"] if set(r["systems"]) <= kept]
+    return data
+
+
+async def test_0004_lists_every_current_manifest_of_a_register_in_use(
+    empty_database: Backend,
+) -> None:
+    engine = create_engine(empty_database.url, connect_args=empty_database.connect_args)
+    try:
+        await _to(engine, "0003")
+        # A register in use at 0003: two services, one of which published twice (its
+        # second manifest dropped two systems), and counts.
+        await _old_manifest(engine, example_manifest())
+        await _old_manifest(engine, _renamed("voirie"))
+        await _old_manifest(engine, _renamed("voirie", keep=2), version=2)
+        await _old_batch(engine, str(uuid.uuid4()), [("fr", 5)])
+
+        await migrate(engine)
+
+        revision, names = await _revision_and_tables(engine)
+        assert revision == HEAD
+        assert "listed_systems" in names
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+        reads = Reads(engine)
+        page = await reads.page(Filters(), offset=0, limit=50)
+        systems = [s["id"] for s in example_manifest()["systems"]]
+        expected = [(SERVICE, s) for s in systems] + [("voirie", s) for s in systems[:2]]
+        assert [item.key for item in page.items] == expected
+        assert page.total == len(expected)
+        assert {item.card["summary"]["name"]["fr"] for item in page.items} >= {
+            "Assistant tri des déchets"
+        }
+        found = await reads.page(Filters(query="DÉCHETS"), offset=0, limit=50)
+        assert {item.key for item in found.items} == {
+            (SERVICE, "assistant-dechets"),
+            ("voirie", "assistant-dechets"),
+        }
+        totals = await reads.totals([item.key for item in page.items])
+        assert totals[(SERVICE, "assistant-dechets")].count == 5
+        assert len(totals) == 1
+        # Publishing after the upgrade keeps the table (and its search index) current.
+        await Store(engine).publish("voirie", _renamed("voirie", keep=1))
+        found = await reads.page(Filters(query="dechets"), offset=0, limit=50)
+        assert {item.key for item in found.items} == {
+            (SERVICE, "assistant-dechets"),
+            ("voirie", "assistant-dechets"),
+        }
+        assert (await reads.page(Filters(service="voirie"), offset=0, limit=50)).total == 1
+
+        await _to(engine, "0003", down=True)
+        revision, names = await _revision_and_tables(engine)
+        assert revision == "0003"
+        assert not {n for n in names if n.startswith("listed_")}
+        await migrate(engine)
+        relisted = await Reads(engine).page(Filters(), offset=0, limit=50)
+        assert relisted.total == len(systems) + 1
     finally:
         await engine.dispose()

@@ -105,6 +105,21 @@ async def test_list_page_filters_with_a_plain_get_form(published: Harness) -> No
     assert "/systems/demarches/assistant-dechets" in await page(published, "/", interaction="robot")
 
 
+async def test_a_register_of_many_services_filters_by_a_typed_service(
+    published: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ai_disclosure.registry import pages
+
+    listed = await page(published, "/")
+    assert '<select id="service" name="service">' in listed
+    monkeypatch.setattr(pages, "SERVICE_CHOICES", 0)  # more services than it lists
+    typed = await page(published, "/", service="demarches")
+    assert '<select id="service"' not in typed
+    assert '<input type="text" id="service" name="service" value="demarches"' in typed
+    assert "/systems/demarches/assistant-dechets" in typed
+    assert "/systems/demarches/" not in await page(published, "/", service="nope")
+
+
 async def test_system_page_says_everything_the_manifest_says(published: Harness) -> None:
     html = await page(published, "/systems/demarches/assistant-dechets")
     for expected in (
@@ -250,12 +265,12 @@ async def test_stylesheet_is_served(published: Harness) -> None:
 async def test_unexpected_errors_are_500_with_headers(
     published: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ai_disclosure.registry.store import Store
+    from ai_disclosure.registry.reads import Reads
 
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "published", broken)
+    monkeypatch.setattr(Reads, "page", broken)
     html = await published.client.get("/")
     assert html.status_code == 500
     assert "Erreur du registre" in html.text

@@ -70,6 +70,19 @@ def register(subparsers: Any) -> None:
         help="the register's public address, for absolute links in exports "
         "(default: the address each request names)",
     )
+    serve.add_argument(
+        "--read-db",
+        metavar="URL",
+        help="a read replica of --db for the public reads (lists, pages, exports, "
+        "stats); writes and token-protected reads stay on --db",
+    )
+    serve.add_argument(
+        "--max-age",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="how long caches may keep a public read (Cache-Control max-age; default: 60)",
+    )
     _add_server_options(serve)
     serve.set_defaults(run=guarded(_serve))
 
@@ -188,6 +201,8 @@ def _serve(args: argparse.Namespace) -> int:
         body_timeout=args.body_timeout,
         body_idle_timeout=args.body_idle_timeout,
         bad_tokens_per_minute=args.bad_tokens or None,
+        public_max_age=args.max_age,
+        read_db_url=database(args.read_db) if args.read_db else None,
         migrate=False,  # done just above, where a failure is one line
     )
     app = create_app(url, settings=settings)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
@@ -26,9 +26,10 @@ from .._problems import (
 from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
-from .entries import Entry, select_entries, service_json, system_json, system_summary
+from .entries import Entry, service_json, system_json, system_summary
 from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
 from .problems import Problem
+from .reads import Filters
 from .state import RegistryState
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
 from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
@@ -128,11 +129,10 @@ def _page(request: Request, max_per_page: int, default: int) -> tuple[int, int]:
     return page, per_page
 
 
-async def _selected(request: Request, store: Store) -> list[Entry]:
-    """The systems of the register that pass the request's filters (the list's and the
-    register exports')."""
-    return select_entries(
-        await store.published(),
+def _filters(request: Request) -> Filters:
+    """What the request narrows the register to (the list's and the register
+    exports'); a value out of its vocabulary is a 400."""
+    return Filters(
         service=request.query_params.get("service") or None,
         interaction=_choice(request, "interaction", INTERACTIONS),
         status=_choice(request, "status", STATUSES),
@@ -309,21 +309,20 @@ class Api:
 
     async def list_systems(self, request: Request) -> Response:
         page, per_page = _page(request, self.settings.max_per_page, 50)
-        store = await self.registry.store()
-        entries = await _selected(request, store)
-        totals = await store.totals()
-        chosen = entries[(page - 1) * per_page : page * per_page]
+        filters = _filters(request)
+        reads = await self.registry.reads()
+        found = await reads.page(filters, offset=(page - 1) * per_page, limit=per_page)
+        totals = await reads.totals([item.key for item in found.items])
+        items = [
+            {**item.card["summary"], "disclosures": totals.get(item.key, Totals()).count}
+            for item in found.items
+        ]
         return json_response(
-            {
-                "items": [system_summary(e, totals.get(e.key, Totals())) for e in chosen],
-                "page": page,
-                "per_page": per_page,
-                "total": len(entries),
-            }
+            {"items": items, "page": page, "per_page": per_page, "total": found.total}
         )
 
     async def get_system(self, request: Request) -> Response:
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         service, system = request.path_params["service"], request.path_params["system"]
         entry = await self._entry(store, service, system)
         totals = (await store.totals(service)).get(entry.key, Totals())
@@ -334,7 +333,7 @@ class Api:
         return json_response(body)
 
     async def get_service(self, request: Request) -> Response:
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         service: str = request.path_params["service"]
         found = await store.published(service)
         if not found:
@@ -359,7 +358,7 @@ class Api:
         start, end = _day(request, "from"), _day(request, "to")
         if start and end and start > end:
             raise _bad_parameter("to", "must not be before 'from'")
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         total, rows = await store.stats(
             service=request.query_params.get("service") or None,
             system=request.query_params.get("system") or None,
@@ -395,20 +394,38 @@ class Api:
             render_register = export.render
 
             async def register_endpoint(request: Request) -> Response:
-                data = await self._register_data(request)
-                return export_response(export, render_register(data))
+                return await self._register_export(request, export, render_register)
 
             return register_endpoint
         raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
 
-    async def _register_data(self, request: Request) -> RegisterData:
-        store = await self.registry.store()
-        entries = await _selected(request, store)
+    async def _register_export(
+        self, request: Request, export: Export, render: Callable[[RegisterData], str]
+    ) -> Response:
+        """The export streamed chunk by chunk (``Reads.chunks``): its memory does not
+        grow with the register, and its first bytes leave before its last are read."""
+        filters = _filters(request)  # a bad filter is a 400, before anything is sent
+        reads = await self.registry.reads()
         base = base_url(request, self.settings.public_url)
-        return RegisterData(entries, await store.totals(), base)
+
+        async def body() -> AsyncIterator[bytes]:
+            first = True
+            async for chunk in reads.chunks(filters):
+                totals = await reads.totals([listed.key for listed in chunk])
+                yield render(RegisterData(chunk, totals, base, first)).encode("utf-8")
+                first = False
+            if first:
+                yield render(RegisterData([], {}, base)).encode("utf-8")
+
+        headers = (
+            {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+            if export.filename
+            else None
+        )
+        return StreamingResponse(body(), headers=headers, media_type=export.media_type)
 
     async def _system_data(self, request: Request) -> SystemData:
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         service, system = request.path_params["service"], request.path_params["system"]
         entry = await self._entry(store, service, system)
         language = request.query_params.get("lang") or entry.manifest.service.default_language

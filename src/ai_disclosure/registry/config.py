@@ -43,6 +43,13 @@ class Settings:
     #: exports and API answers use it; without it they follow the request's Host
     #: header, which a client chooses.
     public_url: str | None = None
+    #: Seconds a browser, CDN or reverse-proxy cache may keep a public read before
+    #: asking again (``Cache-Control: public, max-age=...``); a copy asked again is
+    #: answered ``304`` while the register has not changed.
+    public_max_age: int = 60
+    #: A second database URL (a read replica) for the public reads; writes and
+    #: token-protected reads stay on the main database. ``None``: one database.
+    read_db_url: str | None = None
     #: The registry's clock (epoch seconds): window starts and decision times are
     #: accepted from 400 days before it to 1 day after it.
     clock: Callable[[], float] = time.time

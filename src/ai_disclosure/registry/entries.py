@@ -3,8 +3,7 @@ pages so that they can never disagree about what the register says."""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,6 @@ from .store import DayCount, Published, Totals
 __all__ = [
     "Change",
     "Entry",
-    "matches",
-    "select_entries",
     "service_json",
     "system_json",
     "system_summary",
@@ -50,52 +47,6 @@ class Entry:
 
 def text_json(text: Text | None) -> dict[str, str] | None:
     return None if text is None else dict(text)
-
-
-def _fold(value: str) -> str:
-    """Case- and accent-insensitive form: 'Déchets' and 'dechets' match."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _searchable(entry: Entry) -> str:
-    system = entry.system
-    parts: list[str] = [system.id, entry.service_id, entry.manifest.service.name]
-    for text in (system.name, system.purpose):
-        parts.extend((text or {}).values())
-    parts.extend(p for p in (system.provider, system.model) if p)
-    return _fold(" ".join(parts))
-
-
-def matches(entry: Entry, query: str) -> bool:
-    """Every word of ``query`` appears in the system's names, purpose or provider."""
-    haystack = _searchable(entry)
-    return all(word in haystack for word in _fold(query).split())
-
-
-def select_entries(
-    published: Iterable[Published],
-    *,
-    service: str | None = None,
-    interaction: str | None = None,
-    status: str | None = None,
-    query: str | None = None,
-) -> list[Entry]:
-    """The systems of the register that pass every given filter, in register order."""
-    chosen: list[Entry] = []
-    for item in published:
-        if service and item.manifest.service.id != service:
-            continue
-        for system in item.manifest.systems:
-            entry = Entry(item, system)
-            if interaction and system.interaction.value != interaction:
-                continue
-            if status and system.status != status:
-                continue
-            if query and not matches(entry, query):
-                continue
-            chosen.append(entry)
-    return chosen
 
 
 def system_summary(entry: Entry, totals: Totals | None = None) -> dict[str, Any]:

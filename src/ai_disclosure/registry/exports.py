@@ -21,6 +21,7 @@ from typing import Any
 from .._model import Interaction, Origin, System, Text
 from .changes import ChangeKind
 from .entries import Change, Entry
+from .reads import Listed
 from .store import Totals
 
 __all__ = [
@@ -51,12 +52,19 @@ class SystemData:
 
 @dataclass(frozen=True, slots=True)
 class RegisterData:
-    """What an export of the register (the systems the filters chose) is made from."""
+    """One chunk of what an export of the register (the systems the filters chose,
+    in register order) is made from. The export is streamed: its ``render`` is
+    called once per chunk, at least once (with no system, for an empty register),
+    and its texts are sent one after the other."""
 
-    entries: Sequence[Entry]
+    #: The chunk's systems as lists show them (``listing.card``), not parsed manifests.
+    systems: Sequence[Listed]
+    #: Disclosure totals of the chunk's systems.
     totals: Mapping[tuple[str, str], Totals]
     #: Where absolute links point (the configured public address, or the request's).
     base_url: str
+    #: The first chunk: where a header goes.
+    first: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +114,7 @@ class RegisterExport(Export):
     """A format of the whole register: ``/v1/{name}``, with the list's filters,
     linked from every page's footer."""
 
-    render: Callable[[RegisterData], object]
+    render: Callable[[RegisterData], str]
 
     @property
     def path(self) -> str:
@@ -165,38 +173,45 @@ def _cell(value: object) -> str:
     return text
 
 
+def _card_text(card: Mapping[str, Any], name: str) -> str | None:
+    """A text of the card in its service's default language."""
+    text: Mapping[str, str] | None = card["texts"][name]
+    return None if text is None else text.get(card["default_language"])
+
+
 def systems_csv(data: RegisterData) -> str:
-    """One row per system, texts in each service's default language."""
+    """One row per system, texts in each service's default language (the header
+    with the first chunk)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_CSV_COLUMNS)
-    totals = data.totals
-    for entry in data.entries:
-        system = entry.system
-        language = entry.manifest.service.default_language
-        ethics = system.ethics_review
+    if data.first:
+        writer.writerow(_CSV_COLUMNS)
+    for listed in data.systems:
+        card = listed.card
+        summary = card["summary"]
+        ethics = card["ethics_review"]
         row = (
-            entry.service_id,
-            system.id,
-            _text(entry, system.name, language),
-            entry.manifest.service.name,
-            entry.manifest.service.operator,
-            system.interaction.value,
-            system.origin.value,
-            system.status,
-            system.audience,
-            "yes" if system.human_review.reviewed else "no",
-            system.human_review.by,
-            system.provider,
-            system.model,
-            _text(entry, system.purpose, language),
-            _text(entry, system.legal_basis, language),
-            _text(entry, system.recourse, language),
-            ethics.status if ethics else None,
-            ethics.date if ethics else None,
-            system.bias_audit.date if system.bias_audit else None,
-            totals.get(entry.key, Totals()).count,
-            data.base_url + entry.path,
+            listed.service,
+            listed.system,
+            _card_text(card, "name"),
+            card["service_name"],
+            card["operator"],
+            summary["interaction"],
+            summary["origin"],
+            summary["status"],
+            summary["audience"],
+            "yes" if summary["human_review"]["reviewed"] else "no",
+            summary["human_review"]["by"],
+            summary["provider"],
+            summary["model"],
+            _card_text(card, "purpose"),
+            _card_text(card, "legal_basis"),
+            _card_text(card, "recourse"),
+            ethics["status"] if ethics else None,
+            ethics["date"] if ethics else None,
+            card["bias_audit_date"],
+            data.totals.get(listed.key, Totals()).count,
+            data.base_url + summary["url"],
         )
         writer.writerow([_cell(v) for v in row])
     return out.getvalue()

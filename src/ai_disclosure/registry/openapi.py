@@ -154,7 +154,10 @@ _FILTERS = [
     _query("interaction", "Only this kind of use.", {"type": "string", "enum": list(INTERACTIONS)}),
     _query("status", "Only systems with this status.", {"type": "string", "enum": list(STATUSES)}),
     _query(
-        "q", "Words to find in names, purposes, providers (accents optional).", {"type": "string"}
+        "q",
+        "Words that must each start a word of the system's names, ids, purpose, "
+        "provider or model (case and accents ignored); best matches first.",
+        {"type": "string"},
     ),
 ]
 _LANG = _query("lang", "Page language: 'en' for English, French otherwise.", {"type": "string"})
@@ -191,6 +194,12 @@ def _write_errors(settings: Settings) -> dict[str, Any]:
 
 _NOT_FOUND = {"404": _problem("No such service or system.")}
 _BAD_QUERY = {"400": _problem("A query parameter is not valid.")}
+#: Every public read (caching.py): the client's copy, validated by ETag or date, is current.
+_NOT_MODIFIED = {
+    "304": {
+        "description": "The copy the client holds (If-None-Match, If-Modified-Since) is current."
+    }
+}
 
 
 def _export_operation(export: Export) -> dict[str, Any]:
@@ -208,10 +217,10 @@ def _export_operation(export: Export) -> dict[str, Any]:
     }
     if isinstance(export, SystemExport):
         parameters = [*_SYSTEM_PARAMS, _EXPORT_LANG]
-        responses = {"200": ok, **_NOT_FOUND, **_BAD_QUERY}
+        responses = {"200": ok, **_NOT_FOUND, **_BAD_QUERY, **_NOT_MODIFIED}
     else:
         parameters = _FILTERS
-        responses = {"200": ok, **_BAD_QUERY}
+        responses = {"200": ok, **_BAD_QUERY, **_NOT_MODIFIED}
     return {
         "get": {
             "summary": export.summary,
@@ -312,7 +321,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A service, its systems and its manifest versions",
                 "operationId": "getService",
                 "parameters": [_path_param("service", "Service identifier.")],
-                "responses": {"200": _json(_ref("Service"), "The service."), **_NOT_FOUND},
+                "responses": {
+                    "200": _json(_ref("Service"), "The service."),
+                    **_NOT_FOUND,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/v1/systems": {
@@ -320,7 +333,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "The AI systems of the register",
                 "operationId": "listSystems",
                 "parameters": [*_page(settings), *_FILTERS],
-                "responses": {"200": _json(_ref("SystemPage"), "One page."), **_BAD_QUERY},
+                "responses": {
+                    "200": _json(_ref("SystemPage"), "One page."),
+                    **_BAD_QUERY,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/v1/systems/{service}/{system}": {
@@ -328,7 +345,7 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A system's public entry with its disclosure counts",
                 "operationId": "getSystem",
                 "parameters": _SYSTEM_PARAMS,
-                "responses": {"200": entry_ok, **_NOT_FOUND},
+                "responses": {"200": entry_ok, **_NOT_FOUND, **_NOT_MODIFIED},
             }
         },
         **export_paths,
@@ -347,7 +364,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                     ),
                     *_page(settings),
                 ],
-                "responses": {"200": _json(_ref("StatsPage"), "One page."), **_BAD_QUERY},
+                "responses": {
+                    "200": _json(_ref("StatsPage"), "One page."),
+                    **_BAD_QUERY,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/openapi.json": {
@@ -362,7 +383,7 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "The public register: every AI system, with search and filters",
                 "operationId": "pageIndex",
                 "parameters": [*_FILTERS, _LANG],
-                "responses": {"200": _html("The list.")},
+                "responses": {"200": _html("The list."), **_NOT_MODIFIED},
             }
         },
         "/systems/{service}/{system}": {
@@ -370,7 +391,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A system's register page (where every notice links)",
                 "operationId": "pageSystem",
                 "parameters": [*_SYSTEM_PARAMS, _LANG],
-                "responses": {"200": _html("The page."), "404": _html("No such system.")},
+                "responses": {
+                    "200": _html("The page."),
+                    "404": _html("No such system."),
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/services/{service}": {
@@ -378,7 +403,11 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "summary": "A service's register page",
                 "operationId": "pageService",
                 "parameters": [_path_param("service", "Service identifier."), _LANG],
-                "responses": {"200": _html("The page."), "404": _html("No such service.")},
+                "responses": {
+                    "200": _html("The page."),
+                    "404": _html("No such service."),
+                    **_NOT_MODIFIED,
+                },
             }
         },
         "/static/{path}": {

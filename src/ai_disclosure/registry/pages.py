@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, Response
 from .._model import Manifest, Text
 from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
-from .entries import Entry, select_entries
+from .entries import Entry
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .i18n import Translator, language_of
+from .reads import Filters, Listed
 from .state import RegistryState
 from .store import Totals
 
@@ -32,6 +33,18 @@ STATIC_DIR = HERE / "static"
 _RTL = frozenset(("ar", "he", "fa", "ur", "yi", "ps", "ckb"))
 #: Systems per page of the index unless ``per_page`` says otherwise.
 INDEX_PER_PAGE = 50
+#: Services the index's filter lists by name; beyond, it takes a service's id.
+SERVICE_CHOICES = 200
+
+
+def vars_of(filters: Filters) -> dict[str, str | None]:
+    """A filter's values as the index's query parameters."""
+    return {
+        "q": filters.query,
+        "service": filters.service,
+        "interaction": filters.interaction,
+        "status": filters.status,
+    }
 
 
 def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
@@ -71,6 +84,50 @@ class Shown:
     dir: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One system as a list of the pages shows it, from the read table or from a
+    parsed manifest alike."""
+
+    key: tuple[str, str]
+    path: str
+    name: Text | None
+    purpose: Text | None
+    service_name: str
+    default_language: str
+    interaction: str
+    status: str
+
+    @classmethod
+    def listed(cls, item: Listed) -> Card:
+        card = item.card
+        summary = card["summary"]
+        return cls(
+            item.key,
+            summary["url"],
+            card["texts"]["name"],
+            card["texts"]["purpose"],
+            card["service_name"],
+            card["default_language"],
+            summary["interaction"],
+            summary["status"],
+        )
+
+    @classmethod
+    def entry(cls, entry: Entry) -> Card:
+        system = entry.system
+        return cls(
+            entry.key,
+            entry.path,
+            system.name,
+            system.purpose,
+            entry.manifest.service.name,
+            entry.manifest.service.default_language,
+            system.interaction.value,
+            str(system.status),
+        )
+
+
 class Pages:
     """The HTML endpoints, bound to one registry and the exports it serves (which
     every page's footer and each system's page link)."""
@@ -106,10 +163,13 @@ class Pages:
                 query["lang"] = "en"
             return root + path + ("?" + urlencode(query) if query else "")
 
-        def text(manifest: Manifest, value: Text | None) -> Shown | None:
+        def text(source: Manifest | str, value: Text | None) -> Shown | None:
+            """``value`` in the page's language, else in ``source``'s default
+            language (a manifest's, or the one given)."""
             if value is None:
                 return None
-            language = lang if lang in value else manifest.service.default_language
+            default = source if isinstance(source, str) else source.service.default_language
+            language = lang if lang in value else default
             if language not in value:
                 language = next(iter(value))
             own = None if language == lang else language
@@ -163,25 +223,32 @@ class Pages:
         )
         status = params.get("status") if params.get("status") in STATUSES else None
         query = (params.get("q") or "").strip()[:200] or None
-        store = await self.registry.store()
-        published = await store.published()
-        entries = select_entries(
-            published, service=service, interaction=interaction, status=status, query=query
+        filters = Filters(service=service, interaction=interaction, status=status, query=query)
+        reads = await self.registry.reads()
+        per_page = (
+            strict_number(params.get("per_page"), self.registry.settings.max_per_page)
+            or INDEX_PER_PAGE
         )
-        page, per_page, pages, kept = self._paging(request, len(entries))
-        filters = {"q": query, "service": service, "interaction": interaction, "status": status}
-        kept.update({k: v for k, v in filters.items() if v})
-        totals = await store.totals()
+        asked = strict_number(params.get("page"), 10**9) or 1
+        found = await reads.page(filters, offset=(asked - 1) * per_page, limit=per_page)
+        page, per_page, pages, kept = self._paging(request, found.total)
+        if page != asked:  # past the end: the last page
+            found = await reads.page(filters, offset=(page - 1) * per_page, limit=per_page)
+        kept.update({k: v for k, v in vars_of(filters).items() if v})
+        totals = await reads.totals([item.key for item in found.items])
+        choices = await reads.service_choices(SERVICE_CHOICES)
         return self._render(
             request,
             "index.html",
             {
-                "entries": entries[(page - 1) * per_page : page * per_page],
-                "found": len(entries),
+                "entries": [Card.listed(item) for item in found.items],
+                "found": found.total,
                 "pager": Pager(page, pages, kept),
                 "totals": totals,
                 "empty_totals": Totals(),
-                "services": [(p.manifest.service.id, p.manifest.service.name) for p in published],
+                # A register of many services filters by a typed identifier: a list
+                # of every one would outweigh the page.
+                "services": choices,
                 "selected": {
                     "service": service or "",
                     "interaction": interaction or "",
@@ -193,7 +260,7 @@ class Pages:
         )
 
     async def _entry(self, request: Request) -> Entry | None:
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         service, system = request.path_params["service"], request.path_params["system"]
         for published in await store.published(service):
             for candidate in published.manifest.systems:
@@ -205,7 +272,7 @@ class Pages:
         entry = await self._entry(request)
         if entry is None:
             return await self.error(request, 404, {})
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         totals = (await store.totals(entry.service_id)).get(entry.key, Totals())
         # The chart's days only, up to tomorrow by the registry's clock.
         now = datetime.fromtimestamp(self.registry.settings.clock(), UTC)
@@ -235,7 +302,7 @@ class Pages:
 
     async def service(self, request: Request) -> Response:
         service: str = request.path_params["service"]
-        store = await self.registry.store()
+        store, _reads = await self.registry.public()
         found = await store.published(service)
         if not found:
             return await self.error(request, 404, {})
@@ -250,7 +317,8 @@ class Pages:
                 "published": published,
                 "manifest": published.manifest,
                 "entries": [
-                    Entry(published, s) for s in systems[(page - 1) * per_page : page * per_page]
+                    Card.entry(Entry(published, s))
+                    for s in systems[(page - 1) * per_page : page * per_page]
                 ],
                 "found": len(systems),
                 "pager": Pager(page, pages, kept),

@@ -1,7 +1,12 @@
 """The registry's running state: settings, rate limiter and a store opened on first
 use. Opening lazily lets the app work when embedded under another app's Mount,
 where Starlette does not run the mounted app's lifespan; the lifespan, when it
-does run, opens and migrates at start-up and closes the engine at shutdown."""
+does run, opens and migrates at start-up and closes the engine at shutdown.
+
+With ``Settings.read_db_url`` (a read replica), the public reads - lists, search,
+exports, system and service pages, stats - run on a second engine over it;
+writes and token-protected reads stay on the main one. Nothing is migrated
+through the replica: it follows the primary."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from starlette.types import ASGIApp
 from .config import Settings
 from .db import create_engine, migrate
 from .ratelimit import RateLimiter
+from .reads import Reads
 from .store import Store
 
 __all__ = ["RegistryState"]
@@ -40,6 +46,7 @@ class RegistryState:
             else None
         )
         self._store: Store | None = None
+        self._public: tuple[Store, Reads] | None = None
         self._lock = asyncio.Lock()
 
     async def store(self) -> Store:
@@ -58,7 +65,29 @@ class RegistryState:
                         raise
         return self._store
 
+    async def public(self) -> tuple[Store, Reads]:
+        """The store and the list queries for public reads: over the read replica
+        when one is configured, else over the main database."""
+        if self._public is None:
+            primary = await self.store()
+            async with self._lock:
+                if self._public is None:
+                    url = self.settings.read_db_url
+                    if url is None:
+                        self._public = (primary, Reads(primary.engine))
+                    else:
+                        engine = create_engine(url, connect_args=self.connect_args)
+                        replica = Store(engine, workers=primary.workers)
+                        self._public = (replica, Reads(engine))
+        return self._public
+
+    async def reads(self) -> Reads:
+        return (await self.public())[1]
+
     async def close(self) -> None:
+        public, self._public = self._public, None
+        if public is not None and self._store is not None and public[0] is not self._store:
+            await public[0].engine.dispose()
         if self._store is not None:
             store, self._store = self._store, None
             await store.engine.dispose()

@@ -42,6 +42,7 @@ from .tables import (
     daily_totals,
     decision_months,
     decisions,
+    listed_systems,
     manifest_versions,
     services,
     tokens,
@@ -355,6 +356,10 @@ def _load(service: str, version: int, created_at: datetime, content: str) -> Pub
     return Published(manifest, version, _utc(created_at))
 
 
+def _parse(data: Mapping[str, Any], service: str) -> Manifest:
+    return parse_manifest(dict(data), source=f"{service} manifest")
+
+
 def _take(history: History, version: int, day: str, content: str) -> None:
     history.add(version, day, json.loads(content))
 
@@ -367,7 +372,7 @@ def content_digest(batch: Mapping[str, Any]) -> str:
 class Store:
     """The registry's data, over ``engine`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, workers: Workers | None = None) -> None:
         self.engine = engine
         self.postgresql = engine.dialect.name == "postgresql"
         dialect = postgresql if self.postgresql else sqlite
@@ -377,8 +382,14 @@ class Store:
         self._service_row = dialect.insert(services).on_conflict_do_nothing(index_elements=["id"])
         self._count_sql, self._daily_sql = _upsert_sql(self.postgresql)
         self._decision_sql, self._months_sql = _decision_sql(self.postgresql)
-        #: Threads for CPU-heavy work, shared by the API and the store.
-        self.workers = Workers()
+        # Imported here: listing builds on entries, which builds on this module.
+        from .listing import listing_rows, replace_statements
+
+        self._listing_rows = listing_rows
+        self._unlist, self._list = replace_statements(not self.postgresql)
+        #: Threads for CPU-heavy work, shared by the API and the store (and by a
+        #: store over a read replica, given the primary's).
+        self.workers = workers if workers is not None else Workers()
         self._parsed: _LRU[tuple[str, int], Published] = _LRU(PARSED_CACHE)
         self._histories: _LRU[str, History] = _LRU(HISTORY_CACHE)
         self._history_lock = asyncio.Lock()
@@ -486,8 +497,12 @@ class Store:
         self, service: str, data: Mapping[str, Any], manifest: Manifest | None = None
     ) -> PublishResult:
         """Record ``data`` as the service's manifest; a new version only if it changed.
-        ``manifest``, ``data`` already parsed, is kept so pages need not parse it again."""
+        ``manifest``, ``data`` already parsed, is kept so pages need not parse it again.
+        The service's rows of ``listed_systems`` are rewritten in the same transaction,
+        so lists never show a manifest other than the current one."""
         content, digest, systems = await self.workers.run(_canonical, data, service=service)
+        if manifest is None:
+            manifest = await self.workers.run(_parse, data, service, service=service)
         now = datetime.now(UTC)
         async with self.engine.begin() as connection:
             # Writing first takes the write lock on SQLite; FOR UPDATE serialises on PostgreSQL.
@@ -521,8 +536,16 @@ class Store:
                 .where(services.c.id == service)
                 .values(current_version=version, updated_at=now, systems=systems)
             )
-        if manifest is not None:
-            self._parsed.put((service, version), Published(manifest, version, now))
+            rows = await self.workers.run(
+                self._listing_rows, Published(manifest, version, now), service=service
+            )
+            for statement in self._unlist:
+                await connection.execute(statement, {"service": service})
+            if rows:
+                await connection.execute(insert(listed_systems), rows)
+            for statement in self._list:
+                await connection.execute(statement, {"service": service})
+        self._parsed.put((service, version), Published(manifest, version, now))
         return PublishResult(version=version, changed=True)
 
     async def published(self, service: str | None = None) -> list[Published]:
@@ -718,16 +741,26 @@ class Store:
             daily_totals.c.count.label("total"),
             daily_totals.c.notice_shown,
         ).where(*conditions)
-        query = (
-            base.order_by(daily_totals.c.day, daily_totals.c.service, daily_totals.c.system)
-            .offset(offset)
-            .limit(limit)
-        )
+        key = (daily_totals.c.day, daily_totals.c.service, daily_totals.c.system)
         total_query = select(func.count()).select_from(base.subquery())
         async with self.engine.connect() as connection:
-            total = (await connection.execute(total_query)).scalar_one()
-            rows = (await connection.execute(query)).all()
-        return int(total), [
+            total = int((await connection.execute(total_query)).scalar_one())
+            if offset >= total:
+                return total, []
+            if offset > total // 2:
+                # Past the middle, read from the end (the same index, backwards): the
+                # last page costs what the first does.
+                backwards = total - offset - min(limit, total - offset)
+                query = (
+                    base.order_by(*(c.desc() for c in key))
+                    .offset(backwards)
+                    .limit(min(limit, total - offset))
+                )
+                rows = list(reversed((await connection.execute(query)).all()))
+            else:
+                query = base.order_by(*key).offset(offset).limit(limit)
+                rows = list((await connection.execute(query)).all())
+        return total, [
             StatsRow(r.day, r.service, r.system, int(r.total), int(r.notice_shown)) for r in rows
         ]
 

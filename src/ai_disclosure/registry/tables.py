@@ -10,6 +10,14 @@ pages never scan the raw counts.
 ``decisions`` is the decision-level log: one row per (service, system, reference),
 never published; ``decision_months`` counts them per system and UTC month for the
 public pages, kept in the same transaction.
+
+``listed_systems`` is the register as lists read it: one row per system of each
+service's current manifest, written by ``Store.publish`` in the transaction that
+publishes the manifest (see ``listing.py``). Lists, filters, search, counts and
+exports are SQL over it, returning only the page they show; nothing on a request
+path parses every manifest. Its search index is not a table of this metadata: on
+PostgreSQL a GIN index over the ``SEARCH_COLUMN``, on SQLite the FTS5 table
+``SEARCH_TABLE`` (created by migration 0004).
 """
 
 from __future__ import annotations
@@ -27,16 +35,22 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
+    "SEARCH_COLUMN",
+    "SEARCH_TABLE",
+    "SEARCH_VECTOR",
     "batches",
     "counts",
     "daily_totals",
     "decision_months",
     "decisions",
+    "listed_systems",
     "manifest_versions",
     "metadata",
+    "outside_metadata",
     "services",
     "tokens",
 ]
@@ -62,6 +76,8 @@ services = Table(
     # The latest manifest: its version and, for the ingest check, its system ids.
     Column("current_version", Integer, nullable=True),
     Column("systems", Text, nullable=True),  # JSON list of system ids
+    # The newest manifest in the register: half of the public reads' ETag.
+    Index("ix_services_updated_at", "updated_at"),
 )
 
 manifest_versions = Table(
@@ -101,6 +117,8 @@ batches = Table(
     Column("digest", String(64), nullable=True),
     PrimaryKeyConstraint("service", "batch_id"),
     Index("ix_batches_service_received_at", "service", "received_at"),
+    # The newest batch in the register: the other half of the public reads' ETag.
+    Index("ix_batches_received_at", "received_at"),
 )
 
 counts = Table(
@@ -129,7 +147,8 @@ daily_totals = Table(
     Column("count", BigInteger, nullable=False),
     Column("notice_shown", BigInteger, nullable=False),
     PrimaryKeyConstraint("service", "system", "day"),
-    Index("ix_daily_totals_day", "day"),
+    # /v1/stats pages in (day, service, system) order, read from either end.
+    Index("ix_daily_totals_day_service_system", "day", "service", "system"),
 )
 
 decisions = Table(
@@ -154,4 +173,56 @@ decision_months = Table(
     Column("month", String(7), nullable=False),  # YYYY-MM, UTC
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("service", "system", "month"),
+)
+
+
+#: SQLite's search index: an FTS5 table whose rowid is ``listed_systems.id``.
+SEARCH_TABLE = "listed_search"
+#: PostgreSQL's search document: a stored column computed from the words (title
+#: words weigh more, ``A``), indexed with GIN. It is not part of this metadata (SQLite
+#: has no such type); migration 0004 adds it. Both word columns are already folded
+#: and cut by ``search.words``, so the ``simple`` configuration only records them.
+SEARCH_COLUMN = "search"
+SEARCH_VECTOR = (
+    "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
+    "to_tsvector('simple'::regconfig, body)"
+)
+
+
+def outside_metadata(name: str | None, kind: str) -> bool:
+    """Whether a database object belongs to the search index rather than to this
+    metadata (FTS5's table and its shadow tables; PostgreSQL's search column and its
+    GIN index), so that schema comparisons leave it out."""
+    if name is None:
+        return False
+    return (
+        (kind == "table" and name.startswith(SEARCH_TABLE))
+        or (kind == "column" and name == SEARCH_COLUMN)
+        or (kind == "index" and name == "ix_listed_systems_search")
+    )
+
+
+listed_systems = Table(
+    "listed_systems",
+    metadata,
+    # A stable integer key: SQLite's FTS5 rows point at it (a plain rowid may change
+    # on VACUUM).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    Column("position", Integer, nullable=False),  # order in the manifest
+    Column("version", Integer, nullable=False),  # the manifest version it shows
+    Column("status", String(32), nullable=False),
+    Column("interaction", String(32), nullable=False),
+    Column("origin", String(32), nullable=False),
+    Column("audience", String(32), nullable=False),
+    Column("reviewed", Boolean, nullable=False),
+    Column("card", Text, nullable=False),  # JSON: what lists and exports show
+    Column("title", Text, nullable=False),  # folded words of its names and ids
+    Column("body", Text, nullable=False),  # folded words of its other searched texts
+    UniqueConstraint("service", "system"),
+    # Register order: by service, then as the manifest lists them.
+    Index("ix_listed_systems_service_position", "service", "position", unique=True),
+    Index("ix_listed_systems_status", "status"),
+    Index("ix_listed_systems_interaction", "interaction"),
 )

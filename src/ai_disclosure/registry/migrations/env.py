@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ai_disclosure.registry.tables import metadata
+from ai_disclosure.registry.tables import metadata, outside_metadata
 
 config = context.config
 
@@ -20,6 +20,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=lambda name, kind, _parent: not outside_metadata(name, kind),
     )
     with context.begin_transaction():
         context.run_migrations()

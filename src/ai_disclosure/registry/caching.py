@@ -1,0 +1,110 @@
+"""HTTP caching of the public reads, so that a CDN or a reverse-proxy cache can
+answer most of them and a client that has a page already gets ``304``.
+
+Every public answer is a function of the register's data (manifests published and
+batches stored), of the software and of the day (system pages chart the days up
+to tomorrow). Their validators are therefore register-wide: the ``ETag`` is a digest
+of the marker (``Reads.marker``: the newest manifest and the newest batch, two index
+lookups) and of the day, and ``Last-Modified`` is the later of the marker's time and
+the day's start. A request whose ``If-None-Match`` (or, without it,
+``If-Modified-Since``) still holds is answered ``304`` before any page is built.
+
+Only ``GET``/``HEAD`` reads open to all carry them; writes and the token-protected
+reads never do (a shared cache must not keep a service's decisions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .reads import Marker
+
+__all__ = ["PublicCaching", "is_public_read", "not_modified", "validators"]
+
+_PUBLIC = re.compile(r"/(?:|systems/.+|services/[^/]+|v1/(?:systems.*|services/[^/]+|stats))")
+
+
+def is_public_read(method: str, path: str) -> bool:
+    """Whether a request reads what the register publishes to everyone."""
+    return method in ("GET", "HEAD") and _PUBLIC.fullmatch(path) is not None
+
+
+def validators(marker: Marker, now: float) -> tuple[str, datetime]:
+    """The ``ETag`` and ``Last-Modified`` of every public answer at time ``now``."""
+    day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    seen = f"{marker.etag}|{day.date().isoformat()}"
+    etag = '"' + hashlib.sha256(seen.encode()).hexdigest()[:32] + '"'
+    changed = marker.last_modified
+    last = day if changed is None or changed < day else changed
+    return etag, last.replace(microsecond=0)
+
+
+def not_modified(headers: Headers, etag: str, last_modified: datetime) -> bool:
+    """Whether the client's copy is current (RFC 9110 13.1: ``If-None-Match`` wins
+    over ``If-Modified-Since``; ETags compared weakly)."""
+    match = headers.get("if-none-match")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    if when.tzinfo is None:
+        return False
+    return last_modified <= when
+
+
+class PublicCaching:
+    """Pure ASGI middleware: validators and ``Cache-Control`` on the public reads'
+    ``200`` answers, ``304`` for a copy that is still current."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        marker: Callable[[], Awaitable[Marker]],
+        clock: Callable[[], float],
+        max_age: int,
+    ) -> None:
+        self.app = app
+        self.marker = marker
+        self.clock = clock
+        self.cache_control = f"public, max-age={max_age}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_public_read(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        etag, last = validators(await self.marker(), self.clock())
+        added = [
+            (b"etag", etag.encode()),
+            (b"last-modified", format_datetime(last, usegmt=True).encode()),
+            (b"cache-control", self.cache_control),
+        ]
+        if not_modified(Headers(scope=scope), etag, last):
+            await send({"type": "http.response.start", "status": 304, "headers": added})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_validators(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                kept = [
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() not in (b"etag", b"last-modified", b"cache-control")
+                ]
+                message["headers"] = [*kept, *added]
+            await send(message)
+
+        await self.app(scope, receive, send_with_validators)
