@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .search import fts5_query, terms, tsquery
-from .store import Totals
+from .store import Totals, read_totals, totals_query
 from .tables import SEARCH_COLUMN, SEARCH_TABLE, batches, daily_totals, listed_systems, services
 
 __all__ = ["EXPORT_CHUNK", "RANKED_AT_MOST", "Filters", "Listed", "Marker", "Page", "Reads"]
@@ -199,43 +199,23 @@ class Reads:
         """Disclosure totals of the given (service, system) pairs only."""
         if not keys:
             return {}
-        # PostgreSQL sums BIGINT into NUMERIC; SQLite's sum() raises on overflow, its
-        # total() does not (a float, exact below 2^53).
-        add = func.sum if self.postgresql else func.total
         d = daily_totals.c
         by_service: dict[str, set[str]] = {}
         for service, system in keys:
             by_service.setdefault(service, set()).add(system)
-        query = (
-            select(
-                d.service,
-                d.system,
-                add(d.count).label("total"),
-                add(d.notice_shown).label("notice_shown"),
-                func.min(d.day).label("first_day"),
-                func.max(d.day).label("last_day"),
-            )
-            # One condition per service, on the primary key's two first columns: both
-            # backends look each up in the index (a list of pairs made PostgreSQL
-            # scan the table).
-            .where(
-                or_(
-                    *(
-                        and_(d.service == service, d.system.in_(sorted(systems)))
-                        for service, systems in by_service.items()
-                    )
+        # One condition per service, on the primary key's two first columns: both
+        # backends look each up in the index (a list of pairs made PostgreSQL scan
+        # the table).
+        query = totals_query(self.postgresql).where(
+            or_(
+                *(
+                    and_(d.service == service, d.system.in_(sorted(systems)))
+                    for service, systems in by_service.items()
                 )
             )
-            .group_by(d.service, d.system)
         )
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return {
-            (r.service, r.system): Totals(
-                int(r.total), int(r.notice_shown), r.first_day, r.last_day
-            )
-            for r in rows
-        }
+            return read_totals((await connection.execute(query)).all())
 
     async def service_choices(self, limit: int) -> list[tuple[str, str]] | None:
         """Every listed service as (id, name), in id order, if there are at most

@@ -165,6 +165,30 @@ class StatsRow:
     notice_shown: int
 
 
+def totals_query(is_postgresql: bool) -> Select[Any]:
+    """Totals per (service, system) over ``daily_totals``; the caller narrows it."""
+    # PostgreSQL sums BIGINT into NUMERIC; SQLite's sum() raises on overflow, its
+    # total() does not (a float, exact below 2^53).
+    add = func.sum if is_postgresql else func.total
+    d = daily_totals.c
+    return select(
+        d.service,
+        d.system,
+        add(d.count).label("total"),
+        add(d.notice_shown).label("notice_shown"),
+        func.min(d.day).label("first_day"),
+        func.max(d.day).label("last_day"),
+    ).group_by(d.service, d.system)
+
+
+def read_totals(rows: Sequence[Any]) -> dict[tuple[str, str], Totals]:
+    """The rows of ``totals_query``, by (service, system)."""
+    return {
+        (r.service, r.system): Totals(int(r.total), int(r.notice_shown), r.first_day, r.last_day)
+        for r in rows
+    }
+
+
 def canonical_json(data: Mapping[str, Any]) -> str:
     """One spelling per content, so identical manifests hash identically."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -671,27 +695,11 @@ class Store:
 
     async def totals(self, service: str | None = None) -> dict[tuple[str, str], Totals]:
         """Disclosure totals per (service, system)."""
-        # PostgreSQL sums BIGINT into NUMERIC; SQLite's sum() raises on overflow, its
-        # total() does not (a float, exact below 2^53).
-        add = func.sum if self.postgresql else func.total
-        query = select(
-            daily_totals.c.service,
-            daily_totals.c.system,
-            add(daily_totals.c.count).label("total"),
-            add(daily_totals.c.notice_shown).label("notice_shown"),
-            func.min(daily_totals.c.day).label("first_day"),
-            func.max(daily_totals.c.day).label("last_day"),
-        ).group_by(daily_totals.c.service, daily_totals.c.system)
+        query = totals_query(self.postgresql)
         if service is not None:
             query = query.where(daily_totals.c.service == service)
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return {
-            (r.service, r.system): Totals(
-                int(r.total), int(r.notice_shown), r.first_day, r.last_day
-            )
-            for r in rows
-        }
+            return read_totals((await connection.execute(query)).all())
 
     async def daily(
         self, service: str, system: str, *, until: str | None = None, last: int | None = None
