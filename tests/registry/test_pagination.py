@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ai_disclosure.registry.pages import INDEX_PER_PAGE, page_numbers
+from ai_disclosure.registry.pages import INDEX_MAX_PER_PAGE, INDEX_PER_PAGE, page_numbers
 
 from .conftest import Harness, example_manifest
 from .test_pages import Collector
@@ -172,13 +172,6 @@ async def test_page_numbers_are_read_strictly(
     assert len(listed) in (INDEX_PER_PAGE, SYSTEMS - 2 * INDEX_PER_PAGE)
 
 
-async def test_the_largest_page_size_is_the_apis(crowded: Harness) -> None:
-    page = await index(crowded, per_page="500")
-    assert len(cards(page)) == SYSTEMS
-    assert pagination(page) == []  # one page: no pagination at all
-    assert "page 1 sur" not in "".join(page.text)
-
-
 async def test_no_pagination_for_a_small_register(harness: Harness) -> None:
     await harness.ready()
     page = await index(harness)
@@ -217,3 +210,24 @@ async def test_a_service_page_lists_its_systems_by_page(crowded: Harness) -> Non
     assert "120 system(s) found, page 3 of 3" in "".join(page.text)
     # Every version is still listed, on every page.
     assert "Version 1" in response.text
+
+
+async def test_an_index_page_is_bounded_whatever_the_api_allows(crowded: Harness) -> None:
+    # The API may allow 500 per page; an index page keeps to what reads well.
+    assert crowded.registry.settings.max_per_page > INDEX_MAX_PER_PAGE
+    bounded = await index(crowded, per_page=str(INDEX_MAX_PER_PAGE))
+    assert len(cards(bounded)) == INDEX_MAX_PER_PAGE
+    assert len(bounded.html.encode()) < 100_000
+    beyond = await index(crowded, per_page=str(INDEX_MAX_PER_PAGE + 1))
+    assert len(cards(beyond)) == INDEX_PER_PAGE  # not a size it serves: the default
+
+
+async def test_the_default_page_size_keeps_to_a_lower_maximum(make_harness: Any) -> None:
+    harness: Harness = await make_harness(max_per_page=7)
+    token = await harness.token()
+    assert (await harness.publish(token, many_systems(20))).status_code == 201
+    assert len(cards(await index(harness))) == 7
+    listed = (await harness.client.get("/v1/systems")).json()
+    assert (listed["per_page"], len(listed["items"]), listed["total"]) == (7, 7, 20)
+    stats = (await harness.client.get("/v1/stats")).json()
+    assert stats["per_page"] == 7

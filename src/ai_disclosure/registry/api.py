@@ -124,7 +124,9 @@ def _day(request: Request, name: str) -> str | None:
 
 
 def _page(request: Request, max_per_page: int, default: int) -> tuple[int, int]:
-    per_page = _int_param(request, "per_page", default, max_per_page)
+    # The default never exceeds the configured maximum: a register set to 20 per
+    # page answers 20 when asked for no particular size.
+    per_page = _int_param(request, "per_page", min(default, max_per_page), max_per_page)
     page = _int_param(request, "page", 1, 10**9)
     return page, per_page
 

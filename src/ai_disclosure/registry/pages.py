@@ -26,13 +26,16 @@ from .reads import Filters, Listed
 from .state import RegistryState
 from .store import Totals
 
-__all__ = ["INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
+__all__ = ["INDEX_MAX_PER_PAGE", "INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 _RTL = frozenset(("ar", "he", "fa", "ur", "yi", "ps", "ckb"))
 #: Systems per page of the index unless ``per_page`` says otherwise.
 INDEX_PER_PAGE = 50
+#: The most systems one index page shows, whatever the API allows: at ~0.5 KB a
+#: system, a page stays under 100 KB for people on slow connections.
+INDEX_MAX_PER_PAGE = 100
 #: Services the index's filter lists by name; beyond, it takes a service's id.
 SERVICE_CHOICES = 200
 
@@ -201,15 +204,17 @@ class Pages:
         response.headers["Content-Language"] = lang
         return response
 
+    def _per_page(self, asked: str | None) -> int:
+        """The index's page size: what was asked within bounds, else the default."""
+        most = min(self.registry.settings.max_per_page, INDEX_MAX_PER_PAGE)
+        return strict_number(asked, most) or min(INDEX_PER_PAGE, most)
+
     def _paging(self, request: Request, count: int) -> tuple[int, int, int, dict[str, str]]:
         """The page shown of ``count`` items, the page size, the number of pages and the
         size to keep in page links. Numbers are read as the API reads them (ASCII
         digits); a page ignores what it cannot read, and past the end shows the last."""
         params = request.query_params
-        per_page = (
-            strict_number(params.get("per_page"), self.registry.settings.max_per_page)
-            or INDEX_PER_PAGE
-        )
+        per_page = self._per_page(params.get("per_page"))
         pages = max(1, -(-count // per_page))
         page = min(strict_number(params.get("page"), 10**9) or 1, pages)
         kept = {"per_page": str(per_page)} if per_page != INDEX_PER_PAGE else {}
@@ -225,10 +230,7 @@ class Pages:
         query = (params.get("q") or "").strip()[:200] or None
         filters = Filters(service=service, interaction=interaction, status=status, query=query)
         reads = await self.registry.reads()
-        per_page = (
-            strict_number(params.get("per_page"), self.registry.settings.max_per_page)
-            or INDEX_PER_PAGE
-        )
+        per_page = self._per_page(params.get("per_page"))
         asked = strict_number(params.get("page"), 10**9) or 1
         found = await reads.page(filters, offset=(asked - 1) * per_page, limit=per_page)
         page, per_page, pages, kept = self._paging(request, found.total)
