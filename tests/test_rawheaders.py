@@ -71,3 +71,14 @@ def test_with_date_keeps_a_date_and_adds_a_valid_one_otherwise() -> None:
     assert name == b"date"
     assert value.endswith(b" GMT")
     assert parsedate_to_datetime(value.decode()).tzinfo is not None
+
+
+def test_if_none_match_reads_every_line_weakly() -> None:
+    tag = b'"v1"'
+    assert raw.if_none_match([(b"accept", b"*/*")], tag) is None
+    assert raw.if_none_match([(b"If-None-Match", b'W/"v1"')], tag) is True
+    assert raw.if_none_match([(b"if-none-match", b'"v0", "v2"')], tag) is False
+    # A client or proxy may split the list over several lines: each one counts.
+    two_lines = [(b"if-none-match", b'"v0"'), (b"if-none-match", b'"x", "v1"')]
+    assert raw.if_none_match(two_lines, tag) is True
+    assert raw.if_none_match([(b"if-none-match", b"*")], tag) is True

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from ._declaration import declaration_languages, page_language, prefers_html, render_declaration
 from ._headers import HEADER_NAME, AIDisclosureHeader, serialize_header
 from ._model import Manifest
+from ._rawheaders import if_none_match
 from ._resources import data_dir
 from ._types import Receive, Scope, Send
 
@@ -142,7 +143,7 @@ class Assets:
             (HEADER_NAME.lower().encode("latin-1"), _NOT_AI),
             (b"x-content-type-options", b"nosniff"),
         ]
-        if _etag_matches(scope, found.etag):
+        if if_none_match(scope.get("headers", ()), found.etag):
             await _send(send, 304, b"", headers)
             return True
         headers.append((b"content-type", found.media_type))
@@ -150,15 +151,6 @@ class Assets:
         body = b"" if method == "HEAD" else found.body
         await _send(send, 200, body, headers, length=len(found.body))
         return True
-
-
-def _etag_matches(scope: Scope, etag: bytes) -> bool:
-    for key, value in scope.get("headers", ()):
-        if key == b"if-none-match":  # the header may come in several lines: read all
-            tags = [tag.strip().removeprefix(b"W/") for tag in value.split(b",")]
-            if etag in tags or b"*" in tags:
-                return True
-    return False
 
 
 async def _send(

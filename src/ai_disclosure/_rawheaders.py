@@ -19,6 +19,7 @@ __all__ = [
     "drop",
     "first",
     "has",
+    "if_none_match",
     "set_content_length",
     "tokens",
     "weaken_etag",
@@ -48,6 +49,19 @@ def tokens(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
         if key.lower() == name
         for token in value.split(b",")
     }
+
+
+def if_none_match(headers: Iterable[tuple[bytes, bytes]], etag: bytes) -> bool | None:
+    """Whether the request's ``If-None-Match`` names ``etag`` (or ``*``), compared
+    weakly (RFC 9110 13.1.2), over every line of the header; None without one."""
+    found = None
+    for key, value in headers:
+        if key.lower() == b"if-none-match":
+            tags = [tag.strip().removeprefix(b"W/") for tag in value.split(b",")]
+            if etag.removeprefix(b"W/") in tags or b"*" in tags:
+                return True
+            found = False
+    return found
 
 
 def drop(headers: RawHeaders, name: bytes) -> None:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ai_disclosure.registry.caching import PublicCaching, is_public_read, validators
+from ai_disclosure.registry.caching import PublicCaching, is_public_read, not_modified, validators
 from ai_disclosure.registry.reads import Marker
 
 from .conftest import SERVICE, Harness, batch, example_manifest, row
@@ -182,3 +182,10 @@ async def test_writes_and_token_reads_are_never_cached(harness: Harness) -> None
     lookup = await harness.client.get(f"/v1/services/{SERVICE}/decisions/NONE-1", headers=auth)
     assert lookup.status_code == 404
     assert "etag" not in lookup.headers
+
+
+def test_an_if_none_match_split_over_lines_is_read_whole() -> None:
+    etag, last = validators(Marker('"m1"', CHANGED), NOW.timestamp())
+    lines = [(b"if-none-match", b'"old"'), (b"if-none-match", etag.encode())]
+    assert not_modified(lines, etag, last)
+    assert not not_modified(lines[:1], etag, last)

@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._rawheaders import RawHeaders, first, if_none_match
 from .reads import Marker
 
 __all__ = ["PublicCaching", "is_public_read", "not_modified", "validators"]
@@ -46,18 +46,17 @@ def validators(marker: Marker, now: float) -> tuple[str, datetime]:
     return etag, last.replace(microsecond=0)
 
 
-def not_modified(headers: Headers, etag: str, last_modified: datetime) -> bool:
+def not_modified(headers: RawHeaders, etag: str, last_modified: datetime) -> bool:
     """Whether the client's copy is current (RFC 9110 13.1: ``If-None-Match`` wins
     over ``If-Modified-Since``; ETags compared weakly)."""
-    match = headers.get("if-none-match")
+    match = if_none_match(headers, etag.encode())
     if match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
-        return "*" in tags or etag in tags
-    since = headers.get("if-modified-since")
+        return match
+    since = first(headers, b"if-modified-since")
     if since is None:
         return False
     try:
-        when = parsedate_to_datetime(since)
+        when = parsedate_to_datetime(since.decode("latin-1"))
     except (TypeError, ValueError):
         return False
     if when.tzinfo is None:
@@ -92,7 +91,7 @@ class PublicCaching:
             (b"last-modified", format_datetime(last, usegmt=True).encode()),
             (b"cache-control", self.cache_control),
         ]
-        if not_modified(Headers(scope=scope), etag, last):
+        if not_modified(scope["headers"], etag, last):
             await send({"type": "http.response.start", "status": 304, "headers": added})
             await send({"type": "http.response.body", "body": b""})
             return
