@@ -39,7 +39,7 @@ def is_public_read(method: str, path: str) -> bool:
 def validators(marker: Marker, now: float) -> tuple[str, datetime]:
     """The ``ETag`` and ``Last-Modified`` of every public answer at time ``now``."""
     day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    seen = f"{marker.etag}|{day.date().isoformat()}"
+    seen = f"{marker.key}|{day.date().isoformat()}"
     etag = '"' + hashlib.sha256(seen.encode()).hexdigest()[:32] + '"'
     changed = marker.last_modified
     last = day if changed is None or changed < day else changed
