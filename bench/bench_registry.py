@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import json
 import os
@@ -29,6 +30,7 @@ import tempfile
 import time
 import tomllib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -184,12 +186,7 @@ async def http_rate(
         headers["Content-Encoding"] = "gzip"
     try:
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-            for _ in range(200):
-                try:
-                    await client.get("/openapi.json")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            await wait_until_up(client)
             with MANIFEST.open("rb") as file:
                 manifest = tomllib.load(file)
             put = await client.put(
@@ -243,6 +240,39 @@ async def pg_schema(statement: str) -> None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def scratch_schemas(*prefixes: str) -> Iterator[list[str] | None]:
+    """Throwaway PostgreSQL schemas, one per prefix, dropped afterwards; None (said
+    on stderr) when the server cannot make them, so a run goes on with SQLite."""
+    tag = uuid.uuid4().hex[:8]
+    names = [f"{prefix}_{tag}" for prefix in prefixes]
+    try:
+        for name in names:
+            asyncio.run(pg_schema(f'CREATE SCHEMA "{name}"'))
+    except Exception as exc:  # report and go on with the other backends
+        print(f"postgresql: skipped ({exc})", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield names
+    finally:
+        for name in names:
+            asyncio.run(pg_schema(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+async def wait_until_up(client: httpx.AsyncClient, path: str = "/openapi.json") -> None:
+    """Until the registry started in its own process answers ``path`` (two minutes
+    at most: a big register's start-up is part of what is measured, not a hang)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            await client.get(path)
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"the registry at {client.base_url} never answered")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -268,15 +298,10 @@ def main() -> int:
                     http_rate(http_url, {}, http_batches, args.concurrency, args.gzip)
                 )
             else:
-                tag = uuid.uuid4().hex[:8]
-                http_schema, raw_schema = f"bench_http_{tag}", f"bench_raw_{tag}"
-                try:
-                    asyncio.run(pg_schema(f'CREATE SCHEMA "{http_schema}"'))
-                    asyncio.run(pg_schema(f'CREATE SCHEMA "{raw_schema}"'))
-                except Exception as exc:  # report and go on with the other backends
-                    print(f"{backend}: skipped ({exc})", file=sys.stderr)
-                    continue
-                try:
+                with scratch_schemas("bench_http", "bench_raw") as schemas:
+                    if schemas is None:
+                        continue
+                    http_schema, raw_schema = schemas
                     scoped = {"server_settings": {"search_path": raw_schema}}
                     asyncio.run(prepare(PG_URL, scoped))
                     raw = asyncio.run(raw_postgresql(raw_schema, raw_batches))
@@ -284,9 +309,6 @@ def main() -> int:
                     rate = asyncio.run(
                         http_rate(PG_URL, scoped, http_batches, args.concurrency, args.gzip)
                     )
-                finally:
-                    asyncio.run(pg_schema(f'DROP SCHEMA "{http_schema}" CASCADE'))
-                    asyncio.run(pg_schema(f'DROP SCHEMA "{raw_schema}" CASCADE'))
             results.append((backend, rate, raw))
 
     body = "gzip" if args.gzip else "JSON"

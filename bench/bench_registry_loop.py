@@ -38,7 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_registry import PG_URL, SERVER, free_port, pg_schema  # the same server and database
+from bench_registry import (  # the same server and database
+    PG_URL,
+    SERVER,
+    free_port,
+    scratch_schemas,
+    wait_until_up,
+)
 
 from ai_disclosure.registry.db import create_engine, migrate
 from ai_disclosure.registry.tokens import issue_token
@@ -150,12 +156,7 @@ async def run_backend(
             httpx.AsyncClient(base_url=base, timeout=120) as prober,
             httpx.AsyncClient(base_url=base, timeout=120, headers=json_headers) as heavy,
         ):
-            for _ in range(400):
-                try:
-                    await prober.get("/openapi.json")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            await wait_until_up(prober)
             with MANIFEST.open("rb") as file:
                 example = tomllib.load(file)
             put = await heavy.put(
@@ -254,17 +255,11 @@ def main() -> int:
                 url = f"sqlite+aiosqlite:///{folder}/registry.sqlite3"
                 phases = asyncio.run(run_backend(url, {}, args.rest, args.repeat))
         else:
-            schema = f"bench_loop_{uuid.uuid4().hex[:8]}"
-            try:
-                asyncio.run(pg_schema(f'CREATE SCHEMA "{schema}"'))
-            except Exception as exc:  # report and go on with the other backends
-                print(f"{backend}: skipped ({exc})", file=sys.stderr)
-                continue
-            try:
-                scoped = {"server_settings": {"search_path": schema}}
+            with scratch_schemas("bench_loop") as schemas:
+                if schemas is None:
+                    continue
+                scoped = {"server_settings": {"search_path": schemas[0]}}
                 phases = asyncio.run(run_backend(PG_URL, scoped, args.rest, args.repeat))
-            finally:
-                asyncio.run(pg_schema(f'DROP SCHEMA "{schema}" CASCADE'))
         fine = report(backend, phases) and fine
     print(f"\n{os.cpu_count()} CPUs; p99 under 1 s throughout: {'yes' if fine else 'NO'}")
     return 0 if fine else 1

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import tomllib
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,7 +46,14 @@ from ai_disclosure.registry.db import alembic_config, create_engine, migrate
 from ai_disclosure.registry.store import canonical_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_registry import PG_URL, SERVER, free_port, pg_schema
+from bench_registry import (
+    PG_URL,
+    SERVER,
+    free_port,
+    pg_schema,
+    scratch_schemas,
+    wait_until_up,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "examples" / "montpellier" / "ai-disclosure.toml"
@@ -240,12 +246,8 @@ async def measure(
     result: dict[str, Any] = {"endpoints": []}
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            while True:  # up: the port answers (a 404 touches no register data)
-                try:
-                    await client.get("/no-such-page-for-the-bench")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            # Up: the port answers (a 404 touches no register data).
+            await wait_until_up(client, "/no-such-page-for-the-bench")
             start = time.perf_counter()
             first = await client.get("/")
             result["first"] = time.perf_counter() - start
@@ -344,13 +346,10 @@ def main() -> int:
                 size = path.stat().st_size / 2**20
                 report(backend, args.sqlite_services, seeded, upgraded, size, result)
             continue
-        schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
-        try:
-            asyncio.run(pg_schema(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:  # report and go on with the other backends
-            print(f"{backend}: skipped ({exc})", file=sys.stderr)
-            continue
-        try:
+        with scratch_schemas("bench_scale") as schemas:
+            if schemas is None:
+                continue
+            schema = schemas[0]
             scoped = {"server_settings": {"search_path": schema}}
             asyncio.run(migrated(PG_URL, scoped, SEEDED_AT))
             start = time.perf_counter()
@@ -361,8 +360,6 @@ def main() -> int:
             result = asyncio.run(measure(PG_URL, scoped, args.services, args.days, args.requests))
             size = asyncio.run(pg_size(schema))
             report(backend, args.services, seeded, upgraded, size, result)
-        finally:
-            asyncio.run(pg_schema(f'DROP SCHEMA "{schema}" CASCADE'))
     return 0
 
 
