@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
@@ -26,6 +26,7 @@ from .._problems import (
 from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
+from .caching import cache_headers, not_modified, validators
 from .entries import Entry, service_json, system_json, system_summary
 from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
 from .problems import Problem
@@ -405,7 +406,9 @@ class Api:
         self, request: Request, export: Export, render: Callable[[RegisterData], str]
     ) -> Response:
         """The export streamed chunk by chunk (``Reads.chunks``): its memory does not
-        grow with the register, and its first bytes leave before its last are read."""
+        grow with the register, and its first bytes leave before its last are read.
+        The whole register's (no filter) is sent from its snapshot when there is a
+        usable one (``snapshots``), and a new one is built when it is due."""
         filters = _filters(request)  # a bad filter is a 400, before anything is sent
         reads = await self.registry.reads()
         base = base_url(request, self.settings.public_url)
@@ -419,11 +422,20 @@ class Api:
             if first:
                 yield render(RegisterData([], {}, base)).encode("utf-8")
 
-        headers = (
-            {"Content-Disposition": f'attachment; filename="{export.filename}"'}
-            if export.filename
-            else None
-        )
+        marker = await self.registry.marker()
+        snapshot = None
+        if filters == Filters():
+            snapshots = self.registry.snapshots
+            snapshot = snapshots.usable(export.name, base, marker)
+            snapshots.refresh(export.name, base, marker, body)
+        etag, last = validators(snapshot.marker if snapshot else marker, self.settings.clock())
+        headers = cache_headers(etag, last, self.settings.public_max_age)
+        if not_modified(request.scope["headers"], etag, last):
+            return Response(status_code=304, headers=headers)
+        if export.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        if snapshot is not None:
+            return FileResponse(snapshot.path, headers=headers, media_type=export.media_type)
         return StreamingResponse(body(), headers=headers, media_type=export.media_type)
 
     async def _system_data(self, request: Request) -> SystemData:
