@@ -170,7 +170,8 @@ async def test_replaced_and_own_files_are_removed(
     await harness.client.get(CSV)  # lets the loop run the removal
     assert len(list(given.iterdir())) == 1
     await harness.registry.close()
-    assert given.is_dir() and not list(given.iterdir())
+    assert given.is_dir()
+    assert not list(given.iterdir())
 
     private: Harness = await make_harness()
     await private.client.get(CSV)
