@@ -6,6 +6,7 @@ that age are streamed live while a new snapshot is built."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ai_disclosure.registry.reads import Reads
 from .conftest import Harness, batch, row
 
 CSV = "/v1/systems.csv"
+PLAIN = {"Accept-Encoding": "identity"}
 
 
 def _disclosures(text: str) -> str:
@@ -28,6 +30,11 @@ def _disclosures(text: str) -> str:
         if r["system"] == "assistant-dechets"
     ]
     return count
+
+
+async def _get(harness: Harness, headers: dict[str, str] | None = None) -> Any:
+    """The CSV as sent, not gzipped."""
+    return await harness.client.get(CSV, headers={**PLAIN, **(headers or {})})
 
 
 def _from_snapshot(response: Any) -> bool:
@@ -53,28 +60,47 @@ async def test_the_whole_register_is_sent_from_a_snapshot_identical_to_the_live_
     live = await harness.client.get(CSV)
     assert live.status_code == 200
     assert not _from_snapshot(live)
+    assert "content-encoding" not in live.headers
+    assert live.headers["vary"] == "Accept-Encoding"
     await harness.registry.snapshots.settled()
-    sent = await harness.client.get(CSV)
+    sent = await harness.client.get(CSV, headers=PLAIN)
     assert _from_snapshot(sent)
     assert sent.content == live.content
-    for name in ("etag", "last-modified", "cache-control", "content-disposition"):
+    for name in ("etag", "last-modified", "cache-control", "content-disposition", "vary"):
         assert sent.headers[name] == live.headers[name], name
     assert sent.headers["content-length"] == str(len(live.content))
     assert _disclosures(sent.text) == "3"
-    again = await harness.client.get(CSV, headers={"If-None-Match": sent.headers["etag"]})
+    again = await harness.client.get(CSV, headers={"If-None-Match": sent.headers["etag"], **PLAIN})
     assert again.status_code == 304
     # A download cut short resumes where it stopped.
     part = await harness.client.get(
-        CSV, headers={"Range": "bytes=10-", "If-Range": sent.headers["etag"]}
+        CSV, headers={"Range": "bytes=10-", "If-Range": sent.headers["etag"], **PLAIN}
     )
     assert part.status_code == 206
     assert part.content == live.content[10:]
-    assert [p.suffix for p in (tmp_path / "exports").iterdir()] == [".export"]
+
+    # A client that takes gzip gets the same text in a tenth of the bytes, under
+    # its own tag.
+    async with harness.client.stream("GET", CSV, headers={"Accept-Encoding": "gzip"}) as packed:
+        raw = b"".join([piece async for piece in packed.aiter_raw()])
+    assert packed.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(raw) == live.content
+    assert packed.headers["content-length"] == str(len(raw))
+    assert packed.headers["etag"] not in (live.headers["etag"], "")
+    assert packed.headers["vary"] == "Accept-Encoding"
+    refused = await harness.client.get(CSV, headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert "content-encoding" not in refused.headers
+    cached = {"If-None-Match": packed.headers["etag"], "Accept-Encoding": "gzip"}
+    assert (await harness.client.get(CSV, headers=cached)).status_code == 304
+    assert sorted(p.name.split(".", 1)[1] for p in (tmp_path / "exports").iterdir()) == [
+        "export",
+        "export.gz",
+    ]
 
 
 async def test_filtered_exports_are_always_live(harness: Harness) -> None:
     token = await harness.ready()
-    await harness.client.get(CSV)
+    await _get(harness)
     await harness.registry.snapshots.settled()
     assert (await harness.send(token, batch([row(count=5)]))).status_code == 202
     filtered = await harness.client.get(CSV, params={"q": "dechets"})
@@ -86,24 +112,24 @@ async def test_a_snapshot_lags_the_register_by_at_most_export_max_age(make_harne
     clock = Clock()
     harness: Harness = await make_harness(export_max_age=300, clock=clock)
     token = await harness.ready()
-    first = await harness.client.get(CSV)
+    first = await _get(harness)
     await harness.registry.snapshots.settled()
     assert (await harness.send(token, batch([row(count=2)]))).status_code == 202
 
     # Within half the allowed age: the snapshot is sent as it is and not rebuilt.
     clock.now += 100
-    stale = await harness.client.get(CSV)
+    stale = await _get(harness)
     assert _from_snapshot(stale)
     assert stale.content == first.content
     assert stale.headers["etag"] == first.headers["etag"]
     await harness.registry.snapshots.settled()
-    assert (await harness.client.get(CSV)).content == first.content
+    assert (await _get(harness)).content == first.content
 
     # Past half of it: still sent, and a new one is built from the current register.
     clock.now += 100
-    assert (await harness.client.get(CSV)).content == first.content
+    assert (await _get(harness)).content == first.content
     await harness.registry.snapshots.settled()
-    rebuilt = await harness.client.get(CSV)
+    rebuilt = await _get(harness)
     assert _from_snapshot(rebuilt)
     assert _disclosures(rebuilt.text) == "2"
     assert rebuilt.headers["etag"] != first.headers["etag"]
@@ -111,7 +137,7 @@ async def test_a_snapshot_lags_the_register_by_at_most_export_max_age(make_harne
     # Past the whole age with a register that moved on: live, never older.
     assert (await harness.send(token, batch([row(count=4)]))).status_code == 202
     clock.now += 301
-    current = await harness.client.get(CSV)
+    current = await _get(harness)
     assert not _from_snapshot(current)
     assert _disclosures(current.text) == "6"
 
@@ -119,11 +145,11 @@ async def test_a_snapshot_lags_the_register_by_at_most_export_max_age(make_harne
 async def test_with_no_lag_allowed_every_download_is_current(make_harness: Any) -> None:
     harness: Harness = await make_harness(export_max_age=0)
     token = await harness.ready()
-    await harness.client.get(CSV)
+    await _get(harness)
     await harness.registry.snapshots.settled()
-    assert _from_snapshot(await harness.client.get(CSV))  # the register has not moved
+    assert _from_snapshot(await _get(harness))  # the register has not moved
     assert (await harness.send(token, batch([row(count=7)]))).status_code == 202
-    moved = await harness.client.get(CSV)
+    moved = await _get(harness)
     assert not _from_snapshot(moved)
     assert _disclosures(moved.text) == "7"
 
@@ -133,9 +159,9 @@ async def test_a_failed_build_keeps_the_snapshot_in_service(
 ) -> None:
     harness: Harness = await make_harness(export_max_age=0)
     token = await harness.ready()
-    await harness.client.get(CSV)
+    await _get(harness)
     await harness.registry.snapshots.settled()
-    kept = await harness.client.get(CSV)
+    kept = await _get(harness)
     assert _from_snapshot(kept)
 
     original = Reads.totals
@@ -146,11 +172,11 @@ async def test_a_failed_build_keeps_the_snapshot_in_service(
     assert (await harness.send(token, batch([row(count=1)]))).status_code == 202
     monkeypatch.setattr(Reads, "totals", broken)
     with pytest.raises(RuntimeError):
-        await harness.client.get(CSV)  # the live export fails as it would have
+        await _get(harness)  # the live export fails as it would have
     await harness.registry.snapshots.settled()
     assert "building the systems.csv download failed" in caplog.text
     monkeypatch.setattr(Reads, "totals", original)
-    assert (await harness.client.get(CSV, headers={"If-None-Match": "x"})).status_code == 200
+    assert (await _get(harness, {"If-None-Match": "x"})).status_code == 200
     snapshots = harness.registry.snapshots
     assert not any(p.suffix == ".partial" for s in snapshots._ready.values() for p in [s.path])
 
@@ -162,19 +188,19 @@ async def test_replaced_and_own_files_are_removed(
     given = tmp_path / "exports"
     harness: Harness = await make_harness(export_max_age=0, export_dir=given)
     token = await harness.ready()
-    await harness.client.get(CSV)
+    await _get(harness)
     await harness.registry.snapshots.settled()
     assert (await harness.send(token, batch([row(count=1)]))).status_code == 202
-    await harness.client.get(CSV)
+    await _get(harness)
     await harness.registry.snapshots.settled()
-    await harness.client.get(CSV)  # lets the loop run the removal
-    assert len(list(given.iterdir())) == 1
+    await _get(harness)  # lets the loop run the removal
+    assert len(list(given.iterdir())) == 2  # the file and its gzipped copy
     await harness.registry.close()
     assert given.is_dir()
     assert not list(given.iterdir())
 
     private: Harness = await make_harness()
-    await private.client.get(CSV)
+    await _get(private)
     await private.registry.snapshots.settled()
     [snapshot] = private.registry.snapshots._ready.values()
     directory = snapshot.path.parent
