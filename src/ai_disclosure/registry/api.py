@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -427,12 +428,15 @@ class Api:
         base = base_url(request, self.settings.public_url)
 
         async def body() -> AsyncIterator[bytes]:
-            first = True
+            opening = True
             async for chunk in reads.chunks(filters):
                 totals = await reads.totals([listed.key for listed in chunk])
-                yield render(RegisterData(chunk, totals, base, first)).encode("utf-8")
-                first = False
-            if first:
+                # Rendered in a worker thread: the loop answers other requests
+                # between a whole register's chunks.
+                data = RegisterData(chunk, totals, base, opening)
+                yield (await asyncio.to_thread(render, data)).encode("utf-8")
+                opening = False
+            if opening:
                 yield render(RegisterData([], {}, base)).encode("utf-8")
 
         marker = await self.registry.marker()
