@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ai_disclosure import HumanReview, Interaction, Origin, System, involvement, load_manifest
 from ai_disclosure._model import (
+    DISCLOSURE_VALUES,
     IPTC_BASE,
     MODES,
+    VOCABULARY,
     Audience,
     EthicsStatus,
     EUIcon,
@@ -104,6 +108,32 @@ def test_the_table_covers_every_origin_reviewed_or_not() -> None:
     assert {(row[0], row[1]) for row in TABLE} == {
         (origin, reviewed) for origin in Origin for reviewed in (False, True)
     }
+
+
+def test_the_one_source_table_is_this_table() -> None:
+    assert {
+        (origin, reviewed): (v.ietf_mode, v.w3c, v.iptc, v.eu_icon)
+        for (origin, reviewed), v in VOCABULARY.items()
+    } == {(row[0], row[1]): row[2:] for row in TABLE}
+
+
+def test_every_w3c_value_and_every_older_one_is_read() -> None:
+    assert {value: DISCLOSURE_VALUES[value] for value in W3CValue} == {
+        "human-only": False,
+        "ai-assisted": True,
+        "ai-autonomous": True,
+    }
+    older = {"none": False, "ai-generated": True, "autonomous": True, "mixed": True}
+    assert {value: DISCLOSURE_VALUES[value] for value in older} == older
+    assert {mode: DISCLOSURE_VALUES[mode] for mode in MODES} == {m: m != "none" for m in MODES}
+
+
+def test_the_script_marks_exactly_the_ai_values() -> None:
+    script = (Path(__file__).parents[1] / "widgets" / "ai-notice.js").read_text(encoding="utf-8")
+    block = re.search(r"const MARKS = \{(.*?)\n\};", script, re.S)
+    assert block is not None
+    keys = {key.strip('"') for key in re.findall(r'^\s*("[a-z-]+"|[a-z]+):', block[1], re.M)}
+    assert keys == {value for value, ai in DISCLOSURE_VALUES.items() if ai}
 
 
 @pytest.mark.parametrize(("origin", "reviewed", "mode", "w3c", "iptc", "icon"), TABLE)

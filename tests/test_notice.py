@@ -597,6 +597,27 @@ def test_head_combines_systems_and_takes_a_prefix() -> None:
     assert 'content="human-only"' in render_head(MANIFEST, [], "fr")
 
 
+def test_the_meta_names_the_model_and_provider_only_when_one_system_speaks() -> None:
+    mistral = make_system("a", model="mistral-small", provider="Mistral AI")
+    other = make_system("b", Interaction.TRANSLATION, Origin.AI_MODIFIED, model="m2")
+    triage = make_system("c", Interaction.DECISION_SUPPORT, Origin.NONE, model="camembert")
+    manifest = make_manifest(mistral, other, triage)
+    assert check(render_head(manifest, [mistral, triage], "fr")).all("meta") == [
+        {
+            "name": "ai-disclosure",
+            "content": "ai-autonomous",
+            "ai-model": "mistral-small",
+            "ai-provider": "Mistral AI",
+        }
+    ]
+    assert check(render_head(manifest, [mistral, other], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "ai-autonomous"}
+    ]
+    assert check(render_head(manifest, [triage], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "human-only"}
+    ]
+
+
 # --- Languages ----------------------------------------------------------------------
 
 

@@ -389,10 +389,12 @@ def render_head(
     style_nonce: str | None = None,
     asset_prefix: str = ASSET_PREFIX,
 ) -> str:
-    """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element,
-    a schema.org JSON-LD description with the IPTC digital source type, and the
-    widget's stylesheet and module script (with ``style_nonce`` and ``nonce`` - the
-    page's CSP nonces for styles and scripts - when given)."""
+    """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element
+    (the page default, with ``ai-model`` and ``ai-provider`` when every system
+    shaping the page names the same one), a schema.org JSON-LD description with the
+    IPTC digital source type, and the widget's stylesheet and module script (with
+    ``style_nonce`` and ``nonce`` - the page's CSP nonces for styles and scripts -
+    when given)."""
     combined = involvement(systems)
     service = manifest.service
     data: dict[str, object] = {
@@ -406,6 +408,8 @@ def render_head(
     template = _environment().get_template("head.html")
     return template.render(
         w3c_value=combined.w3c_value.value,
+        model=combined.model,
+        provider=combined.provider,
         json_ld=Markup(json_for_html(data)),
         prefix=asset_prefix.rstrip("/"),
         nonce=nonce,
