@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from ai_disclosure._content import MARK_ASSISTED, MARK_BY_ICON, MARK_REVIEWED, MARK_TRANSLATED
 from ai_disclosure._model import (
     HumanReview,
     Interaction,
@@ -210,8 +211,9 @@ def _template_keys() -> set[str]:
     for path in _templates():
         text = path.read_text(encoding="utf-8")
         keys |= set(re.findall(r"""\b(?:_|fill)\(\s*"(\w+)\"""", text))
-    # Level 1 labels are chosen in Python for each kind of system.
-    return keys | set(LABEL_BY_INTERACTION.values()) | set(LABEL_BY_ICON.values())
+    # Level 1 labels, and the labels of marked content, are chosen in Python.
+    content = {*MARK_BY_ICON.values(), *MARK_TRANSLATED, MARK_ASSISTED, MARK_REVIEWED, "pill"}
+    return keys | set(LABEL_BY_INTERACTION.values()) | set(LABEL_BY_ICON.values()) | content
 
 
 def _script_keys() -> set[str]:

@@ -69,6 +69,7 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "label_ai_modified",
     "status_collapsed",
     "status_expanded",
+    "pill",
     "mark_generated",
     "mark_assisted",
     "mark_machine",
@@ -467,6 +468,26 @@ class TemplateFragments:
             )
         )
 
+    def content(
+        self,
+        systems: Iterable[System | str],
+        content: str,
+        language: str,
+        tag: str = "div",
+        page_language: str | None = None,
+    ) -> Markup:
+        """``_content.render_content``: one piece of AI content, marked and labelled."""
+        from ._content import render_content  # it reads this module's catalog
+
+        return render_content(
+            self.manifest,
+            self._systems(systems),
+            content,
+            language,
+            tag=tag,
+            page_language=page_language,
+        )
+
 
 def install_jinja_globals(
     env: jinja2.Environment,
@@ -476,8 +497,8 @@ def install_jinja_globals(
 ) -> None:
     """Let an application's own jinja2 templates place the notice.
 
-    Adds two globals to ``env``; both take systems (ids or :class:`System`
-    objects) and a language, and return safe markup::
+    Adds three globals to ``env``; each takes systems (ids or :class:`System`
+    objects) and returns safe markup::
 
         install_jinja_globals(templates.env, manifest)
 
@@ -490,11 +511,15 @@ def install_jinja_globals(
         <body>
           <main>
             {{ ai_disclosure_notice(["tri-dechets"], lang, page_language=lang) }}
+            {{ ai_disclosure_content(["tri-dechets"], answer, lang, tag="p",
+                                     page_language=lang) }}
 
-    Keyword arguments are those of :meth:`TemplateFragments.head` and
-    :meth:`TemplateFragments.notice`. A page holds one notice: list every system it
-    involves in the same call.
+    Keyword arguments are those of :meth:`TemplateFragments.head`,
+    :meth:`TemplateFragments.notice` and :meth:`TemplateFragments.content`. A page
+    holds one notice: list every system it involves in the same call; each piece
+    of AI content gets its own ``ai_disclosure_content``.
     """
     fragments = TemplateFragments(manifest, asset_prefix)
     env.globals["ai_disclosure_notice"] = fragments.notice
     env.globals["ai_disclosure_head"] = fragments.head
+    env.globals["ai_disclosure_content"] = fragments.content
