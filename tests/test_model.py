@@ -18,9 +18,14 @@ from ai_disclosure._model import (
     IPTC_BASE,
     MODES,
     VOCABULARY,
+    AIActRole,
+    AnnexIIIArea,
     Audience,
+    AutomationLevel,
     EthicsStatus,
     EUIcon,
+    PublicationCategory,
+    RiskCategory,
     SystemStatus,
     W3CValue,
 )
@@ -212,6 +217,11 @@ VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
     (SystemStatus, "manifest", f"{_SYSTEM}/status"),
     (Audience, "manifest", f"{_SYSTEM}/audience"),
     (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
+    (AIActRole, "manifest", f"{_SYSTEM}/ai_act/properties/role"),
+    (RiskCategory, "manifest", f"{_SYSTEM}/ai_act/properties/risk"),
+    (AnnexIIIArea, "manifest", f"{_SYSTEM}/ai_act/properties/annex_iii_area"),
+    (AutomationLevel, "manifest", f"{_SYSTEM}/crpa/properties/automation"),
+    (PublicationCategory, "manifest", f"{_SYSTEM}/publication_category"),
 ]
 
 

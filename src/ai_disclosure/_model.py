@@ -19,7 +19,12 @@ __all__ = [
     "DISCLOSURE_VALUES",
     "MODES",
     "VOCABULARY",
+    "AIAct",
+    "AIActRole",
+    "AnnexIIIArea",
     "Audience",
+    "Automation",
+    "AutomationLevel",
     "BiasAudit",
     "EthicsReview",
     "EthicsStatus",
@@ -28,6 +33,8 @@ __all__ = [
     "Involvement",
     "Manifest",
     "Origin",
+    "PublicationCategory",
+    "RiskCategory",
     "Route",
     "Service",
     "System",
@@ -93,6 +100,50 @@ class EthicsStatus(StrEnum):
     PENDING = "pending"
     REJECTED = "rejected"
     NOT_REVIEWED = "not-reviewed"
+
+
+class AIActRole(StrEnum):
+    """The public body's role for a system under AI Act Art. 50."""
+
+    DEPLOYER = "deployer"
+    PROVIDER = "provider"
+
+
+class RiskCategory(StrEnum):
+    """The AI Act risk category of a system."""
+
+    PROHIBITED = "prohibited"
+    HIGH_RISK = "high-risk"
+    LIMITED = "limited"
+    MINIMAL = "minimal"
+
+
+class AnnexIIIArea(StrEnum):
+    """The AI Act Annex III areas (points 1 to 8) that make a system high-risk."""
+
+    BIOMETRICS = "biometrics"
+    CRITICAL_INFRASTRUCTURE = "critical-infrastructure"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment"
+    ESSENTIAL_SERVICES = "essential-services"
+    LAW_ENFORCEMENT = "law-enforcement"
+    MIGRATION = "migration"
+    JUSTICE_DEMOCRACY = "justice-democracy"
+
+
+class AutomationLevel(StrEnum):
+    """An algorithm's share in individual decisions (France, CRPA L311-3-1)."""
+
+    DECISION_SUPPORT = "decision-support"
+    FULLY_AUTOMATED = "fully-automated"
+
+
+class PublicationCategory(StrEnum):
+    """A register's publication category (Dutch algorithm register standard v1.0)."""
+
+    HIGH_RISK_AI = "high-risk-ai"
+    IMPACTFUL = "impactful"
+    OTHER = "other"
 
 
 class W3CValue(StrEnum):
@@ -223,6 +274,31 @@ class BiasAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class AIAct:
+    """What the EU AI Act says of a system, as the service reads it."""
+
+    role: AIActRole | None = None
+    risk: RiskCategory | None = None
+    annex_iii_area: AnnexIIIArea | None = None
+    public_interest_text: bool = False
+    editorial_responsibility: str | None = None
+
+    @property
+    def relies_on_review_exception(self) -> bool:
+        """Public-interest text reviewed under someone's editorial responsibility:
+        the Art. 50(4) exception to labelling it."""
+        return self.public_interest_text and self.editorial_responsibility is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Automation:
+    """What France's CRPA asks of an algorithm behind individual decisions."""
+
+    level: AutomationLevel
+    decisions_per_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class System:
     """One AI system used by a service, with everything the public may know of it."""
 
@@ -243,6 +319,10 @@ class System:
     bias_audit: BiasAudit | None = None
     status: SystemStatus = SystemStatus.IN_USE
     audience: Audience = Audience.PUBLIC
+    uuid: str | None = None
+    ai_act: AIAct | None = None
+    crpa: Automation | None = None
+    publication_category: PublicationCategory | None = None
 
     @property
     def vocabulary(self) -> Vocabulary:
