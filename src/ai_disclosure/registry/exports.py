@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._model import Interaction, Origin, System, Text
+from .._model import Interaction, Origin, RiskCategory, System, Text
 from .changes import ChangeKind
-from .entries import Change, Entry
+from .entries import Change, Entry, system_uuid
 from .reads import Listed
 from .store import Totals
 
@@ -33,6 +33,7 @@ __all__ = [
     "SystemExport",
     "algoritmeregister",
     "atrs",
+    "eurocities",
     "systems_csv",
 ]
 
@@ -435,6 +436,96 @@ def atrs(data: SystemData) -> dict[str, Any]:
     }
 
 
+_ATS_STATUS = {"in-use": "operational", "in-development": "development", "retired": "retired"}
+_ATS_RISK = {
+    RiskCategory.MINIMAL: "minimal risk",
+    RiskCategory.LIMITED: "limited risk",
+    RiskCategory.HIGH_RISK: "high risk",
+    RiskCategory.PROHIBITED: "unacceptable",
+}
+#: What the manifest's origin says of the algorithm: AI output is learnt; an
+#: automated non-AI process follows rules; output people never see says nothing.
+_ATS_ALGORITHM = {
+    Origin.AI_ORIGINATED: "self-learning",
+    Origin.AI_MODIFIED: "self-learning",
+    Origin.MACHINE_GENERATED: "rule-based",
+}
+
+
+def _short(text: str | None, limit: int = 150) -> str | None:
+    """At most ``limit`` characters, cut at a word (the standard's short description)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def _phone(contact: str) -> str | None:
+    return contact.removeprefix("tel:") if contact.startswith("tel:") else None
+
+
+def eurocities(data: SystemData) -> dict[str, Any]:
+    """The entry in the Eurocities Algorithmic Transparency Standard v0.3.1: every
+    attribute of the standard, in its order; those the manifest does not hold are
+    ``null`` (docs/registry.md names each field's source)."""
+    entry, language, url, changes = data.entry, data.language, data.url, data.changes
+    system = entry.system
+    service = entry.manifest.service
+    act = system.ai_act
+    methods = ", ".join(p for p in (system.model, system.provider) if p) or None
+    return {
+        "standard_version": "0.3.1",
+        "uuid": system_uuid(entry),
+        "lang": language,
+        "publication_date": _first_published(changes),
+        "last_change_date": changes[-1].date if changes else None,
+        "revision_date": None,
+        "revision_note": None,
+        "keywords": None,
+        "name": _text(entry, system.name, language),
+        "organization": service.operator,
+        "department": service.name,
+        "country": None,
+        "contact_email": _email(service.contact),
+        "contact_phone": _phone(service.contact),
+        "contact_name": None,
+        "description_short": _short(_text(entry, system.purpose, language)),
+        "website": url,
+        "status": _ATS_STATUS[system.status],
+        "remark": None,
+        "decision_making_process": None,
+        "domain": None,
+        "area": None,
+        "goal": _text(entry, system.purpose, language),
+        "impact": None,
+        "risks": _text(entry, system.bias_audit.summary, language) if system.bias_audit else None,
+        "risk_category": _ATS_RISK[act.risk] if act and act.risk else None,
+        "proportionality": None,
+        "lawful_basis": _text(entry, system.legal_basis, language),
+        "documentation": None,
+        "training_data": None,
+        "source_data": "; ".join(_sources(entry, language)) or None,
+        "data_bias": None,
+        "connected_data_sources": None,
+        "DPIA_description": None,
+        "DPIA_url": None,
+        "description": None,
+        "algorithm_type": _ATS_ALGORITHM.get(system.origin),
+        "methods_and_models": methods,
+        "performance": None,
+        "alternatives_considered": None,
+        "product_information": None,
+        "codebase_url": None,
+        "product_page": None,
+        "AIA_description": _assessments_text(_assessments(entry, language)),
+        "AIA_url": None,
+        "type": None,
+        "monitoring": None,
+        "human_intervention": _oversight(entry, language),
+        "objection_procedure": _text(entry, system.recourse, language),
+        "rollback": None,
+    }
+
+
 #: Every format of the register, in the order pages list them.
 EXPORTS: tuple[Export, ...] = (
     RegisterExport(
@@ -467,5 +558,17 @@ EXPORTS: tuple[Export, ...] = (
         summary="The entry in the UK ATRS layout (tiers 1 and 2)",
         operation_id="getAtrs",
         schema="export-atrs",
+    ),
+    SystemExport(
+        name="eurocities.json",
+        label={
+            "fr": "Standard de transparence algorithmique (Eurocities)",
+            "en": "Algorithmic Transparency Standard (Eurocities)",
+        },
+        media_type="application/json",
+        render=eurocities,
+        summary="The entry in the Eurocities Algorithmic Transparency Standard v0.3.1",
+        operation_id="getEurocities",
+        schema="export-eurocities",
     ),
 )
