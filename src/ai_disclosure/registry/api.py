@@ -26,6 +26,7 @@ from .._problems import (
 from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
+from .catalog import CatalogData, catalog_frame, system_dataset
 from .entries import Entry, service_json, system_json, system_summary
 from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
 from .problems import Problem
@@ -400,6 +401,34 @@ class Api:
 
             return register_endpoint
         raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
+
+    def catalog(self, exports: tuple[Export, ...]) -> Endpoint:
+        """The DCAT-AP catalogue of the register and its exports, streamed like a
+        register export: one chunk of systems' datasets after the other."""
+
+        async def catalog_endpoint(request: Request) -> Response:
+            reads = await self.registry.reads()
+            marker = await reads.marker()
+            data = CatalogData(
+                base_url(request, self.settings.public_url),
+                self.settings.operator,
+                exports,
+                marker.last_modified,
+            )
+            before, after = catalog_frame(data)
+
+            async def body() -> AsyncIterator[bytes]:
+                yield before.encode("utf-8")
+                async for chunk in reads.chunks(Filters()):
+                    yield "".join(
+                        "," + json.dumps(system_dataset(data, listed), ensure_ascii=False)
+                        for listed in chunk
+                    ).encode("utf-8")
+                yield after.encode("utf-8")
+
+            return StreamingResponse(body(), media_type="application/ld+json")
+
+        return catalog_endpoint
 
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]

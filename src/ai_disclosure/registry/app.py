@@ -147,6 +147,7 @@ def create_app(
             if isinstance(e, SystemExport)
         ),
         Route("/v1/stats", api.get_stats, methods=["GET"]),
+        Route("/v1/catalog.jsonld", api.catalog(tuple(exports)), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route(f"/systems{system}", pages.system, methods=["GET"]),

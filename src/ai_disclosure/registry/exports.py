@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = [
     "atrs",
     "eurocities",
     "systems_csv",
+    "systems_ndjson",
 ]
 
 
@@ -216,6 +218,28 @@ def systems_csv(data: RegisterData) -> str:
         )
         writer.writerow([_cell(v) for v in row])
     return out.getvalue()
+
+
+def systems_ndjson(data: RegisterData) -> str:
+    """One JSON object a line per system (JSON Lines): its summary as the list API
+    gives it, its texts in every language of its manifest, the service facts, its
+    reviews and its number of disclosures."""
+    lines = []
+    for listed in data.systems:
+        card = listed.card
+        record = {
+            **card["summary"],
+            "service_name": card["service_name"],
+            "operator": card["operator"],
+            "default_language": card["default_language"],
+            "texts": card["texts"],
+            "ethics_review": card["ethics_review"],
+            "bias_audit_date": card["bias_audit_date"],
+            "disclosures": data.totals.get(listed.key, Totals()).count,
+            "register_page": data.base_url + card["summary"]["url"],
+        }
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return "".join(lines)
 
 
 def _email(contact: str) -> str | None:
@@ -537,6 +561,16 @@ EXPORTS: tuple[Export, ...] = (
         operation_id="systemsCsv",
         description="One row per system (RFC 4180, UTF-8).",
         filename="ai-systems.csv",
+    ),
+    RegisterExport(
+        name="systems.ndjson",
+        label={"fr": "Liste au format JSON (une ligne par système)", "en": "List as JSON lines"},
+        media_type="application/x-ndjson; charset=utf-8",
+        render=systems_ndjson,
+        summary="The AI systems of the register as JSON lines",
+        operation_id="systemsNdjson",
+        description="One JSON object a line per system, texts in every language (JSON Lines).",
+        filename="ai-systems.ndjson",
     ),
     SystemExport(
         name="algoritmeregister.json",

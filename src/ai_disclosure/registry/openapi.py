@@ -371,6 +371,19 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 },
             }
         },
+        "/v1/catalog.jsonld": {
+            "get": {
+                "summary": "The register as a DCAT-AP catalogue, for open-data portals",
+                "operationId": "getCatalog",
+                "responses": {
+                    "200": {
+                        "description": "JSON-LD: the catalogue, the register's dataset and "
+                        "one dataset per system, each with a distribution per export.",
+                        "content": {"application/ld+json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",
