@@ -3,6 +3,8 @@ mandatory properties; and the JSON lines download."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import warnings
 
@@ -10,6 +12,7 @@ import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
+from ai_disclosure.registry.api import XLSX
 from ai_disclosure.registry.exports import EXPORTS, RegisterExport, SystemExport
 
 from .conftest import Harness, batch, example_manifest, row
@@ -112,3 +115,35 @@ async def test_the_json_lines_list_every_system_with_its_texts(filled: Harness) 
     assert first["texts"]["purpose"]["en"] == systems[0]["purpose"]["en"]
     assert first["disclosures"] == 4
     assert first["register_page"] == "http://registry.test/systems/demarches/assistant-dechets"
+
+
+async def test_the_spreadsheet_has_the_csv_columns_and_rows(filled: Harness) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    csv_rows = list(csv.reader(io.StringIO((await filled.client.get("/v1/systems.csv")).text)))
+    response = await filled.client.get("/v1/systems.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    assert 'filename="ai-systems.xlsx"' in response.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active
+    cells = [
+        ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+    ]
+    assert cells == csv_rows
+    assert "uuid" in csv_rows[0]
+    filtered = await filled.client.get("/v1/systems.xlsx", params={"interaction": "translation"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(filtered.content)).active.iter_rows())
+    assert len(rows) == 2  # the header and the one translation system
+
+
+async def test_a_spreadsheet_cell_is_never_a_formula(harness: Harness) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    token = await harness.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["provider"] = '=HYPERLINK("http://evil.example","x")'
+    assert (await harness.publish(token, manifest)).status_code == 201
+    response = await harness.client.get("/v1/systems.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    provider = [c.value for c in sheet[1]].index("provider")
+    cell = sheet.cell(row=2, column=provider + 1)
+    assert cell.data_type == "s"
+    assert str(cell.value).startswith("'=")

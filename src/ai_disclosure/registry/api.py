@@ -28,7 +28,15 @@ from .auth import authenticate
 from .body import read_json
 from .catalog import CatalogData, catalog_frame, system_dataset
 from .entries import Entry, service_json, system_json, system_summary
-from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
+from .exports import (
+    Export,
+    RegisterData,
+    RegisterExport,
+    SystemData,
+    SystemExport,
+    system_row,
+    systems_xlsx,
+)
 from .problems import Problem
 from .reads import Filters
 from .state import RegistryState
@@ -38,6 +46,7 @@ from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check
 __all__ = ["Api", "json_response"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
@@ -429,6 +438,23 @@ class Api:
             return StreamingResponse(body(), media_type="application/ld+json")
 
         return catalog_endpoint
+
+    async def systems_xlsx(self, request: Request) -> Response:
+        """The CSV download as a spreadsheet (the ``xlsx`` extra): the rows are read
+        chunk by chunk, the workbook is written off the event loop."""
+        filters = _filters(request)
+        store, reads = await self.registry.public()
+        base = base_url(request, self.settings.public_url)
+        rows: list[tuple[object, ...]] = []
+        async for chunk in reads.chunks(filters):
+            totals = await reads.totals([listed.key for listed in chunk])
+            rows += [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
+        content = await store.workers.run(systems_xlsx, rows)
+        return Response(
+            content,
+            headers={"Content-Disposition": 'attachment; filename="ai-systems.xlsx"'},
+            media_type=XLSX,
+        )
 
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]

@@ -13,9 +13,10 @@ what they need from the store and hands it over as ``SystemData`` or
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from .reads import Listed
 from .store import Totals
 
 __all__ = [
+    "CSV_COLUMNS",
     "EXPORTS",
     "Export",
     "RegisterData",
@@ -35,8 +37,11 @@ __all__ = [
     "algoritmeregister",
     "atrs",
     "eurocities",
+    "system_row",
     "systems_csv",
     "systems_ndjson",
+    "systems_xlsx",
+    "xlsx_available",
 ]
 
 
@@ -154,8 +159,8 @@ _ORIGIN_EN = {
     Origin.NONE: "Its output is not shown to people directly.",
 }
 
-_CSV_COLUMNS = (
-    "service", "system", "name", "service_name", "operator", "interaction", "origin",
+CSV_COLUMNS = (
+    "service", "system", "uuid", "name", "service_name", "operator", "interaction", "origin",
     "status", "audience", "human_review", "reviewed_by", "provider", "model", "purpose",
     "legal_basis", "recourse", "ethics_review", "ethics_review_date", "bias_audit_date",
     "disclosures", "register_page",
@@ -182,41 +187,68 @@ def _card_text(card: Mapping[str, Any], name: str) -> str | None:
     return None if text is None else text.get(card["default_language"])
 
 
+def system_row(listed: Listed, totals: Totals, base_url: str) -> tuple[object, ...]:
+    """One system as the CSV and spreadsheet downloads show it (``CSV_COLUMNS``),
+    texts in its service's default language."""
+    card = listed.card
+    summary = card["summary"]
+    ethics = card["ethics_review"]
+    return (
+        listed.service,
+        listed.system,
+        summary.get("uuid"),
+        _card_text(card, "name"),
+        card["service_name"],
+        card["operator"],
+        summary["interaction"],
+        summary["origin"],
+        summary["status"],
+        summary["audience"],
+        "yes" if summary["human_review"]["reviewed"] else "no",
+        summary["human_review"]["by"],
+        summary["provider"],
+        summary["model"],
+        _card_text(card, "purpose"),
+        _card_text(card, "legal_basis"),
+        _card_text(card, "recourse"),
+        ethics["status"] if ethics else None,
+        ethics["date"] if ethics else None,
+        card["bias_audit_date"],
+        totals.count,
+        base_url + summary["url"],
+    )
+
+
 def systems_csv(data: RegisterData) -> str:
     """One row per system, texts in each service's default language (the header
     with the first chunk)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if data.first:
-        writer.writerow(_CSV_COLUMNS)
+        writer.writerow(CSV_COLUMNS)
     for listed in data.systems:
-        card = listed.card
-        summary = card["summary"]
-        ethics = card["ethics_review"]
-        row = (
-            listed.service,
-            listed.system,
-            _card_text(card, "name"),
-            card["service_name"],
-            card["operator"],
-            summary["interaction"],
-            summary["origin"],
-            summary["status"],
-            summary["audience"],
-            "yes" if summary["human_review"]["reviewed"] else "no",
-            summary["human_review"]["by"],
-            summary["provider"],
-            summary["model"],
-            _card_text(card, "purpose"),
-            _card_text(card, "legal_basis"),
-            _card_text(card, "recourse"),
-            ethics["status"] if ethics else None,
-            ethics["date"] if ethics else None,
-            card["bias_audit_date"],
-            data.totals.get(listed.key, Totals()).count,
-            data.base_url + summary["url"],
-        )
+        row = system_row(listed, data.totals.get(listed.key, Totals()), data.base_url)
         writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def xlsx_available() -> bool:
+    """Whether the spreadsheet download can be made (``pip install 'ai-disclosure[xlsx]'``)."""
+    return importlib.util.find_spec("openpyxl") is not None
+
+
+def systems_xlsx(rows: Iterable[Sequence[object]]) -> bytes:
+    """The CSV download's rows as an XLSX workbook, written row by row (openpyxl's
+    write-only mode); no cell is ever a formula."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # the xlsx extra, when asked
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("AI systems")
+    sheet.append(list(CSV_COLUMNS))
+    for row in rows:
+        sheet.append([None if v is None else v if isinstance(v, int) else _cell(v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from .._schemas import SCHEMA_NAMES, load_schema
 from .._version import __version__
-from .api import INTERACTIONS, STATUSES
+from .api import INTERACTIONS, STATUSES, XLSX
 from .config import Settings
-from .exports import EXPORTS, Export, SystemExport
+from .exports import EXPORTS, Export, SystemExport, xlsx_available
 from .problems import PROBLEM_TYPE
 from .responses import load_response_schema, response_schemas
 from .validation import MAX_ERRORS
@@ -371,6 +371,26 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 },
             }
         },
+        **(
+            {
+                "/v1/systems.xlsx": {
+                    "get": {
+                        "summary": "The AI systems of the register as a spreadsheet (XLSX)",
+                        "operationId": "systemsXlsx",
+                        "parameters": _FILTERS,
+                        "responses": {
+                            "200": {
+                                "description": "The CSV download's columns and rows.",
+                                "content": {XLSX: {"schema": {"type": "string"}}},
+                            },
+                            **_BAD_QUERY,
+                        },
+                    }
+                }
+            }
+            if xlsx_available()
+            else {}
+        ),
         "/v1/catalog.jsonld": {
             "get": {
                 "summary": "The register as a DCAT-AP catalogue, for open-data portals",
