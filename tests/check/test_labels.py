@@ -69,3 +69,13 @@ def test_what_ai_content_writes_is_labelled_in_every_language(language: str) -> 
         html = render_content(MANIFEST, [system], "Texte.", language)
         (element,) = scan(f"<main>{html}</main>").marked
         assert element.labelled, (language, system.id)
+
+
+def test_an_ai_autonomous_page_default_with_nothing_visible_fails() -> None:
+    plain = (("Content-Type", "text/html; charset=utf-8"),)
+    content = body(content=b"<main><p>Horaires de la piscine.</p></main>")  # meta ai-autonomous
+    found = verdicts(plain, content, url="https://ville.example/piscine")
+    assert found["notice"] == (
+        FAIL,
+        "no human-readable notice on a page involving AI (meta ai-autonomous)",
+    )
