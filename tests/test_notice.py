@@ -27,6 +27,7 @@ from ai_disclosure._notice import (
     DEFAULT_LANGUAGE,
     LABEL_BY_ICON,
     LABEL_BY_INTERACTION,
+    LABEL_REVIEWED_TRANSLATION,
     SCRIPT_KEYS,
     catalog,
     install_jinja_globals,
@@ -213,6 +214,7 @@ def _template_keys() -> set[str]:
         keys |= set(re.findall(r"""\b(?:_|fill)\(\s*"(\w+)\"""", text))
     # Level 1 labels, and the labels of marked content, are chosen in Python.
     content = {*MARK_BY_ICON.values(), *MARK_TRANSLATED, MARK_ASSISTED, MARK_REVIEWED, "pill"}
+    content.add(LABEL_REVIEWED_TRANSLATION)
     return keys | set(LABEL_BY_INTERACTION.values()) | set(LABEL_BY_ICON.values()) | content
 
 
@@ -643,3 +645,15 @@ def test_install_jinja_globals() -> None:
     assert "&lt;" not in html  # not escaped twice
     with pytest.raises(KeyError, match="unknown"):
         env.from_string("{{ ai_disclosure_notice(['unknown'], 'fr') }}").render()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_reviewed_translation_is_never_said_to_be_automatic(lang: str) -> None:
+    reviewed = make_system(
+        "traduction-relue", Interaction.TRANSLATION, Origin.AI_MODIFIED, reviewed=True, by="X"
+    )
+    html = render_notice(make_manifest(reviewed), [reviewed], lang)
+    strings = catalog()[lang]
+    assert strings["label_translation_reviewed"] in html
+    assert strings["label_translation"] not in html
+    assert "automat" not in strings["label_translation_reviewed"].lower()

@@ -82,6 +82,8 @@ LABEL_BY_INTERACTION: Mapping[Interaction, str] = {
     Interaction.TRANSLATION: "label_translation",
     Interaction.AUTOMATED_DECISION: "label_decision",
 }
+#: A translation a person reviews was made with the help of AI, not "automatically".
+LABEL_REVIEWED_TRANSLATION = "label_translation_reviewed"
 LABEL_BY_ICON: Mapping[EUIcon, str] = {
     EUIcon.AI: "label_ai",
     EUIcon.AI_GENERATED: "label_ai_generated",
@@ -267,6 +269,8 @@ class _View:
     def item(self, system: System, dom_id: str) -> _Item:
         service = self.manifest.service
         label_key = LABEL_BY_INTERACTION.get(system.interaction) or LABEL_BY_ICON[system.eu_icon]
+        if system.interaction is Interaction.TRANSLATION and system.human_review.reviewed:
+            label_key = LABEL_REVIEWED_TRANSLATION
         contact_text, contact_href = _contact_link(service.contact)
         return _Item(
             key=f"{service.id}/{system.id}",
