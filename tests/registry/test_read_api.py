@@ -254,6 +254,20 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
     assert_problem(bad, 400, "invalid-query")
 
 
+async def test_the_dutch_publication_category_is_the_manifests(harness: Harness) -> None:
+    token = await harness.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["publication_category"] = "high-risk-ai"
+    del manifest["systems"][1]["publication_category"]  # decision support: impactful
+    manifest["systems"][1]["interaction"] = "decision-support"
+    assert (await harness.publish(token, manifest)).status_code == 201
+    base = "/v1/systems/demarches"
+    chatbot = await get(harness, f"{base}/assistant-dechets/algoritmeregister.json", NL)
+    assert chatbot["publication_category"] == "Hoog-risico AI-systemen"
+    leaks = await get(harness, f"{base}/detection-fuites/algoritmeregister.json", NL)
+    assert leaks["publication_category"] == "Impactvolle algoritmes"
+
+
 async def test_atrs_export(filled: Harness) -> None:
     body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", UK, lang="en")
     tier_1, tier_2 = body["tier_1"], body["tier_2"]

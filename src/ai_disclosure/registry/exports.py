@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._model import Interaction, Origin, RiskCategory, System, Text
+from .._model import Interaction, Origin, PublicationCategory, RiskCategory, System, Text
 from .changes import ChangeKind
 from .entries import Change, Entry, system_uuid
 from .reads import Listed
@@ -141,6 +141,11 @@ _NL_STATUS = {
     "in-use": "In gebruik",
     "in-development": "In ontwikkeling",
     "retired": "Buiten gebruik",
+}
+_NL_CATEGORY = {
+    PublicationCategory.HIGH_RISK_AI: "Hoog-risico AI-systemen",
+    PublicationCategory.IMPACTFUL: "Impactvolle algoritmes",
+    PublicationCategory.OTHER: "Overige algoritmes",
 }
 _UK_PHASE = {"in-use": "Production", "in-development": "Pre-deployment", "retired": "Retired"}
 
@@ -343,6 +348,9 @@ def algoritmeregister(data: SystemData) -> dict[str, Any]:
     service = entry.manifest.service
     assessments = _assessments(entry, language)
     impactful = system.interaction in (Interaction.AUTOMATED_DECISION, Interaction.DECISION_SUPPORT)
+    category = system.publication_category or (
+        PublicationCategory.IMPACTFUL if impactful else PublicationCategory.OTHER
+    )
     methods = " ".join(
         p
         for p in (
@@ -363,7 +371,7 @@ def algoritmeregister(data: SystemData) -> dict[str, Any]:
         "end_date": None,
         "contact_email": _email(service.contact),
         "website": url,
-        "publication_category": "Impactvolle algoritmes" if impactful else "Overige algoritmes",
+        "publication_category": _NL_CATEGORY[category],
         "url": url,
         "goal": _text(entry, system.purpose, language),
         "proportionality": None,
