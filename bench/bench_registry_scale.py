@@ -80,6 +80,7 @@ def manifests(count: int) -> Iterator[tuple[str, dict[str, Any]]]:
             system = json.loads(json.dumps(examples[n % len(examples)]))
             if n >= len(examples):  # the example's routes name its own systems
                 system["id"] = f"{system['id']}-{n}"
+                system.pop("uuid", None)  # each system has its own
             system["name"] = {"fr": f"Système {word} {index}-{n}", "en": f"System {index}-{n}"}
             systems.append(system)
         data["systems"] = systems

@@ -29,8 +29,17 @@ from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
 from .caching import cache_headers, not_modified, validators
+from .catalog import CatalogData, catalog_frame, system_dataset
 from .entries import Entry, service_json, system_json, system_summary
-from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
+from .exports import (
+    Export,
+    RegisterData,
+    RegisterExport,
+    SystemData,
+    SystemExport,
+    system_row,
+    systems_xlsx,
+)
 from .problems import Problem
 from .reads import Filters
 from .state import RegistryState
@@ -40,6 +49,7 @@ from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check
 __all__ = ["Api", "json_response"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
@@ -415,6 +425,51 @@ class Api:
 
             return register_endpoint
         raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
+
+    def catalog(self, exports: tuple[Export, ...]) -> Endpoint:
+        """The DCAT-AP catalogue of the register and its exports, streamed like a
+        register export: one chunk of systems' datasets after the other."""
+
+        async def catalog_endpoint(request: Request) -> Response:
+            reads = await self.registry.reads()
+            marker = await reads.marker()
+            data = CatalogData(
+                base_url(request, self.settings.public_url),
+                self.settings.operator,
+                exports,
+                marker.last_modified,
+            )
+            before, after = catalog_frame(data)
+
+            async def body() -> AsyncIterator[bytes]:
+                yield before.encode("utf-8")
+                async for chunk in reads.chunks(Filters()):
+                    yield "".join(
+                        "," + json.dumps(system_dataset(data, listed), ensure_ascii=False)
+                        for listed in chunk
+                    ).encode("utf-8")
+                yield after.encode("utf-8")
+
+            return StreamingResponse(body(), media_type="application/ld+json")
+
+        return catalog_endpoint
+
+    async def systems_xlsx(self, request: Request) -> Response:
+        """The CSV download as a spreadsheet (the ``xlsx`` extra): the rows are read
+        chunk by chunk, the workbook is written off the event loop."""
+        filters = _filters(request)
+        store, reads = await self.registry.public()
+        base = base_url(request, self.settings.public_url)
+        rows: list[tuple[object, ...]] = []
+        async for chunk in reads.chunks(filters):
+            totals = await reads.totals([listed.key for listed in chunk])
+            rows += [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
+        content = await store.workers.run(systems_xlsx, rows)
+        return Response(
+            content,
+            headers={"Content-Disposition": 'attachment; filename="ai-systems.xlsx"'},
+            media_type=XLSX,
+        )
 
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .api import Api, json_bytes
 from .caching import PublicCaching
 from .config import Settings
-from .exports import EXPORTS, Export, RegisterExport, SystemExport
+from .exports import EXPORTS, Export, RegisterExport, SystemExport, xlsx_available
 from .guard import BadTokens, BodyTimeouts
 from .health import Health
 from .metrics import Metrics, Operations
@@ -145,6 +145,12 @@ def create_app(
             if isinstance(e, SystemExport)
         ),
         Route("/v1/stats", api.get_stats, methods=["GET"]),
+        Route("/v1/catalog.jsonld", api.catalog(tuple(exports)), methods=["GET"]),
+        *(
+            [Route("/v1/systems.xlsx", api.systems_xlsx, methods=["GET"])]
+            if xlsx_available()
+            else []
+        ),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route(f"/systems{system}", pages.system, methods=["GET"]),
