@@ -98,6 +98,28 @@ async def test_the_whole_register_is_sent_from_a_snapshot_identical_to_the_live_
     ]
 
 
+@pytest.mark.parametrize("path", ["/v1/systems.ndjson", "/v1/catalog.jsonld", "/v1/systems.xlsx"])
+async def test_every_download_of_the_whole_register_has_its_snapshot(
+    harness: Harness, path: str
+) -> None:
+    await harness.ready()
+    live = await harness.client.get(path, headers=PLAIN)
+    assert live.status_code == 200
+    assert not _from_snapshot(live)
+    await harness.registry.snapshots.settled()
+    sent = await harness.client.get(path, headers=PLAIN)
+    assert _from_snapshot(sent)
+    if path.endswith(".xlsx"):  # a zip: its entries carry their own times
+        assert sent.content[:2] == b"PK"
+    else:
+        assert sent.content == live.content
+    assert sent.headers["etag"] == live.headers["etag"]
+    assert sent.headers["content-type"] == live.headers["content-type"]
+    packed = await harness.client.get(path)  # httpx takes gzip
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == sent.content
+
+
 async def test_filtered_exports_are_always_live(harness: Harness) -> None:
     token = await harness.ready()
     await _get(harness)

@@ -6,8 +6,9 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
@@ -37,11 +38,11 @@ from .exports import (
     RegisterExport,
     SystemData,
     SystemExport,
+    XlsxBook,
     system_row,
-    systems_xlsx,
 )
 from .problems import Problem
-from .reads import Filters
+from .reads import Filters, Marker
 from .state import RegistryState
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
 from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
@@ -158,6 +159,28 @@ def _filters(request: Request) -> Filters:
 def _takes_gzip(request: Request) -> bool:
     accepted = first(request.scope["headers"], b"accept-encoding") or b""
     return accepted_codings(accepted, lambda coding: coding == b"gzip") != b"identity"
+
+
+class Download(Protocol):
+    """What a download of the register is sent as (an ``Export`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def filename(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Download:
+    name: str
+    media_type: str
+    filename: str | None = None
+
+
+_CATALOG = _Download("catalog.jsonld", "application/ld+json")
+_XLSX = _Download("systems.xlsx", XLSX, "ai-systems.xlsx")
 
 
 class _File(FileResponse):
@@ -432,16 +455,12 @@ class Api:
 
         async def catalog_endpoint(request: Request) -> Response:
             reads = await self.registry.reads()
-            marker = await reads.marker()
-            data = CatalogData(
-                base_url(request, self.settings.public_url),
-                self.settings.operator,
-                exports,
-                marker.last_modified,
-            )
-            before, after = catalog_frame(data)
+            marker = await self.registry.marker()
+            base = base_url(request, self.settings.public_url)
+            data = CatalogData(base, self.settings.operator, exports, marker.last_modified)
 
             async def body() -> AsyncIterator[bytes]:
+                before, after = catalog_frame(data)
                 yield before.encode("utf-8")
                 async for chunk in reads.chunks(Filters()):
                     yield "".join(
@@ -450,34 +469,33 @@ class Api:
                     ).encode("utf-8")
                 yield after.encode("utf-8")
 
-            return StreamingResponse(body(), media_type="application/ld+json")
+            return self._download(request, _CATALOG, marker, body, whole=True)
 
         return catalog_endpoint
 
     async def systems_xlsx(self, request: Request) -> Response:
-        """The CSV download as a spreadsheet (the ``xlsx`` extra): the rows are read
-        chunk by chunk, the workbook is written off the event loop."""
+        """The CSV download as a spreadsheet (the ``xlsx`` extra), written row by
+        row off the event loop; its memory does not grow with the register."""
         filters = _filters(request)
-        store, reads = await self.registry.public()
+        reads = await self.registry.reads()
         base = base_url(request, self.settings.public_url)
-        rows: list[tuple[object, ...]] = []
-        async for chunk in reads.chunks(filters):
-            totals = await reads.totals([listed.key for listed in chunk])
-            rows += [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
-        content = await store.workers.run(systems_xlsx, rows)
-        return Response(
-            content,
-            headers={"Content-Disposition": 'attachment; filename="ai-systems.xlsx"'},
-            media_type=XLSX,
-        )
+
+        async def body() -> AsyncIterator[bytes]:
+            book = await asyncio.to_thread(XlsxBook)
+            async for chunk in reads.chunks(filters):
+                totals = await reads.totals([listed.key for listed in chunk])
+                rows = [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
+                await asyncio.to_thread(book.append, rows)
+            yield await asyncio.to_thread(book.finish)
+
+        marker = await self.registry.marker()
+        return self._download(request, _XLSX, marker, body, whole=filters == Filters())
 
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]
     ) -> Response:
         """The export streamed chunk by chunk (``Reads.chunks``): its memory does not
-        grow with the register, and its first bytes leave before its last are read.
-        The whole register's (no filter) is sent from its snapshot when there is a
-        usable one (``snapshots``), and a new one is built when it is due."""
+        grow with the register, and its first bytes leave before its last are read."""
         filters = _filters(request)  # a bad filter is a 400, before anything is sent
         reads = await self.registry.reads()
         base = base_url(request, self.settings.public_url)
@@ -495,8 +513,23 @@ class Api:
                 yield render(RegisterData([], {}, base)).encode("utf-8")
 
         marker = await self.registry.marker()
+        return self._download(request, export, marker, body, whole=filters == Filters())
+
+    def _download(
+        self,
+        request: Request,
+        export: Download,
+        marker: Marker,
+        body: Callable[[], AsyncIterator[bytes]],
+        *,
+        whole: bool,
+    ) -> Response:
+        """A download of the register, with its validators. The whole register's is
+        sent from its snapshot when there is a usable one (``snapshots``), and a new
+        one is built when it is due; a filtered one is streamed live."""
         snapshot = None
-        if filters == Filters():
+        if whole:
+            base = base_url(request, self.settings.public_url)
             snapshots = self.registry.snapshots
             snapshot = snapshots.usable(export.name, base, marker)
             snapshots.refresh(export.name, base, marker, body)
@@ -505,7 +538,7 @@ class Api:
         if packed:
             etag = etag[:-1] + '-gzip"'  # another representation, another tag
         headers = cache_headers(etag, last, self.settings.public_max_age)
-        if filters == Filters():
+        if whole:
             # The same address answers gzipped or not, from a file or live.
             headers["Vary"] = "Accept-Encoding"
         if not_modified(request.scope["headers"], etag, last):

@@ -172,7 +172,13 @@ def create_app(
                 marker=registry.marker,
                 clock=settings.clock,
                 max_age=settings.public_max_age,
-                own=frozenset(e.path for e in exports if isinstance(e, RegisterExport)),
+                own=frozenset(
+                    [
+                        *(e.path for e in exports if isinstance(e, RegisterExport)),
+                        "/v1/catalog.jsonld",
+                        "/v1/systems.xlsx",
+                    ]
+                ),
             ),
             Middleware(BadTokens, budget=budget),
             Middleware(BodyTimeouts, idle=settings.body_idle_timeout, total=settings.body_timeout),

@@ -34,13 +34,13 @@ __all__ = [
     "RegisterExport",
     "SystemData",
     "SystemExport",
+    "XlsxBook",
     "algoritmeregister",
     "atrs",
     "eurocities",
     "system_row",
     "systems_csv",
     "systems_ndjson",
-    "systems_xlsx",
     "xlsx_available",
 ]
 
@@ -242,19 +242,28 @@ def xlsx_available() -> bool:
     return importlib.util.find_spec("openpyxl") is not None
 
 
-def systems_xlsx(rows: Iterable[Sequence[object]]) -> bytes:
+class XlsxBook:
     """The CSV download's rows as an XLSX workbook, written row by row (openpyxl's
-    write-only mode); no cell is ever a formula."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]  # the xlsx extra, when asked
+    write-only mode keeps the rows in a temporary file, not in memory); no cell is
+    ever a formula. Its methods block: call them from a worker thread."""
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("AI systems")
-    sheet.append(list(CSV_COLUMNS))
-    for row in rows:
-        sheet.append([None if v is None else v if isinstance(v, int) else _cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    def __init__(self) -> None:
+        from openpyxl import Workbook  # type: ignore[import-untyped]  # the xlsx extra
+
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet("AI systems")
+        self.sheet.append(list(CSV_COLUMNS))
+
+    def append(self, rows: Iterable[Sequence[object]]) -> None:
+        for row in rows:
+            self.sheet.append(
+                [None if v is None else v if isinstance(v, int) else _cell(v) for v in row]
+            )
+
+    def finish(self) -> bytes:
+        out = io.BytesIO()
+        self.workbook.save(out)
+        return out.getvalue()
 
 
 def systems_ndjson(data: RegisterData) -> str:
