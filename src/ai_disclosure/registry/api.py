@@ -482,11 +482,17 @@ class Api:
 
         async def body() -> AsyncIterator[bytes]:
             book = await asyncio.to_thread(XlsxBook)
-            async for chunk in reads.chunks(filters):
-                totals = await reads.totals([listed.key for listed in chunk])
-                rows = [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
-                await asyncio.to_thread(book.append, rows)
-            yield await asyncio.to_thread(book.finish)
+            try:
+                async for chunk in reads.chunks(filters):
+                    totals = await reads.totals([listed.key for listed in chunk])
+                    rows = [
+                        system_row(item, totals.get(item.key, Totals()), base) for item in chunk
+                    ]
+                    await asyncio.to_thread(book.append, rows)
+                workbook = await asyncio.to_thread(book.finish)
+            finally:
+                book.discard()
+            yield workbook
 
         marker = await self.registry.marker()
         return self._download(request, _XLSX, marker, body, whole=filters == Filters())

@@ -253,6 +253,7 @@ class XlsxBook:
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("AI systems")
         self.sheet.append(list(CSV_COLUMNS))
+        self.finished = False
 
     def append(self, rows: Iterable[Sequence[object]]) -> None:
         for row in rows:
@@ -263,7 +264,15 @@ class XlsxBook:
     def finish(self) -> bytes:
         out = io.BytesIO()
         self.workbook.save(out)
+        self.finished = True
         return out.getvalue()
+
+    def discard(self) -> None:
+        """Let go of an unfinished book (a download cut short): its sheet's writer
+        would otherwise fail when collected."""
+        if not self.finished:
+            self.sheet.close()
+            self.finished = True
 
 
 def systems_ndjson(data: RegisterData) -> str:

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,13 +114,17 @@ class Snapshots:
         final = directory / f"{digest}.export"
         packed = directory / f"{digest}.export.gz"
         partials = (final.with_suffix(".partial"), packed.with_suffix(".partial"))
+        # One worker thread writes and compresses, in order: a build cancelled while
+        # a piece is being written still closes its files after that piece.
+        worker = ThreadPoolExecutor(1, thread_name_prefix="ai-disclosure-snapshot")
+        loop = asyncio.get_running_loop()
         try:
-            writer = await asyncio.to_thread(_Writer, *partials)
+            writer = _Writer(*partials)  # opened here: no await between it and the try
             try:
                 async for piece in body():
-                    await asyncio.to_thread(writer.write, piece)
+                    await loop.run_in_executor(worker, writer.write, piece)
             finally:
-                await asyncio.to_thread(writer.close)
+                await asyncio.shield(loop.run_in_executor(worker, writer.close))
             for partial, done in zip(partials, (final, packed), strict=True):
                 partial.replace(done)
         except BaseException as error:
@@ -131,6 +136,8 @@ class Snapshots:
             # service; the next download tries again.
             _log.exception("building the %s download failed", name)
             return
+        finally:
+            worker.shutdown(wait=False)
         old = self._ready.get(where)
         self._ready[where] = Snapshot(final, packed, marker, started)
         if old is not None and old.path != final:
@@ -180,8 +187,8 @@ class Snapshots:
 
 
 class _Writer:
-    """Writes a snapshot and its gzipped copy (in a worker thread: zlib lets go of
-    the interpreter while it compresses)."""
+    """Writes a snapshot and its gzipped copy (``write`` in a worker thread: zlib
+    lets go of the interpreter while it compresses)."""
 
     def __init__(self, plain: Path, packed: Path) -> None:
         self.plain = plain.open("wb")
