@@ -203,6 +203,13 @@ async def test_the_review_exception_names_who_holds_editorial_responsibility(
         "communication : exception de l’article 50, paragraphe 4."
     ) in html
     assert "5. Accès aux services publics et privés essentiels" in html
+    # On an English page, the name keeps the language the service wrote it in.
+    html = await page(harness, "/systems/demarches/traduction-pages", lang="en")
+    assert (
+        "under the editorial responsibility of "
+        '<span lang="fr">Direction de la communication</span>: the exception of Article 50(4).'
+    ) in html
+    assert "5. Access to essential public and private services" in html
 
 
 async def test_system_page_has_a_chart_with_a_text_alternative(published: Harness) -> None:
