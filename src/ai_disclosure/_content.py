@@ -24,18 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from ._language import best_match
 from ._model import EUIcon, Interaction, Involvement, Manifest, System, W3CValue, involvement
-from ._notice import (
-    _catalog_language,
-    _direction,
-    _environment,
-    _Piece,
-    _piece_html,
-    _primary,
-    catalog,
-)
+from ._notice import _catalog_language, _environment, _translator, _View
 
 __all__ = [
     "MARK_BY_ICON",
@@ -47,17 +40,17 @@ __all__ = [
 ]
 
 #: Catalog key of the label's text for AI content nobody reviewed, by EU icon;
-#: reviewed content was made "with the help of" AI (``mark_assisted``).
+#: reviewed content was made "with the help of" AI (``notice.mark_assisted``).
 MARK_BY_ICON: Mapping[EUIcon, str] = {
-    EUIcon.AI_GENERATED: "mark_generated",
-    EUIcon.AI_MODIFIED: "mark_modified",
-    EUIcon.AI: "mark_machine",
+    EUIcon.AI_GENERATED: "notice.mark_generated",
+    EUIcon.AI_MODIFIED: "notice.mark_modified",
+    EUIcon.AI: "notice.mark_machine",
 }
 #: Translations say so, reviewed or not.
-MARK_TRANSLATED = ("mark_translated", "mark_translated_assisted")
-MARK_ASSISTED = "mark_assisted"
+MARK_TRANSLATED = ("notice.mark_translated", "notice.mark_translated_assisted")
+MARK_ASSISTED = "notice.mark_assisted"
 #: "{label}, reviewed by {by}": the reviewer named after any label.
-MARK_REVIEWED = "mark_reviewed"
+MARK_REVIEWED = "notice.mark_reviewed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,34 +107,24 @@ def render_label(
     if mark is None:
         return Markup("")
     lang = _catalog_language(language)
-    strings = catalog()[lang]
-    text = escape(strings[mark.key])
+    strings, fill_markup = _translator(lang)
+    text = fill_markup(mark.key)
     if mark.reviewed_by:
-        text = Markup(
-            escape(strings[MARK_REVIEWED])
-            .replace("{label}", text)
-            .replace("{by}", _piece_html(_reviewer(manifest, mark.reviewed_by, lang)))
-        )
-    own = page_language is None or _primary(page_language) != lang
+        reviewer = _View(manifest, lang, language).plain(mark.reviewed_by)
+        text = fill_markup(MARK_REVIEWED, label=text, by=reviewer)
+    own = page_language is None or best_match(page_language, (lang,)) is None
     return Markup(
         _environment()
         .get_template("mark.html")
         .render(
             icon_name=mark.icon.value,
-            ai=strings["pill"],
+            ai=strings("notice.pill"),
             text=text,
             lang=lang,
-            dir=strings["dir"],
+            dir=strings.dir,
             own_language=own,
         )
     )
-
-
-def _reviewer(manifest: Manifest, name: str, lang: str) -> _Piece:
-    default = manifest.service.default_language
-    if _primary(default) == lang:
-        return _Piece(name)
-    return _Piece(name, default, _direction(default))
 
 
 def render_content(

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ai_disclosure._notice import catalog, notice_languages
+from ai_disclosure._catalog import catalogs
+from ai_disclosure._notice import notice_languages
 
 from .conftest import NewPage, describe, wait_until
 
@@ -28,11 +29,11 @@ async def test_marked_content_is_accessible_and_labelled_in_every_language(
     new_page: NewPage, site: str, run_axe: Any, lang: str
 ) -> None:
     page = await open_content(new_page, site, lang)
-    strings = catalog()[lang]
+    strings = catalogs()[lang]
     for container, value in (("#answer", "ai-autonomous"), ("#article", "ai-assisted")):
         label = page.locator(f"{container} > {LABEL}")
         assert await label.is_visible()
-        assert (await label.inner_text()).startswith(strings["pill"])
+        assert (await label.inner_text()).startswith(strings("notice.pill"))
         content = page.locator(f"{container} > [ai-disclosure]")
         assert await content.get_attribute("ai-disclosure") == value
         # The label is seen first: above or before the content it labels.

@@ -24,7 +24,7 @@ from .guard import BadTokens, BodyTimeouts
 from .health import Health
 from .metrics import Metrics, Operations
 from .openapi import openapi_document
-from .pages import STATIC_DIR, Pages
+from .pages import STATIC_DIR, Pages, page_language
 from .problems import Problem, problem_response
 from .ratelimit import FailureBudget
 from .security import SecurityHeaders
@@ -155,9 +155,17 @@ def create_app(
         Route("/", pages.index, methods=["GET"]),
         Route(f"/systems{system}", pages.system, methods=["GET"]),
         Route("/services/{service:str}", pages.service, methods=["GET"]),
+        Route("/guide", pages.guide, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     settings = registry.settings
+
+    def variant(scope: Scope) -> tuple[str, bool]:
+        """A page's language; the API's answers have one representation per URL."""
+        if scope["path"].startswith("/v1/"):
+            return "", False
+        return page_language(scope, settings.language)
+
     per_minute = settings.bad_tokens_per_minute
     budget = FailureBudget(per_minute / 60, settings.bad_token_burst) if per_minute else None
     metrics = Metrics()
@@ -172,6 +180,7 @@ def create_app(
                 marker=registry.marker,
                 clock=settings.clock,
                 max_age=settings.public_max_age,
+                variant=variant,
                 own=frozenset(
                     [
                         *(e.path for e in exports if isinstance(e, RegisterExport)),

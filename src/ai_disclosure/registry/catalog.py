@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .._catalog import catalogs
 from .exports import Export, RegisterExport, SystemExport
 from .reads import Listed
 
@@ -45,6 +46,11 @@ _FORMATS = {
     "application/json": "http://publications.europa.eu/resource/authority/file-type/JSON",
     "application/x-ndjson": "http://publications.europa.eu/resource/authority/file-type/JSON",
 }
+
+
+def _title(export: Export) -> str:
+    """A distribution's title: its link's words in English (``export.<name>``)."""
+    return catalogs()["en"](f"export.{export.name}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +131,7 @@ def catalog_frame(data: CatalogData) -> tuple[str, str]:
         "dcat:landingPage": {"@id": f"{base}/"},
         **_common(data),
         "dcat:distribution": [
-            _distribution(f"{base}{e.path}", e.media_type, e.label["en"], e.summary)
+            _distribution(f"{base}{e.path}", e.media_type, _title(e), e.summary)
             for e in data.exports
             if isinstance(e, RegisterExport)
         ],
@@ -180,7 +186,7 @@ def system_dataset(data: CatalogData, listed: Listed) -> dict[str, Any]:
         "dcat:distribution": [
             _distribution(api, "application/json", "JSON", "The system's public entry"),
             *(
-                _distribution(f"{api}/{e.name}", e.media_type, e.label["en"], e.summary)
+                _distribution(f"{api}/{e.name}", e.media_type, _title(e), e.summary)
                 for e in data.exports
                 if isinstance(e, SystemExport)
             ),

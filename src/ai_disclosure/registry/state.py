@@ -50,7 +50,9 @@ class RegistryState:
         self.snapshots = Snapshots(settings.export_dir, settings.export_max_age, settings.clock)
         # What public answers depend on besides the data: the software and the
         # settings they print.
-        self.edition = f"{__version__}|{settings.operator}|{settings.public_url}"
+        self.edition = (
+            f"{__version__}|{settings.operator}|{settings.public_url}|{settings.language}"
+        )
         self._store: Store | None = None
         self._public: tuple[Store, Reads] | None = None
         self._lock = asyncio.Lock()
