@@ -24,7 +24,7 @@ from ai_disclosure.registry.store import Store, canonical_json
 from ai_disclosure.registry.tables import metadata, outside_metadata
 from ai_disclosure.registry.tokens import issue_token
 
-from .conftest import SERVICE, Backend, batch, example_manifest, row
+from .conftest import SERVICE, Backend, batch, example_manifest, execute, row
 
 HEAD = "0005"
 
@@ -69,19 +69,11 @@ def empty_database(backend: Backend, tmp_path: Path) -> Iterator[Backend]:
         return
     schema = f"registry_upgrade_{uuid.uuid4().hex[:12]}"
 
-    async def run(statement: str) -> None:
-        engine = create_engine(backend.url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(execute(backend.url, f'CREATE SCHEMA "{schema}"'))
     try:
         yield Backend(backend.name, backend.url, {"server_settings": {"search_path": schema}})
     finally:
-        asyncio.run(run(f'DROP SCHEMA "{schema}" CASCADE'))
+        asyncio.run(execute(backend.url, f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 async def _to(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
