@@ -8,6 +8,8 @@ import gzip
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -346,6 +348,39 @@ def test_the_cli_proxy_streams_big_files_and_wraps_pages(upstream: str) -> None:
         assert received == BIG_CHUNKS * len(BIG_CHUNK)
         manifest = json.loads(httpx.get(base + "/.well-known/ai-disclosure").text)
         assert manifest["service"]["id"] == "demarches"
+
+
+def test_the_cli_proxy_runs_several_workers(upstream: str) -> None:
+    """``--workers 2``: two server processes, each building the same app from the
+    options the command line gave (manifest, position)."""
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}", "--workers", "2",
+            "--position", "body-end"]  # fmt: skip
+    with cli_server(args, port, "/hop") as process:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(4):
+            page = httpx.get(base + "/dechets/assistant")
+            assert_disclosed(page, notice=True)
+            assert page.text.index("<ai-notice") > page.text.index("</main>")  # body-end
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        workers = [
+            pid for pid in children
+            if "ai_disclosure" in Path(f"/proc/{pid}/cmdline").read_text()
+            or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]  # fmt: skip
+        assert len(workers) >= 2, children
+
+
+@pytest.mark.parametrize("workers", ["0", "two"])
+def test_a_bad_number_of_workers_is_a_clear_error(workers: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ai_disclosure.cli", "proxy", "--upstream", "http://127.0.0.1:1",
+         "--manifest", str(EXAMPLE_MANIFEST), "--workers", workers],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "expected a number of processes >= 1" in result.stderr
 
 
 def test_the_cli_proxy_logs_disclosures_to_a_register(upstream: str, tmp_path: Path) -> None:
