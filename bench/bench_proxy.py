@@ -8,7 +8,10 @@ reading HTML). Loads each with wrk (or an httpx pool when wrk is missing), round
 rotated; prints the medians of req/s and of the CPU per request of every server
 process involved (upstream included), each as a ratio to direct access.
 
-    python bench/bench_proxy.py [--seconds 5] [--rounds 3] [--workers 1]
+With ``--memory``, also the proxy's resident memory per download while eight slow
+clients fetch 20 MiB each (with one worker).
+
+    python bench/bench_proxy.py [--seconds 5] [--rounds 3] [--workers 1] [--memory]
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,13 +32,16 @@ from bench_middleware import free_port, measured, report, started  # noqa: E402
 UPSTREAM = """
 import uvicorn
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 HEAD = "<!doctype html><html lang=fr><head><title>t</title></head><body>"
 PAGE = HEAD + "<p>x</p>" * 2500 + "</body></html>"
 async def page(request): return HTMLResponse(PAGE)
 async def api(request): return JSONResponse({"ok": True})
-app = Starlette(routes=[Route("/dechets/assistant", page), Route("/api", api)])
+async def chunks():
+    for _ in range(320): yield b"x" * 65536
+async def big(request): return StreamingResponse(chunks(), media_type="application/zip")
+app = Starlette(routes=[Route("/dechets/assistant", page), Route("/api", api), Route("/big", big)])
 uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="error", access_log=False)
 """
 
@@ -76,11 +84,40 @@ def nginx(upstream: int, port: int, folder: Path) -> subprocess.Popen[bytes] | N
     return started(subprocess.Popen([binary, "-c", str(config), "-e", str(folder / "e.log")]), port)
 
 
+def rss(pid: int) -> int:
+    """Resident memory of a process, bytes (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def memory_per_stream(url: str, pid: int, streams: int = 8) -> float:
+    """MB the proxy holds per download while ``streams`` slow clients fetch 20 MiB each."""
+    import httpx
+
+    def download() -> None:
+        with httpx.stream("GET", url, timeout=60) as response:
+            for _ in response.iter_raw(65536):
+                time.sleep(0.005)  # a reader slower than the upstream
+
+    before = rss(pid)
+    peak = before
+    threads = [threading.Thread(target=download) for _ in range(streams)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        peak = max(peak, rss(pid))
+        time.sleep(0.05)
+    return (peak - before) / streams / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="the proxy's --workers")
+    parser.add_argument("--memory", action="store_true", help="also the memory per download")
     args = parser.parse_args()
     up_port, proxy_port, nginx_port = free_port(), free_port(), free_port()
     upstream = started(
@@ -124,6 +161,9 @@ def main() -> None:
                     url = f"http://127.0.0.1:{port}{path}"
                     results[name].append(measured(url, args.seconds, *pids))
             report(label, results, "direct")
+        if args.memory:
+            held = memory_per_stream(f"http://127.0.0.1:{proxy_port}/big", proxy.pid)
+            print(f"\n8 slow downloads of 20 MiB through the proxy: {held:.2f} MB held per stream")
     finally:
         for process in (front, proxy, upstream):
             if process is not None:
