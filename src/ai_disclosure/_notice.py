@@ -452,7 +452,7 @@ class TemplateFragments:
 
     def _key(self, systems: Iterable[System | str]) -> tuple[list[System], tuple[str, ...]]:
         chosen = self._systems(systems)
-        return chosen, tuple(system.id for system in chosen)
+        return chosen, tuple([system.id for system in chosen])
 
     def head(
         self,
