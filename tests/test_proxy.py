@@ -372,6 +372,32 @@ def test_the_cli_proxy_runs_several_workers(upstream: str) -> None:
         assert len(workers) >= 2, children
 
 
+async def test_the_workers_connections_send_without_delay() -> None:
+    """The socket the workers share makes connections with Nagle's algorithm off
+    (with it on, each answer waited for the client's delayed ACK: ~40 ms)."""
+    from ai_disclosure.cli.proxy import _listening_socket
+
+    sock = _listening_socket("127.0.0.1", 0)
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(
+            writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        )
+        writer.close()
+
+    server = await asyncio.start_server(handle, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection(*sock.getsockname())
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+    assert seen
+    assert seen[0] != 0
+
+
 @pytest.mark.parametrize("workers", ["0", "two"])
 def test_a_bad_number_of_workers_is_a_clear_error(workers: str) -> None:
     result = subprocess.run(

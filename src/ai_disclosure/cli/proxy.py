@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import socket
 import sys
 from typing import Any
 
@@ -101,6 +103,18 @@ def _build(args: argparse.Namespace) -> tuple[ASGIApp, str, bool]:
     return dated(app), proxy.upstream, logger is not None
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made as TCP by name: asyncio turns Nagle's
+    algorithm off only on connections of a socket that says so (uvicorn's own, made
+    with protocol 0, answered each request ~40 ms late: Nagle against delayed ACKs)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def app_from_environment() -> ASGIApp:
     """The app of one worker process, from the options ``run`` left in its environment."""
     return _build(argparse.Namespace(**json.loads(os.environ[_OPTIONS_VARIABLE])))[0]
@@ -129,27 +143,30 @@ def run(args: argparse.Namespace) -> int:
     # httpx (the register's client) logs every request's URL at INFO: never written
     # down, whatever the logging set-up.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    target: Any = app
-    if args.workers > 1:
-        # Each worker imports the app anew and builds it from the same options.
-        options = {name: getattr(args, name) for name in _APP_OPTIONS}
-        os.environ[_OPTIONS_VARIABLE] = json.dumps(options)
-        target = f"{__name__}:app_from_environment"
-    uvicorn.run(
-        target,
-        factory=args.workers > 1,
-        workers=args.workers,
-        host=host,
-        port=port,
-        log_level="warning",
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
         # No visitor's address or path is written down.
-        access_log=False,
+        "access_log": False,
         # The client and scheme are the peer's, unless the peer is a named terminator:
         # never a header any visitor could forge.
-        proxy_headers=args.forwarded_allow_ips is not None,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        "proxy_headers": args.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
         # One Date and one Server per response, the upstream's.
-        date_header=False,
-        server_header=False,
+        "date_header": False,
+        "server_header": False,
+    }
+    if args.workers == 1:
+        uvicorn.run(app, **options)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    # Each worker imports the app anew and builds it from the same options.
+    os.environ[_OPTIONS_VARIABLE] = json.dumps({name: getattr(args, name) for name in _APP_OPTIONS})
+    config = uvicorn.Config(
+        f"{__name__}:app_from_environment", factory=True, workers=args.workers, **options
     )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C stops the workers: done
+        Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
     return 0
