@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from ai_disclosure._content import MARK_ASSISTED, MARK_BY_ICON, MARK_REVIEWED, MARK_TRANSLATED
 from ai_disclosure._model import (
     HumanReview,
     Interaction,
@@ -26,6 +27,7 @@ from ai_disclosure._notice import (
     DEFAULT_LANGUAGE,
     LABEL_BY_ICON,
     LABEL_BY_INTERACTION,
+    LABEL_REVIEWED_TRANSLATION,
     SCRIPT_KEYS,
     catalog,
     install_jinja_globals,
@@ -210,8 +212,10 @@ def _template_keys() -> set[str]:
     for path in _templates():
         text = path.read_text(encoding="utf-8")
         keys |= set(re.findall(r"""\b(?:_|fill)\(\s*"(\w+)\"""", text))
-    # Level 1 labels are chosen in Python for each kind of system.
-    return keys | set(LABEL_BY_INTERACTION.values()) | set(LABEL_BY_ICON.values())
+    # Level 1 labels, and the labels of marked content, are chosen in Python.
+    content = {*MARK_BY_ICON.values(), *MARK_TRANSLATED, MARK_ASSISTED, MARK_REVIEWED, "pill"}
+    content.add(LABEL_REVIEWED_TRANSLATION)
+    return keys | set(LABEL_BY_INTERACTION.values()) | set(LABEL_BY_ICON.values()) | content
 
 
 def _script_keys() -> set[str]:
@@ -597,6 +601,27 @@ def test_head_combines_systems_and_takes_a_prefix() -> None:
     assert 'content="human-only"' in render_head(MANIFEST, [], "fr")
 
 
+def test_the_meta_names_the_model_and_provider_only_when_one_system_speaks() -> None:
+    mistral = make_system("a", model="mistral-small", provider="Mistral AI")
+    other = make_system("b", Interaction.TRANSLATION, Origin.AI_MODIFIED, model="m2")
+    triage = make_system("c", Interaction.DECISION_SUPPORT, Origin.NONE, model="camembert")
+    manifest = make_manifest(mistral, other, triage)
+    assert check(render_head(manifest, [mistral, triage], "fr")).all("meta") == [
+        {
+            "name": "ai-disclosure",
+            "content": "ai-autonomous",
+            "ai-model": "mistral-small",
+            "ai-provider": "Mistral AI",
+        }
+    ]
+    assert check(render_head(manifest, [mistral, other], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "ai-autonomous"}
+    ]
+    assert check(render_head(manifest, [triage], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "human-only"}
+    ]
+
+
 # --- Languages ----------------------------------------------------------------------
 
 
@@ -620,3 +645,15 @@ def test_install_jinja_globals() -> None:
     assert "&lt;" not in html  # not escaped twice
     with pytest.raises(KeyError, match="unknown"):
         env.from_string("{{ ai_disclosure_notice(['unknown'], 'fr') }}").render()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_reviewed_translation_is_never_said_to_be_automatic(lang: str) -> None:
+    reviewed = make_system(
+        "traduction-relue", Interaction.TRANSLATION, Origin.AI_MODIFIED, reviewed=True, by="X"
+    )
+    html = render_notice(make_manifest(reviewed), [reviewed], lang)
+    strings = catalog()[lang]
+    assert strings["label_translation_reviewed"] in html
+    assert strings["label_translation"] not in html
+    assert "automat" not in strings["label_translation_reviewed"].lower()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
@@ -23,13 +25,24 @@ from .._problems import (
     other_service,
     undeclared_systems,
 )
+from .._rawheaders import accepted_codings, first
 from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
+from .caching import cache_headers, not_modified, validators
+from .catalog import CatalogData, catalog_frame, system_dataset
 from .entries import Entry, service_json, system_json, system_summary
-from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
+from .exports import (
+    Export,
+    RegisterData,
+    RegisterExport,
+    SystemData,
+    SystemExport,
+    XlsxBook,
+    system_row,
+)
 from .problems import Problem
-from .reads import Filters
+from .reads import Filters, Marker
 from .state import RegistryState
 from .store import DecisionRecord, Prepared, Store, TokenOwner, Totals, prepare
 from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check_batch
@@ -37,6 +50,7 @@ from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check
 __all__ = ["Api", "json_response"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
@@ -140,6 +154,40 @@ def _filters(request: Request) -> Filters:
         status=_choice(request, "status", STATUSES),
         query=request.query_params.get("q") or None,
     )
+
+
+def _takes_gzip(request: Request) -> bool:
+    accepted = first(request.scope["headers"], b"accept-encoding") or b""
+    return accepted_codings(accepted, lambda coding: coding == b"gzip") != b"identity"
+
+
+class Download(Protocol):
+    """What a download of the register is sent as (an ``Export`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def media_type(self) -> str: ...
+    @property
+    def filename(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Download:
+    name: str
+    media_type: str
+    filename: str | None = None
+
+
+_CATALOG = _Download("catalog.jsonld", "application/ld+json")
+_XLSX = _Download("systems.xlsx", XLSX, "ai-systems.xlsx")
+
+
+class _File(FileResponse):
+    """A file sent in pieces of 1 MiB: a download of tens of megabytes in tens of
+    messages through the middleware, not a thousand."""
+
+    chunk_size = 1 << 20
 
 
 def base_url(request: Request, public_url: str | None = None) -> str:
@@ -401,6 +449,48 @@ class Api:
             return register_endpoint
         raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
 
+    def catalog(self, exports: tuple[Export, ...]) -> Endpoint:
+        """The DCAT-AP catalogue of the register and its exports, streamed like a
+        register export: one chunk of systems' datasets after the other."""
+
+        async def catalog_endpoint(request: Request) -> Response:
+            reads = await self.registry.reads()
+            marker = await self.registry.marker()
+            base = base_url(request, self.settings.public_url)
+            data = CatalogData(base, self.settings.operator, exports, marker.last_modified)
+
+            async def body() -> AsyncIterator[bytes]:
+                before, after = catalog_frame(data)
+                yield before.encode("utf-8")
+                async for chunk in reads.chunks(Filters()):
+                    yield "".join(
+                        "," + json.dumps(system_dataset(data, listed), ensure_ascii=False)
+                        for listed in chunk
+                    ).encode("utf-8")
+                yield after.encode("utf-8")
+
+            return self._download(request, _CATALOG, marker, body, whole=True)
+
+        return catalog_endpoint
+
+    async def systems_xlsx(self, request: Request) -> Response:
+        """The CSV download as a spreadsheet (the ``xlsx`` extra), written row by
+        row off the event loop; its memory does not grow with the register."""
+        filters = _filters(request)
+        reads = await self.registry.reads()
+        base = base_url(request, self.settings.public_url)
+
+        async def body() -> AsyncIterator[bytes]:
+            book = await asyncio.to_thread(XlsxBook)
+            async for chunk in reads.chunks(filters):
+                totals = await reads.totals([listed.key for listed in chunk])
+                rows = [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
+                await asyncio.to_thread(book.append, rows)
+            yield await asyncio.to_thread(book.finish)
+
+        marker = await self.registry.marker()
+        return self._download(request, _XLSX, marker, body, whole=filters == Filters())
+
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]
     ) -> Response:
@@ -411,19 +501,55 @@ class Api:
         base = base_url(request, self.settings.public_url)
 
         async def body() -> AsyncIterator[bytes]:
-            first = True
+            opening = True
             async for chunk in reads.chunks(filters):
                 totals = await reads.totals([listed.key for listed in chunk])
-                yield render(RegisterData(chunk, totals, base, first)).encode("utf-8")
-                first = False
-            if first:
+                # Rendered in a worker thread: the loop answers other requests
+                # between a whole register's chunks.
+                data = RegisterData(chunk, totals, base, opening)
+                yield (await asyncio.to_thread(render, data)).encode("utf-8")
+                opening = False
+            if opening:
                 yield render(RegisterData([], {}, base)).encode("utf-8")
 
-        headers = (
-            {"Content-Disposition": f'attachment; filename="{export.filename}"'}
-            if export.filename
-            else None
-        )
+        marker = await self.registry.marker()
+        return self._download(request, export, marker, body, whole=filters == Filters())
+
+    def _download(
+        self,
+        request: Request,
+        export: Download,
+        marker: Marker,
+        body: Callable[[], AsyncIterator[bytes]],
+        *,
+        whole: bool,
+    ) -> Response:
+        """A download of the register, with its validators. The whole register's is
+        sent from its snapshot when there is a usable one (``snapshots``), and a new
+        one is built when it is due; a filtered one is streamed live."""
+        snapshot = None
+        if whole:
+            base = base_url(request, self.settings.public_url)
+            snapshots = self.registry.snapshots
+            snapshot = snapshots.usable(export.name, base, marker)
+            snapshots.refresh(export.name, base, marker, body)
+        etag, last = validators(snapshot.marker if snapshot else marker, self.settings.clock())
+        packed = snapshot is not None and _takes_gzip(request)
+        if packed:
+            etag = etag[:-1] + '-gzip"'  # another representation, another tag
+        headers = cache_headers(etag, last, self.settings.public_max_age)
+        if whole:
+            # The same address answers gzipped or not, from a file or live.
+            headers["Vary"] = "Accept-Encoding"
+        if not_modified(request.scope["headers"], etag, last):
+            return Response(status_code=304, headers=headers)
+        if export.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        if snapshot is not None:
+            if packed:
+                headers["Content-Encoding"] = "gzip"
+            path = snapshot.gzipped if packed else snapshot.path
+            return _File(path, headers=headers, media_type=export.media_type)
         return StreamingResponse(body(), headers=headers, media_type=export.media_type)
 
     async def _system_data(self, request: Request) -> SystemData:

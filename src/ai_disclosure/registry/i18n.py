@@ -120,6 +120,35 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
     "decisions_caption": ("Décisions enregistrées par mois", "Decisions logged per month"),
     "month": ("Mois", "Month"),
     "decision_count": ("Décisions", "Decisions"),
+    "standards": ("Cadre réglementaire", "Regulatory status"),
+    "standards_intro": (
+        "Ce que le service déclare au titre du règlement européen sur l’IA et du code des "
+        "relations entre le public et l’administration (CRPA).",
+        "What the service declares under the EU AI Act and the French code of relations "
+        "between the public and the administration (CRPA).",
+    ),
+    "uuid": ("Identifiant unique", "Unique identifier"),
+    "ai_act_role": ("Rôle au sens de l’article 50", "Role under Article 50"),
+    "risk": ("Catégorie de risque", "Risk category"),
+    "annex_iii_area": ("Domaine de l’annexe III", "Annex III area"),
+    "public_interest_text": (
+        "Textes publiés pour informer le public",
+        "Text published to inform the public",
+    ),
+    "public_interest_yes": (
+        "Oui : ses textes d’intérêt public sont signalés comme produits par une IA.",
+        "Yes: its public-interest texts are labelled as AI-made.",
+    ),
+    "public_interest_exception": (
+        "Oui, relus avant publication sous la responsabilité éditoriale de {by} : "
+        "exception de l’article 50, paragraphe 4.",
+        "Yes, reviewed before publication under the editorial responsibility of {by}: "
+        "the exception of Article 50(4).",
+    ),
+    "public_interest_no": ("Non", "No"),
+    "automation": ("Part dans les décisions (CRPA)", "Share in decisions (CRPA)"),
+    "decisions_per_year": ("Décisions par an", "Decisions per year"),
+    "publication_category": ("Catégorie de publication", "Publication category"),
     "history": ("Historique des modifications", "History of changes"),
     "history_intro": (
         "Chaque publication du manifeste du service qui a modifié cette fiche.",
@@ -195,6 +224,56 @@ _LABELS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "pending": ("En attente", "Pending"),
         "rejected": ("Défavorable", "Rejected"),
         "not-reviewed": ("Non examiné", "Not reviewed"),
+    },
+    "ai_act_role": {
+        "deployer": ("Déployeur (il utilise le système)", "Deployer (it uses the system)"),
+        "provider": (
+            "Fournisseur (il a développé le système)",
+            "Provider (it developed the system)",
+        ),
+    },
+    "risk": {
+        "prohibited": ("Pratique interdite (article 5)", "Prohibited practice (Article 5)"),
+        "high-risk": ("Haut risque (article 6)", "High risk (Article 6)"),
+        "limited": (
+            "Risque limité (transparence, article 50)",
+            "Limited risk (transparency, Article 50)",
+        ),
+        "minimal": ("Risque minimal", "Minimal risk"),
+    },
+    "annex_iii_area": {
+        "biometrics": ("1. Biométrie", "1. Biometrics"),
+        "critical-infrastructure": ("2. Infrastructures critiques", "2. Critical infrastructure"),
+        "education": ("3. Éducation et formation", "3. Education and vocational training"),
+        "employment": (
+            "4. Emploi et gestion des travailleurs",
+            "4. Employment and workers management",
+        ),
+        "essential-services": (
+            "5. Accès aux services publics et privés essentiels",
+            "5. Access to essential public and private services",
+        ),
+        "law-enforcement": ("6. Répression", "6. Law enforcement"),
+        "migration": (
+            "7. Migration, asile et contrôle aux frontières",
+            "7. Migration, asylum and border control",
+        ),
+        "justice-democracy": (
+            "8. Justice et processus démocratiques",
+            "8. Administration of justice and democratic processes",
+        ),
+    },
+    "automation": {
+        "decision-support": (
+            "Aide à la décision : un agent décide",
+            "Decision support: an agent decides",
+        ),
+        "fully-automated": ("Décision entièrement automatisée", "Fully automated decision"),
+    },
+    "publication_category": {
+        "high-risk-ai": ("IA à haut risque", "High-risk AI"),
+        "impactful": ("Algorithme à impact", "Impactful algorithm"),
+        "other": ("Autre algorithme", "Other algorithm"),
     },
 }
 

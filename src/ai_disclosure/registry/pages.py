@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from .._model import Manifest, Text
 from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
-from .entries import Entry
+from .entries import Entry, system_uuid
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .i18n import Translator, language_of
 from .reads import Filters, Listed
@@ -293,6 +293,7 @@ class Pages:
                 "entry": entry,
                 "manifest": entry.manifest,
                 "system": entry.system,
+                "uuid": system_uuid(entry),
                 "totals": totals,
                 "chart": daily_chart(daily, until=until, earliest=totals.first_day),
                 "decision_months": list(reversed(months)),
