@@ -18,7 +18,7 @@ WIDGETS = Path(__file__).resolve().parents[1] / "widgets"
 BUDGETS: dict[str, int | None] = {
     "ai-notice.js": 5 * 1024,
     "ai-notice.css": 3 * 1024,
-    "i18n/strings.json": None,  # fetched only by pages with no server-rendered notice
+    "i18n/fr.json": None,  # one language, fetched only by pages with no server-rendered notice
 }
 
 

@@ -16,9 +16,17 @@ The quick loop is ``pytest -m "not slow and not browser and not postgres"``;
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from babel import Locale
+
+from ai_disclosure import _catalog
+from ai_disclosure._catalog import DEFAULT_LANGUAGE, Catalog, catalog_dir, catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_MANIFEST = ROOT / "examples" / "montpellier" / "ai-disclosure.toml"
@@ -93,6 +101,102 @@ SLOW = frozenset(
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def marked_catalog(tag: str, direction: str = "ltr") -> dict[str, Any]:
+    """A catalog file for ``tag`` as a translator would write it: every text of
+    ``en.json``, marked ``[tag]`` so a test can tell it apart, each plural text
+    with exactly the categories CLDR gives ``tag``."""
+    english = json.loads((ROOT / "widgets" / "i18n" / "en.json").read_text(encoding="utf-8"))
+    categories = set(Locale.parse(tag, sep="-").plural_form.tags) | {"other"}
+    texts: dict[str, Any] = {"_meta": {"status": "machine-translated", "dir": direction}}
+    for key, text in english.items():
+        if key == "_meta":
+            continue
+        if isinstance(text, str):
+            texts[key] = f"{text} [{tag}]"
+        else:
+            texts[key] = dict.fromkeys(categories, f"{text['other']} [{tag}]")
+    return texts
+
+
+@pytest.fixture
+def catalog_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of ``widgets/i18n`` the catalog is read from for this test (read
+    again before and after it)."""
+    folder = tmp_path / "i18n"
+    shutil.copytree(catalog_dir(), folder)
+    monkeypatch.setattr(_catalog, "catalog_dir", lambda: folder)
+    catalogs.cache_clear()
+    yield folder
+    monkeypatch.undo()
+    catalogs.cache_clear()
+
+
+@pytest.fixture
+def add_language(catalog_folder: Path) -> Callable[..., Catalog]:
+    """Adds a language the way a translator does - one more ``<tag>.json`` next to
+    the others - and nothing else."""
+
+    def add(tag: str, direction: str = "ltr") -> Catalog:
+        text = json.dumps(marked_catalog(tag, direction), ensure_ascii=False, indent=2)
+        (catalog_folder / f"{tag}.json").write_text(text, encoding="utf-8")
+        catalogs.cache_clear()
+        return catalogs()[tag]
+
+    return add
+
+
+@pytest.fixture
+def add_text(catalog_folder: Path) -> Callable[[str, Mapping[str, str]], None]:
+    """Adds a key to every catalog file: ``texts`` by language, the English text
+    marked ``[tag]`` for the others."""
+
+    def add(key: str, texts: Mapping[str, str]) -> None:
+        for path in catalog_folder.glob("*.json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data[key] = texts.get(path.stem) or f"{texts['en']} [{path.stem}]"
+            path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        catalogs.cache_clear()
+
+    return add
+
+
+#: Languages the tests name, and their direction: the catalog's own file, or while
+#: a language is being translated, one ``languages`` makes for the test.
+NAMED_LANGUAGES = {
+    "fr": "ltr",
+    "en": "ltr",
+    "oc": "ltr",
+    "es": "ltr",
+    "ca": "ltr",
+    "de": "ltr",
+    "ga": "ltr",
+    "zh-Hans": "ltr",
+    "ar": "rtl",
+    "fa": "rtl",
+}
+
+
+def with_named_languages(present: Iterable[str]) -> list[str]:
+    """``present`` and the named languages, the default first (as the catalog lists them)."""
+    found = dict.fromkeys([*present, *NAMED_LANGUAGES])
+    return [DEFAULT_LANGUAGE, *sorted(set(found) - {DEFAULT_LANGUAGE})]
+
+
+@pytest.fixture
+def languages(add_language: Callable[..., Catalog]) -> Mapping[str, Catalog]:
+    """The catalog, with a file for each of ``NAMED_LANGUAGES``."""
+    for tag, direction in NAMED_LANGUAGES.items():
+        if tag not in catalogs():
+            add_language(tag, direction)
+    return catalogs()
+
+
+@pytest.fixture
+def arabic(languages: Mapping[str, Catalog]) -> Catalog:
+    """A right-to-left language."""
+    return languages["ar"]
 
 
 def _stale(entries: frozenset[str]) -> list[str]:

@@ -15,12 +15,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ai_disclosure import AIDisclosureMiddleware
-from ai_disclosure._notice import catalog
+from ai_disclosure._catalog import catalogs
 from ai_disclosure._schemas import validator
 
 from .servers import thread_server
 from .test_declaration import CHROMIUM_ACCEPT, DECLARATION, FIREFOX_ACCEPT, MANIFEST, parse
 
+pytestmark = pytest.mark.usefixtures("languages")
 WELL_KNOWN = "/.well-known/ai-disclosure"
 #: Today's body, byte for byte: what machines and the register already read.
 JSON_BODY = json.dumps(dict(MANIFEST.raw), ensure_ascii=False, indent=2).encode("utf-8")
@@ -68,7 +69,7 @@ async def test_browsers_get_the_page(accept: str) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert is_page(response)
-    assert catalog()["fr"]["decl_title"] in response.text
+    assert catalogs()["fr"]("declaration.title") in response.text
     assert response.headers["ai-disclosure"] == "mode=none"
     assert response.headers["content-length"] == str(len(response.content))
     # No script, no inline style, one stylesheet from the same origin: a policy says so.
@@ -115,8 +116,9 @@ async def test_format_in_the_query_overrides_accept() -> None:
         ("", "ar-MA,ar;q=0.9,fr;q=0.5", "ar"),
         ("?lang=en", "ar", "en"),
         ("?lang=oc#assistant-dechets", None, "oc"),
-        ("?lang=de", "es", "es"),
-        ("?lang=de", "de", "fr"),
+        ("?lang=ja", "es", "es"),
+        ("?lang=ja", "ja", "fr"),
+        ("", "zh-CN", "zh-Hans"),
     ],
 )
 async def test_language_query_then_reader_then_service(

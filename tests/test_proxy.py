@@ -28,6 +28,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from ai_disclosure import AIDisclosureMiddleware, load_manifest
+from ai_disclosure._catalog import catalogs
 from ai_disclosure._encoding import decodable
 from ai_disclosure._inject import MARKER
 from ai_disclosure.proxy import ReverseProxy
@@ -229,7 +230,20 @@ async def test_slow_upstream_is_a_504_page(upstream: str) -> None:
         response = await client.get("/slow")
     assert response.status_code == 504
     assert "n'a pas répondu à temps" in response.text
-    assert 'lang="en"' in response.text
+    assert response.headers["content-language"] == "fr"
+    assert "accept-language" in response.headers["vary"].lower()
+
+
+async def test_the_proxys_error_page_speaks_the_readers_language() -> None:
+    async with proxied(f"http://127.0.0.1:{free_port()}") as client:
+        english = await client.get("/", headers={"Accept-Language": "en-GB, fr;q=0.5"})
+        unknown = await client.get("/", headers={"Accept-Language": "x-none"})
+    assert english.status_code == 502
+    assert english.headers["content-language"] == "en"
+    assert '<html lang="en" dir="ltr">' in english.text
+    assert catalogs()["en"]("proxy.502_text") in english.text
+    assert unknown.headers["content-language"] == "fr"
+    assert catalogs()["fr"]("proxy.502_title") in unknown.text
 
 
 async def test_unreachable_upstream_is_a_502_page() -> None:

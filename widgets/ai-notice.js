@@ -5,7 +5,7 @@
 // - AIDisclosure.mark(element, {value, label}): marks one element;
 // - AIDisclosure.watchFetch(): shows and announces the notice when a fetched
 //   response carries an AI-Disclosure header whose mode is not "none".
-// Text comes from the notice's JSON block, else from i18n/strings.json.
+// Text comes from the notice's JSON block, else from i18n/<lang>.json.
 
 const ATTR = "data-ai-disclosure-notice";
 const KEY = "ai-disclosure:collapsed";
@@ -91,16 +91,28 @@ const ownStrings = (root) => {
   }
 };
 
-/** Strings in the page's language: from the notice, else from the catalog. */
+/** The notice's strings of one catalog file, i18n/<lang>.json, as the JSON block has them. */
+const load = (lang) =>
+  nativeFetch(new URL(`i18n/${lang}.json`, import.meta.url))
+    .then((r) => {
+      if (!r.ok) throw new Error(`no catalog for ${lang}`);
+      return r.json();
+    })
+    .then((all) => {
+      const s = { lang, dir: all._meta.dir };
+      for (const [k, v] of Object.entries(all)) if (k.startsWith("notice.")) s[k.slice(7)] = v;
+      return s;
+    });
+
+/** Strings in the page's language: from the notice, else from the catalog file of
+ * the page's language tag, of its primary language, else French. */
 const strings = () => {
   const own = ownStrings(doc.querySelector(`[${ATTR}]`));
   if (own) return Promise.resolve(own);
-  catalog ||= nativeFetch(new URL("i18n/strings.json", import.meta.url))
-    .then((r) => r.json())
-    .then((all) => {
-      const lang = (doc.documentElement.lang || "fr").toLowerCase().split("-")[0];
-      return all[lang] ? { ...all[lang], lang } : { ...all.fr, lang: "fr" };
-    })
+  const tag = doc.documentElement.lang || "fr";
+  const tried = new Set([tag, tag.split("-")[0].toLowerCase(), "fr"]);
+  catalog ||= [...tried]
+    .reduce((found, lang) => found.catch(() => load(lang)), Promise.reject(new Error("no catalog")))
     .catch((error) => {
       catalog = null; // try again next time
       throw error;

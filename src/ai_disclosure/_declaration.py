@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from ._catalog import Catalog, fill, language_options
 from ._language import choose_language
 from ._model import Manifest, Route, System
 from ._notice import (
@@ -23,10 +24,8 @@ from ._notice import (
     _contact_link,
     _environment,
     _Item,
-    _safe_href,
     _translator,
     _View,
-    catalog,
     notice_languages,
 )
 
@@ -34,6 +33,7 @@ __all__ = [
     "declaration_languages",
     "page_language",
     "pages_concerned",
+    "pages_in_words",
     "prefers_html",
     "render_declaration",
 ]
@@ -84,7 +84,7 @@ def declaration_languages(manifest: Manifest) -> tuple[str, ...]:
     """Languages the page is offered in: the service's that the catalog has,
     default first (as the notice's, so its link always finds its language)."""
     offered = tuple(lang for lang in manifest.service.languages if lang in notice_languages())
-    return offered or (manifest.service.default_language,)
+    return offered or (_catalog_language(manifest.service.default_language),)
 
 
 def page_language(manifest: Manifest, requested: str | None, accept_language: str | None) -> str:
@@ -138,27 +138,26 @@ class _Entry:
     model: str | None
     audience: str
     status: str
-    pages: tuple[tuple[str, Markup], ...]
+    pages: tuple[Markup, ...]
     register_href: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Option:
-    """A language the reader may switch to."""
-
-    code: str
-    name: str
-    dir: str
-    href: str
-    current: bool
-
-
-def _path_html(path: str) -> Markup:
+def _path_html(path: str) -> str:
     """A path as code, always left to right (it sits in Arabic sentences too)."""
-    return Markup('<code dir="ltr">{}</code>').format(path)
+    return str(Markup('<code dir="ltr">{}</code>').format(path))
 
 
-def _entry(manifest: Manifest, view: _View, system: System) -> _Entry:
+def pages_in_words(strings: Catalog, routes: Sequence[Route], system_id: str) -> list[Markup]:
+    """The pages a system concerns as sentences of ``strings``' language ("The
+    pages whose address starts with /dechets/"), the paths as code; empty when
+    no rule names the system. The declaration page and the register say it so."""
+    return [
+        Markup(fill(str(escape(strings(f"routes.{kind}"))), {"path": _path_html(path)}))
+        for kind, path in pages_concerned(routes, system_id)
+    ]
+
+
+def _entry(manifest: Manifest, view: _View, strings: Catalog, system: System) -> _Entry:
     external = system.register_url or manifest.service.register_url
     return _Entry(
         id=system.id,
@@ -167,11 +166,9 @@ def _entry(manifest: Manifest, view: _View, system: System) -> _Entry:
         model=system.model,
         audience=system.audience,
         status=system.status,
-        pages=tuple(
-            (kind, _path_html(path)) for kind, path in pages_concerned(manifest.routes, system.id)
-        ),
+        pages=tuple(pages_in_words(strings, manifest.routes, system.id)),
         # Without a register this page is the system's entry: no link to itself.
-        register_href=_safe_href(manifest.register_url_for(system)) if external else None,
+        register_href=view.register_href(system) if external else None,
     )
 
 
@@ -182,22 +179,15 @@ def render_declaration(manifest: Manifest, language: str, *, prefix: str = ASSET
     prefix = prefix.rstrip("/") or "/"
     view = _View(manifest, lang, language, prefix=prefix)
     service = manifest.service
-    gettext, fill = _translator(lang)
+    strings, fill_markup = _translator(lang)
     contact_text, contact_href = _contact_link(service.contact)
-    options = [
-        _Option(
-            code=code,
-            name=catalog()[_catalog_language(code)]["decl_language_name"],
-            dir=catalog()[_catalog_language(code)]["dir"],
-            href=f"{prefix}?lang={code}",
-            current=_catalog_language(code) == lang,
-        )
-        for code in declaration_languages(manifest)
-    ]
+    options = language_options(
+        declaration_languages(manifest), lang, lambda code: f"{prefix}?lang={code}"
+    )
     template = _environment().get_template("declaration.html")
     return template.render(
         lang=lang,
-        dir=catalog()[lang]["dir"],
+        dir=strings.dir,
         prefix=prefix,
         json_href=f"{prefix}?format=json",
         languages=options,
@@ -206,7 +196,7 @@ def render_declaration(manifest: Manifest, language: str, *, prefix: str = ASSET
         description=view.text(service.description),
         contact_text=contact_text,
         contact_href=contact_href,
-        systems=[_entry(manifest, view, system) for system in manifest.systems],
-        _=gettext,
-        fill=fill,
+        systems=[_entry(manifest, view, strings, system) for system in manifest.systems],
+        _=strings,
+        fill=fill_markup,
     )

@@ -316,7 +316,7 @@ class Delivery:
             counters["batches_duplicate"] += 1
         if self._failures:
             log.info(
-                "registry reachable again after %d failed attempt(s); sending pending batches",
+                "registry reachable again (failed attempts: %d); sending pending batches",
                 self._failures,
             )
         self._failures = 0

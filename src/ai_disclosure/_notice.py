@@ -14,9 +14,9 @@ Three levels of information, for each system on the page:
    service and its contact, the data used and how to contest or reach a person;
 3. a link to the system's entry in the public register.
 
-Every piece of text comes from one catalog, ``widgets/i18n/strings.json``,
-read by the templates here and, through a JSON data block in the notice, by
-the script.
+Every piece of text comes from the catalog (``_catalog``: one
+``widgets/i18n/<lang>.json`` per language), read by the templates here and,
+through a JSON data block in the notice, by the script.
 
 Applications that render with jinja2 can place the notice themselves with
 :func:`install_jinja_globals`.
@@ -31,11 +31,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
 from markupsafe import Markup, escape
 
+from ._catalog import DEFAULT_LANGUAGE, Catalog, catalogs, direction, fill
+from ._language import best_match
 from ._model import EUIcon, Interaction, Manifest, System, Text, involvement
 from ._resources import data_dir
 
@@ -44,7 +46,6 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "SCRIPT_KEYS",
     "TemplateFragments",
-    "catalog",
     "install_jinja_globals",
     "json_for_html",
     "notice_languages",
@@ -53,16 +54,13 @@ __all__ = [
     "widgets_dir",
 ]
 
-#: Language of the notice when nothing better matches.
-DEFAULT_LANGUAGE = "fr"
-
 #: Where the widget files (``ai-notice.css``, ``ai-notice.js``,
-#: ``i18n/strings.json``) are served from by default.
+#: ``i18n/<lang>.json``) are served from by default.
 ASSET_PREFIX = "/.well-known/ai-disclosure"
 
-#: Catalog entries the script needs; they travel in the notice's JSON block.
+#: Catalog entries the script needs (``notice.<key>``); they travel in the
+#: notice's JSON block, with ``lang`` and ``dir``.
 SCRIPT_KEYS: tuple[str, ...] = (
-    "dir",
     "title",
     "label_ai",
     "label_ai_generated",
@@ -77,18 +75,15 @@ SCRIPT_KEYS: tuple[str, ...] = (
 
 #: Catalog key of the short (level 1) label for each kind of system.
 LABEL_BY_INTERACTION: Mapping[Interaction, str] = {
-    Interaction.CHATBOT: "label_chatbot",
-    Interaction.TRANSLATION: "label_translation",
-    Interaction.AUTOMATED_DECISION: "label_decision",
+    Interaction.CHATBOT: "notice.label_chatbot",
+    Interaction.TRANSLATION: "notice.label_translation",
+    Interaction.AUTOMATED_DECISION: "notice.label_decision",
 }
 LABEL_BY_ICON: Mapping[EUIcon, str] = {
-    EUIcon.AI: "label_ai",
-    EUIcon.AI_GENERATED: "label_ai_generated",
-    EUIcon.AI_MODIFIED: "label_ai_modified",
+    EUIcon.AI: "notice.label_ai",
+    EUIcon.AI_GENERATED: "notice.label_ai_generated",
+    EUIcon.AI_MODIFIED: "notice.label_ai_modified",
 }
-
-#: Primary language subtags written right to left.
-_RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,}")
@@ -104,36 +99,25 @@ def widgets_dir() -> Path:
     return data_dir("widgets")
 
 
-@cache
-def catalog() -> Mapping[str, Mapping[str, str]]:
-    """The string catalog: language -> key -> text (``dir`` is ``ltr``/``rtl``)."""
-    path = widgets_dir() / "i18n" / "strings.json"
-    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
 def notice_languages() -> tuple[str, ...]:
     """Languages the catalog has, the default (French) first."""
-    return tuple(catalog())
+    return tuple(catalogs())
 
 
 # --- Languages --------------------------------------------------------------
 
 
-def _primary(tag: str) -> str:
-    return tag.strip().lower().replace("_", "-").split("-")[0]
-
-
-def _direction(tag: str) -> str:
-    strings = catalog().get(_primary(tag))
-    if strings is not None:
-        return strings["dir"]
-    return "rtl" if _primary(tag) in _RTL else "ltr"
-
-
 def _catalog_language(language: str) -> str:
-    primary = _primary(language)
-    return primary if primary in catalog() else DEFAULT_LANGUAGE
+    """The catalog's language for a tag (``fr-BE`` -> ``fr``), else the default."""
+    return best_match(language, catalogs()) or DEFAULT_LANGUAGE
+
+
+def with_language(url: str, language: str) -> str:
+    """``url`` asking for ``language`` (``?lang=``), so a link keeps the reader's
+    language; any ``lang`` it had is replaced."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("lang", language)])))
 
 
 # --- Safe output helpers ----------------------------------------------------
@@ -236,9 +220,9 @@ class _View:
         self.prefix = prefix.rstrip("/") or "/"
 
     def piece(self, value: str, lang: str) -> _Piece:
-        if _primary(lang) == self.language:
+        if best_match(lang, (self.language,)):
             return _Piece(value)
-        return _Piece(value, lang, _direction(lang))
+        return _Piece(value, lang, direction(lang))
 
     def text(self, text: Text | None) -> _Piece | None:
         if not text:
@@ -258,9 +242,10 @@ class _View:
 
     def register_href(self, system: System) -> str | None:
         """The register entry; without a register, the service's own declaration
-        page, in this notice's language and scrolled to the system."""
+        page, scrolled to the system; either in this notice's language."""
         if system.register_url or self.manifest.service.register_url:
-            return _safe_href(self.manifest.register_url_for(system))
+            href = _safe_href(self.manifest.register_url_for(system))
+            return with_language(href, self.language) if href else None
         return _safe_href(f"{self.prefix}?lang={self.language}#{system.id}")
 
     def item(self, system: System, dom_id: str) -> _Item:
@@ -319,20 +304,19 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _translator(language: str) -> tuple[Callable[[str], str], Callable[..., Markup]]:
-    strings = catalog()[language]
+def _translator(language: str) -> tuple[Catalog, Callable[..., Markup]]:
+    """The catalog for ``language`` (``_(key)`` in templates), and ``fill(key,
+    **values)``: the text as markup, its values escaped or rendered as pieces."""
+    strings = catalogs()[language]
 
-    def gettext(key: str) -> str:
-        return strings[key]
+    def fill_markup(key: str, **values: _Piece | str) -> Markup:
+        html = {
+            name: str(_piece_html(value) if isinstance(value, _Piece) else escape(value))
+            for name, value in values.items()
+        }
+        return Markup(fill(str(escape(strings(key))), html))
 
-    def fill(key: str, **values: _Piece | str) -> Markup:
-        result = escape(strings[key])
-        for name, value in values.items():
-            html = _piece_html(value) if isinstance(value, _Piece) else escape(value)
-            result = Markup(result.replace("{" + name + "}", html))
-        return result
-
-    return gettext, fill
+    return strings, fill_markup
 
 
 def render_notice(
@@ -363,20 +347,21 @@ def render_notice(
     ).hexdigest()[:8]
     uid = f"ai-notice-{digest}"
     items = [view.item(system, f"{uid}-{n}") for n, system in enumerate(chosen, 1)]
-    same_language = page_language is not None and _primary(page_language) == lang
-    gettext, fill = _translator(lang)
-    strings = catalog()[lang]
-    script_strings = {"lang": lang} | {key: strings[key] for key in SCRIPT_KEYS}
+    same_language = page_language is not None and best_match(page_language, (lang,)) is not None
+    strings, fill_markup = _translator(lang)
+    script_strings = {"lang": lang, "dir": strings.dir} | {
+        key: strings(f"notice.{key}") for key in SCRIPT_KEYS
+    }
     template = _environment().get_template("notice.html")
     return template.render(
         uid=uid,
         items=items,
         lang=lang,
-        dir=strings["dir"],
+        dir=strings.dir,
         own_language=not same_language,
         script_strings=Markup(json_for_html(script_strings)),
-        _=gettext,
-        fill=fill,
+        _=strings,
+        fill=fill_markup,
     )
 
 

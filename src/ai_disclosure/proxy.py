@@ -35,14 +35,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import AsyncIterator, Callable
+from functools import lru_cache
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ._catalog import DEFAULT_LANGUAGE, catalogs
 from ._encoding import decodable
 from ._headers import HEADER_NAME
+from ._language import choose_language
 from ._rawheaders import date_header, first, has, tokens, with_date
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
@@ -252,7 +255,7 @@ class ReverseProxy:
             # "OPTIONS *", or an absolute-form target ("GET http://host/x") the
             # server passed on as it was: not a path of this site, and a path the
             # route rules did not see.
-            await _error_page(send, 400)
+            await _error_page(send, 400, scope)
             return
         try:
             target = self._base.copy_with(
@@ -261,7 +264,7 @@ class ReverseProxy:
                 + (b"?" + query if query else b"")
             )
         except httpx.InvalidURL:
-            await _error_page(send, 400)
+            await _error_page(send, 400, scope)
             return
 
         async def body() -> AsyncIterator[bytes]:
@@ -291,10 +294,10 @@ class ReverseProxy:
         except _ClientGone:
             return  # nobody is left to answer
         except httpx.TimeoutException:
-            await _error_page(send, 504)
+            await _error_page(send, 504, scope)
             return
         except (httpx.TransportError, httpx.LocalProtocolError):
-            await _error_page(send, 502)
+            await _error_page(send, 502, scope)
             return
         try:
             await self._relay(scope, response, send)
@@ -332,48 +335,35 @@ class ReverseProxy:
         return key, origin + value[len(self.upstream) :]
 
 
-def _text(value: str) -> str:
-    return html.escape(value, quote=False)
-
-
-#: The proxy's own answers: (French title, text; English title, text).
-_ERRORS = {
-    400: (
-        "Requête invalide",
-        "L'adresse demandée n'est pas un chemin de ce site.",
-        "Bad request",
-        "The requested address is not a path on this site.",
-    ),
-    502: (
-        "Service indisponible",
-        "L'application ne répond pas. Réessayez dans quelques minutes.",
-        "Bad gateway",
-        "The application cannot be reached. Please try again in a few minutes.",
-    ),
-    504: (
-        "Délai dépassé",
-        "L'application n'a pas répondu à temps. Réessayez dans quelques minutes.",
-        "Gateway timeout",
-        "The application did not answer in time. Please try again in a few minutes.",
-    ),
-}
-
-
-async def _error_page(send: Send, status: int) -> None:
-    french, french_text, english, english_text = _ERRORS[status]
-    page = (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>{status} {_text(french)}</title></head><body><main>"
-        f"<h1>{_text(french)}</h1><p>{_text(french_text)}</p>"
-        f'<h2 lang="en">{_text(english)}</h2><p lang="en">{_text(english_text)}</p>'
+@lru_cache(maxsize=256)
+def _error_html(status: int, language: str) -> bytes:
+    """The proxy's own answer (400, 502 or 504) in one catalog language."""
+    t = catalogs()[language]
+    title, text = t(f"proxy.{status}_title"), t(f"proxy.{status}_text")
+    return (
+        f'<!doctype html><html lang="{language}" dir="{t.dir}"><head><meta charset="utf-8">'
+        f"<title>{status} {html.escape(title, quote=False)}</title></head><body><main>"
+        f"<h1>{html.escape(title, quote=False)}</h1><p>{html.escape(text, quote=False)}</p>"
         "</main></body></html>"
     ).encode()
+
+
+async def _error_page(send: Send, status: int, scope: Scope) -> None:
+    """The error page in the reader's language (``Accept-Language``), else the
+    catalog's default."""
+    accept = first(scope.get("headers", ()), b"accept-language")
+    language, _ = choose_language(
+        tuple(catalogs()), DEFAULT_LANGUAGE, None, accept.decode("latin-1") if accept else None
+    )
+    page = _error_html(status, language)
     message: Message = {
         "type": "http.response.start",
         "status": status,
         "headers": [
             (b"content-type", b"text/html; charset=utf-8"),
             (b"content-length", str(len(page)).encode()),
+            (b"content-language", language.encode()),
+            (b"vary", b"Accept-Language"),
             (b"cache-control", b"no-store"),
             (HEADER_NAME.lower().encode(), b"mode=none"),
             date_header(),

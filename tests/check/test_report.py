@@ -130,7 +130,7 @@ def test_table() -> None:
     assert "  ! /ai  language: language reason" in lines
     assert "    /systems/0/origin: 'robotic' is not allowed" in lines
     assert "  – /private  disallowed by robots.txt" in lines
-    assert "  3 more URL(s) found beyond the depth or page limit." in lines
+    assert "  URLs found beyond the depth or page limit: 3" in lines
     assert "  ✗ not audited: unreachable" in lines
     long_row = next(line for line in lines if "/api?q=" in line)
     assert "…" in long_row

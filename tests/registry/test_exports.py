@@ -4,7 +4,7 @@ operation and its links (the "How to extend" recipe of docs/architecture.md)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from ai_disclosure._catalog import catalogs
 from ai_disclosure.registry import create_app
 from ai_disclosure.registry.exports import (
     EXPORTS,
@@ -23,7 +24,6 @@ from ai_disclosure.registry.exports import (
     SystemData,
     SystemExport,
 )
-from ai_disclosure.registry.i18n import LANGUAGES
 from ai_disclosure.registry.openapi import openapi_document
 from ai_disclosure.registry.responses import response_schemas
 from ai_disclosure.registry.tokens import issue_token
@@ -40,10 +40,14 @@ def identifiers(data: RegisterData) -> str:
     return "".join(f"{s.service}/{s.system}\n" for s in data.systems)
 
 
-#: Two formats a contributor might add, each written once, here.
+#: Two formats a contributor might add, each written once, here, with their links'
+#: words in the catalog (``export.<name>``).
+LABELS = {
+    "export.plain.txt": {"fr": "Texte brut", "en": "Plain text"},
+    "export.systems.txt": {"fr": "Identifiants", "en": "Identifiers"},
+}
 PLAIN = SystemExport(
     name="plain.txt",
-    label={"fr": "Texte brut", "en": "Plain text"},
     media_type="text/plain; charset=utf-8",
     render=plain_text,
     summary="The entry as plain text",
@@ -51,7 +55,6 @@ PLAIN = SystemExport(
 )
 IDS = RegisterExport(
     name="systems.txt",
-    label={"fr": "Identifiants", "en": "Identifiers"},
     media_type="text/plain; charset=utf-8",
     render=identifiers,
     summary="The identifiers of the register's systems",
@@ -67,8 +70,10 @@ class Served:
 
 
 @pytest_asyncio.fixture
-async def served(backend: Backend) -> AsyncIterator[Served]:
+async def served(backend: Backend, add_text: Callable[..., None]) -> AsyncIterator[Served]:
     """An app with the two extra exports, the example manifest published."""
+    for key, texts in LABELS.items():
+        add_text(key, texts)
     app = create_app(
         backend.url,
         settings=settings(),
@@ -126,10 +131,11 @@ async def test_the_document_lists_the_extra_export(served: Served) -> None:
 async def test_the_pages_link_the_extra_export(served: Served, lang: str, query: str) -> None:
     client = served.client
     page = (await client.get(f"/systems/demarches/assistant-dechets{query}")).text
-    href = f"/v1/systems/demarches/assistant-dechets/plain.txt{query}"
-    assert f'<a href="{href}">{PLAIN.label[lang]}</a>' in page
+    # An entry's export speaks the page's language, whichever way it was chosen.
+    href = f"/v1/systems/demarches/assistant-dechets/plain.txt?lang={lang}"
+    assert f'<a href="{href}">{LABELS["export.plain.txt"][lang]}</a>' in page
     home = (await client.get(f"/{query}")).text
-    assert f'<a href="/v1/systems.txt{query}">{IDS.label[lang]}</a>' in home
+    assert f'<a href="/v1/systems.txt{query}">{LABELS["export.systems.txt"][lang]}</a>' in home
 
 
 def _all(exports: Sequence[Export], field: str) -> list[Any]:
@@ -138,8 +144,7 @@ def _all(exports: Sequence[Export], field: str) -> list[Any]:
 
 def test_the_table_is_consistent() -> None:
     for export in EXPORTS:
-        assert set(export.label) == set(LANGUAGES), export.name
-        assert all(export.label.values()), export.name
+        assert f"export.{export.name}" in catalogs()["en"].texts, export.name
         assert isinstance(export, (SystemExport, RegisterExport)), export.name
         if export.media_type.startswith("application/json"):
             assert export.schema in response_schemas(), f"{export.name} needs a schema"

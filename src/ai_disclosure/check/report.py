@@ -198,7 +198,7 @@ def _site_table(site: SiteReport, symbols: Mapping[Status, str]) -> list[str]:
         ]
         lines.append("")
     if site.unvisited:
-        lines.append(f"  {site.unvisited} more URL(s) found beyond the depth or page limit.")
+        lines.append(f"  URLs found beyond the depth or page limit: {site.unvisited}")
     lines.append("  " + _summary(site.counts(), len(site.pages)))
     lines.append("")
     return lines

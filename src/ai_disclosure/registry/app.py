@@ -25,7 +25,7 @@ from .guard import BadTokens, BodyTimeouts
 from .health import Health
 from .metrics import Metrics, Operations
 from .openapi import openapi_document
-from .pages import STATIC_DIR, Pages
+from .pages import STATIC_DIR, Pages, page_language
 from .problems import Problem, problem_response
 from .ratelimit import FailureBudget
 from .reads import Marker
@@ -151,12 +151,19 @@ def create_app(
         Route("/", pages.index, methods=["GET"]),
         Route(f"/systems{system}", pages.system, methods=["GET"]),
         Route("/services/{service:str}", pages.service, methods=["GET"]),
+        Route("/guide", pages.guide, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     settings = registry.settings
     # What public answers depend on besides the data: the software and the settings
     # they print.
-    edition = f"{__version__}|{settings.operator}|{settings.public_url}"
+    edition = f"{__version__}|{settings.operator}|{settings.public_url}|{settings.language}"
+
+    def variant(scope: Scope) -> tuple[str, bool]:
+        """A page's language; the API's answers have one representation per URL."""
+        if scope["path"].startswith("/v1/"):
+            return "", False
+        return page_language(scope, settings.language)
 
     async def marker() -> Marker:
         return await (await registry.reads()).marker(edition)
@@ -175,6 +182,7 @@ def create_app(
                 marker=marker,
                 clock=settings.clock,
                 max_age=settings.public_max_age,
+                variant=variant,
             ),
             Middleware(BadTokens, budget=budget),
             Middleware(BodyTimeouts, idle=settings.body_idle_timeout, total=settings.body_timeout),

@@ -6,8 +6,10 @@ batches stored), of the software and of the day (system pages chart the days up
 to tomorrow). Their validators are therefore register-wide: the ``ETag`` is a digest
 of the marker (``Reads.marker``: the newest manifest and the newest batch, two index
 lookups) and of the day, and ``Last-Modified`` is the later of the marker's time and
-the day's start. A request whose ``If-None-Match`` (or, without it,
-``If-Modified-Since``) still holds is answered ``304`` before any page is built.
+the day's start. A page's ``ETag`` also names its language, which
+``Accept-Language`` may choose (the ``variant``). A request whose
+``If-None-Match`` (or, without it, ``If-Modified-Since``) still holds is
+answered ``304`` before any page is built.
 
 Only ``GET``/``HEAD`` reads open to all carry them; writes and the token-protected
 reads never do (a shared cache must not keep a service's decisions).
@@ -36,10 +38,13 @@ def is_public_read(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and _PUBLIC.fullmatch(path) is not None
 
 
-def validators(marker: Marker, now: float) -> tuple[str, datetime]:
-    """The ``ETag`` and ``Last-Modified`` of every public answer at time ``now``."""
+def validators(marker: Marker, now: float, variant: str = "") -> tuple[str, datetime]:
+    """The ``ETag`` and ``Last-Modified`` of every public answer at time ``now``
+    (``variant``: what else than the URL chose the representation)."""
     day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     seen = f"{marker.key}|{day.date().isoformat()}"
+    if variant:
+        seen += f"|{variant}"
     etag = '"' + hashlib.sha256(seen.encode()).hexdigest()[:32] + '"'
     changed = marker.last_modified
     last = day if changed is None or changed < day else changed
@@ -75,24 +80,30 @@ class PublicCaching:
         marker: Callable[[], Awaitable[Marker]],
         clock: Callable[[], float],
         max_age: int,
+        variant: Callable[[Scope], tuple[str, bool]] | None = None,
     ) -> None:
         self.app = app
         self.marker = marker
         self.clock = clock
+        #: A request's representation besides its URL (a page's language), and
+        #: whether ``Accept-Language`` chose it (the ``304`` then says so too).
+        self.variant = variant
         self.cache_control = f"public, max-age={max_age}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_public_read(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
-        etag, last = validators(await self.marker(), self.clock())
+        variant, negotiated = self.variant(scope) if self.variant else ("", False)
+        etag, last = validators(await self.marker(), self.clock(), variant)
         added = [
             (b"etag", etag.encode()),
             (b"last-modified", format_datetime(last, usegmt=True).encode()),
             (b"cache-control", self.cache_control),
         ]
         if not_modified(scope["headers"], etag, last):
-            await send({"type": "http.response.start", "status": 304, "headers": added})
+            vary = [(b"vary", b"Accept-Language")] if negotiated else []
+            await send({"type": "http.response.start", "status": 304, "headers": added + vary})
             await send({"type": "http.response.body", "body": b""})
             return
 

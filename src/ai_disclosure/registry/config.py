@@ -37,6 +37,9 @@ class Settings:
     migrate: bool = True
     #: Who publishes the register, shown in the page header and the exports.
     operator: str = "Montpellier Méditerranée Métropole"
+    #: The pages' language when neither ``?lang=`` nor ``Accept-Language`` names one
+    #: of the catalog's (``widgets/i18n/<language>.json``).
+    language: str = "fr"
     #: Largest page size the list endpoints accept.
     max_per_page: int = 500
     #: The register's public address (``https://registre.example``). Absolute links in

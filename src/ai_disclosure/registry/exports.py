@@ -4,10 +4,10 @@ Dutch Algoritmeregister or a UK ATRS record without retyping. Facts the manifest
 does not hold are ``null``, never guessed.
 
 ``EXPORTS`` is the one table of formats: the API's routes, the OpenAPI document,
-the links of the pages and their labels all iterate it, so a new format is one
-``Export`` entry (and its test). The render functions are pure: the route reads
-what they need from the store and hands it over as ``SystemData`` or
-``RegisterData``.
+the links of the pages all iterate it, so a new format is one ``Export`` entry,
+its link's words in the catalog (``export.<name>``) and its test. The render
+functions are pure: the route reads what they need from the store and hands it
+over as ``SystemData`` or ``RegisterData``.
 """
 
 from __future__ import annotations
@@ -76,10 +76,9 @@ class Export:
     OpenAPI document refers to and the tests check the answers against.
     """
 
-    #: The last segment of its address, such as ``atrs.json``.
+    #: The last segment of its address, such as ``atrs.json``; its link's words are
+    #: the catalog's ``export.<name>``.
     name: str
-    #: The link's words, by page language (every one of ``i18n.LANGUAGES``).
-    label: Mapping[str, str]
     media_type: str
     summary: str
     operation_id: str
@@ -439,7 +438,6 @@ def atrs(data: SystemData) -> dict[str, Any]:
 EXPORTS: tuple[Export, ...] = (
     RegisterExport(
         name="systems.csv",
-        label={"fr": "Liste au format CSV", "en": "List as CSV"},
         media_type="text/csv; charset=utf-8",
         render=systems_csv,
         summary="The AI systems of the register as CSV",
@@ -449,10 +447,6 @@ EXPORTS: tuple[Export, ...] = (
     ),
     SystemExport(
         name="algoritmeregister.json",
-        label={
-            "fr": "Format de l’Algoritmeregister (Pays-Bas)",
-            "en": "Algoritmeregister layout (Netherlands)",
-        },
         media_type="application/json",
         render=algoritmeregister,
         summary="The entry in the Dutch Algoritmeregister publication layout",
@@ -461,7 +455,6 @@ EXPORTS: tuple[Export, ...] = (
     ),
     SystemExport(
         name="atrs.json",
-        label={"fr": "Format ATRS (Royaume-Uni)", "en": "ATRS layout (United Kingdom)"},
         media_type="application/json",
         render=atrs,
         summary="The entry in the UK ATRS layout (tiers 1 and 2)",

@@ -1,7 +1,12 @@
 """The public register as server-rendered HTML: a searchable list, one page per
-system (the address every notice links to) and one per service. Every manifest
-string goes through Jinja's autoescaping; pages carry no script and no inline
-style, so they work under ``default-src 'self'``."""
+system (the address every notice links to), one per service, and how to read
+the register. Every manifest string goes through Jinja's autoescaping; pages
+carry no script and no inline style, so they work under ``default-src 'self'``.
+
+Pages speak every language of the catalog (``_catalog``): ``?lang=``, else
+``Accept-Language``, else the register's default (``Settings.language``); links
+keep a language asked by ``?lang=``. One URL per entry, the language as a query
+parameter, so notices link to the same address in every language."""
 
 from __future__ import annotations
 
@@ -10,27 +15,49 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Scope
 
-from .._model import Manifest, Text
+from .._catalog import DEFAULT_LANGUAGE, catalogs, direction, language_options
+from .._declaration import pages_in_words
+from .._language import best_match, choose_language
+from .._model import Audience, EthicsStatus, Interaction, Manifest, Origin, SystemStatus, Text
+from .._rawheaders import first
 from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
 from .entries import Entry
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
-from .i18n import Translator, language_of
 from .reads import Filters, Listed
 from .state import RegistryState
 from .store import Totals
 
-__all__ = ["INDEX_MAX_PER_PAGE", "INDEX_PER_PAGE", "STATIC_DIR", "Pager", "Pages", "page_numbers"]
+__all__ = [
+    "GLOSSARY",
+    "GUIDE_FIELDS",
+    "INDEX_MAX_PER_PAGE",
+    "INDEX_PER_PAGE",
+    "STATIC_DIR",
+    "VOCABULARIES",
+    "Pager",
+    "Pages",
+    "page_language",
+    "page_numbers",
+]
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-_RTL = frozenset(("ar", "he", "fa", "ur", "yi", "ps", "ckb"))
+#: The manifest's closed vocabularies, by the catalog area that names their values.
+VOCABULARIES: Mapping[str, tuple[str, ...]] = {
+    "interaction": tuple(Interaction),
+    "origin": tuple(Origin),
+    "status": tuple(SystemStatus),
+    "audience": tuple(Audience),
+    "ethics": tuple(EthicsStatus),
+}
 #: Systems per page of the index unless ``per_page`` says otherwise.
 INDEX_PER_PAGE = 50
 #: The most systems one index page shows, whatever the API allows: at ~0.5 KB a
@@ -38,6 +65,51 @@ INDEX_PER_PAGE = 50
 INDEX_MAX_PER_PAGE = 100
 #: Services the index's filter lists by name; beyond, it takes a service's id.
 SERVICE_CHOICES = 200
+
+
+#: The fields "How to read this register" explains, in the order of a system's page:
+#: each is named by ``register.<field>`` and explained by ``guide.<field>``.
+GUIDE_FIELDS = (
+    "purpose",
+    "interaction",
+    "origin",
+    "human_review",
+    "status",
+    "audience",
+    "provider_model",
+    "human_oversight",
+    "legal_basis",
+    "data_sources",
+    "recourse",
+    "ethics_review",
+    "bias_audit",
+    "routes",
+    "disclosures",
+    "decisions",
+    "history",
+)
+#: The glossary's words: ``guide.term_<word>`` defined by ``guide.def_<word>``.
+GLOSSARY = (
+    "ai_system",
+    "model",
+    "automated_decision",
+    "notice",
+    "declaration",
+    "ai_act",
+    "open_data",
+)
+
+
+def page_language(scope: Scope, default: str) -> tuple[str, bool]:
+    """A page's language - ``?lang=``, else ``Accept-Language``, else ``default``
+    (else the catalog's own default) - and whether ``Accept-Language`` decided it
+    (then the answer varies with it)."""
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    accept = first(scope.get("headers", ()), b"accept-language")
+    available = tuple(catalogs())
+    fallback = best_match(default, available) or DEFAULT_LANGUAGE
+    asked = query.get("lang") or None
+    return choose_language(available, fallback, asked, accept.decode("latin-1") if accept else None)
 
 
 def vars_of(filters: Filters) -> dict[str, str | None]:
@@ -156,14 +228,18 @@ class Pages:
         status: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        lang = language_of(request.query_params.get("lang"))
-        t = Translator(lang)
+        asked = request.query_params.get("lang")
+        lang, negotiated = page_language(request.scope, self.registry.settings.language)
+        t = catalogs()[lang]
+        # A language asked for in the address is kept by every link; one chosen by
+        # Accept-Language is chosen again on the next page.
+        kept = lang if asked and best_match(asked, (lang,)) else None
         root: str = request.scope.get("root_path", "")
 
         def link(path: str, **params: str | None) -> str:
             query = {k: v for k, v in params.items() if v}
-            if lang == "en":
-                query["lang"] = "en"
+            if kept and "lang" not in params:
+                query["lang"] = kept
             return root + path + ("?" + urlencode(query) if query else "")
 
         def text(source: Manifest | str, value: Text | None) -> Shown | None:
@@ -172,28 +248,33 @@ class Pages:
             if value is None:
                 return None
             default = source if isinstance(source, str) else source.service.default_language
-            language = lang if lang in value else default
+            language = best_match(lang, value) or default
             if language not in value:
                 language = next(iter(value))
-            own = None if language == lang else language
-            direction = "rtl" if language.split("-")[0] in _RTL else None
-            return Shown(value[language], own, direction)
+            if best_match(language, (lang,)):
+                return Shown(value[language], None, None)
+            return Shown(value[language], language, direction(language))
 
-        other = "fr" if lang == "en" else "en"
-        other_query = {k: v for k, v in request.query_params.items() if k != "lang"}
-        if other == "en":
-            other_query["lang"] = "en"
         # Only the query changes: a link relative to this very page, so a crafted
         # path such as //evil.example/ can never become a link to another site.
-        other_url = "?" + urlencode(other_query) if other_query else "?"
+        others = [(k, v) for k, v in parse_qsl(request.url.query) if k != "lang"]
+        languages = language_options(
+            catalogs(), lang, lambda code: "?" + urlencode([*others, ("lang", code)])
+        )
         page = self.env.get_template(template).render(
             {
                 "lang": lang,
-                "other_lang": other,
-                "other_url": other_url,
+                "dir": t.dir,
+                "languages": languages,
+                "kept_language": kept,
+                "unlocalised_url": "?" + urlencode(others),
                 "t": t,
                 "link": link,
                 "text": text,
+                "pages_in_words": lambda manifest, system_id: pages_in_words(
+                    t, manifest.routes, system_id
+                ),
+                "vocabularies": VOCABULARIES,
                 "static": lambda name: f"{root}/static/{name}",
                 "operator": self.registry.settings.operator,
                 "register_exports": self.register_exports,
@@ -202,6 +283,8 @@ class Pages:
         )
         response = HTMLResponse(page, status_code=status, headers=headers)
         response.headers["Content-Language"] = lang
+        if negotiated:
+            response.headers.append("Vary", "Accept-Language")
         return response
 
     def _per_page(self, asked: str | None) -> int:
@@ -285,7 +368,6 @@ class Pages:
         # Only how many decisions per month: never a reference.
         months = await store.decision_months(entry.service_id, entry.system.id)
         changes = await store.changes(entry.service_id, entry.system.id)
-        routes = [r.path for r in entry.manifest.routes if entry.system.id in r.systems]
         return self._render(
             request,
             "system.html",
@@ -297,7 +379,6 @@ class Pages:
                 "chart": daily_chart(daily, until=until, earliest=totals.first_day),
                 "decision_months": list(reversed(months)),
                 "changes": list(reversed(changes)),
-                "routes": routes,
                 "system_exports": self.system_exports,
             },
         )
@@ -329,6 +410,10 @@ class Pages:
                 "versions": list(reversed(versions)),
             },
         )
+
+    async def guide(self, request: Request) -> Response:
+        """How to read the register: each field, how to contest, a glossary."""
+        return self._render(request, "guide.html", {"fields": GUIDE_FIELDS, "glossary": GLOSSARY})
 
     async def error(self, request: Request, status: int, headers: Mapping[str, str]) -> Response:
         return self._render(
