@@ -250,6 +250,7 @@ async def test_notice_speaks_the_pages_language() -> None:
     assert "vary" not in response.headers
 
 
+@pytest.mark.usefixtures("languages")
 async def test_accept_language_is_negotiated_and_varies() -> None:
     page = PAGE.replace(" lang=fr", "")
     response = await get(

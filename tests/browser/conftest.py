@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import os
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ai_disclosure import _catalog
+from ai_disclosure._catalog import catalog_dir, catalogs
 from ai_disclosure._model import (
     HumanReview,
     Interaction,
@@ -43,8 +47,9 @@ from ai_disclosure._model import (
     Service,
     System,
 )
-from ai_disclosure._notice import render_head, render_notice, widgets_dir
+from ai_disclosure._notice import notice_languages, render_head, render_notice, widgets_dir
 
+from ..conftest import NAMED_LANGUAGES, marked_catalog, with_named_languages
 from ..servers import thread_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,12 +94,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- The sample manifest ----------------------------------------------------
 
 
-LANGS = ("fr", "en", "oc", "es", "ca", "ar")
+#: Every language of the catalog, and those the tests name.
+LANGS = tuple(with_named_languages(notice_languages()))
+#: The languages the sample manifest's texts are written in.
+TEXT_LANGS = ("fr", "en", "oc", "es", "ca", "ar")
+
+
+@pytest.fixture(scope="package", autouse=True)
+def named_languages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """While a named language is being translated, the browser tests read a copy of
+    the catalog with a file made for it (English, marked); else the catalog itself."""
+    missing = [tag for tag in NAMED_LANGUAGES if tag not in catalogs()]
+    if not missing:
+        yield
+        return
+    folder = tmp_path_factory.mktemp("catalog") / "i18n"
+    shutil.copytree(catalog_dir(), folder)
+    for tag in missing:
+        text = json.dumps(marked_catalog(tag, NAMED_LANGUAGES[tag]), ensure_ascii=False)
+        (folder / f"{tag}.json").write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_catalog, "catalog_dir", lambda: folder)
+        catalogs.cache_clear()
+        yield
+    catalogs.cache_clear()
 
 
 def _t(*texts: str) -> dict[str, str]:
     """Text in fr, en, oc, es, ca, ar (in that order; trailing ones may be left out)."""
-    return dict(zip(LANGS, texts, strict=False))
+    return dict(zip(TEXT_LANGS, texts, strict=False))
 
 
 def sample_manifest(**service_overrides: Any) -> Manifest:
@@ -278,7 +306,7 @@ ALL_SYSTEMS = ("tri-dechets", "alertes-fuites", "traduction")
 
 
 def _page(lang: str, head: str, body: str, title: str = "Test") -> str:
-    direction = "rtl" if lang == "ar" else "ltr"
+    direction = catalogs()[lang].dir if lang in catalogs() else "ltr"
     return (
         f'<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -313,7 +341,8 @@ for (const button of document.querySelectorAll("[data-ask]")) {
 def notice_page(request: Request) -> HTMLResponse:
     lang = request.path_params["lang"]
     ids = request.query_params.get("systems", ",".join(ALL_SYSTEMS)).split(",")
-    page_lang = request.query_params.get("page", lang)
+    # A page written in a language of its own, else a French page around the notice.
+    page_lang = request.query_params.get("page", lang if lang in PAGE_TEXT else "fr")
     manifest = LONG_MANIFEST if request.query_params.get("manifest") == "long" else MANIFEST
     systems = [manifest.system(i) for i in ids if i]
     head = render_head(manifest, systems, lang)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ai_disclosure._notice import catalog
+from ai_disclosure._catalog import catalogs
 
 from .conftest import LANGS, NewPage, describe, wait_until
 
@@ -20,6 +20,7 @@ NOTICE = "[data-ai-disclosure-notice]"
 UPGRADED = "ai-notice[data-upgraded]"
 LEAKS = '[data-ai-notice-system="montpellier-3m/alertes-fuites"]'
 CHATBOT = '[data-ai-notice-system="montpellier-3m/tri-dechets"]'
+OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
 async def open_page(new_page: NewPage, url: str, *, upgraded: bool = True, **options: Any) -> Any:
@@ -64,10 +65,23 @@ async def box(page: Any, selector: str) -> dict[str, float]:
 async def test_axe_finds_nothing_in_any_language(
     new_page: NewPage, site: str, run_axe: Any, lang: str
 ) -> None:
-    page = await open_page(new_page, f"{site}/notice/{lang}")
+    """Every language of the catalog, on a phone's 320 px: no violation, its own
+    ``lang`` and ``dir``, nothing wider than the screen."""
+    page = await open_page(
+        new_page, f"{site}/notice/{lang}", viewport={"width": 320, "height": 640}
+    )
+    strings = catalogs()[lang]
+    said = await page.evaluate(
+        "s => [s.closest('[lang]').lang, getComputedStyle(s).direction]",
+        await page.query_selector(".ai-notice"),
+    )
+    assert said == [lang, strings.dir]
+    assert strings("notice.title") in await page.text_content(NOTICE)
     violations = await run_axe(page)
     assert not violations, "collapsed:\n" + describe(violations)
     await open_all(page)
+    scroll, client = await page.evaluate(OVERFLOW)
+    assert scroll <= client, f"{lang} scrolls sideways at 320 px"
     violations = await run_axe(page)
     assert not violations, "expanded:\n" + describe(violations)
     # Minimised to its small button.
@@ -193,10 +207,7 @@ async def test_arabic_is_right_to_left(new_page: NewPage, site: str, screenshots
     assert dt["x"] > dd["x"]  # term on the right, description on its left
     assert await page.get_attribute("html", "dir") == "rtl"
     text = await page.text_content(f"{CHATBOT} .ai-notice__label")
-    assert text == catalog()["ar"]["label_chatbot"]
-
-
-OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    assert text == catalogs()["ar"]("notice.label_chatbot")
 
 
 @pytest.mark.parametrize("width", [320, 640])  # 640: a 1280 px screen at 200 % zoom
@@ -299,7 +310,7 @@ async def test_no_layout_shift_when_the_script_arrives(new_page: NewPage, site: 
 async def test_minimise_is_remembered_and_always_reversible(
     new_page: NewPage, site: str, screenshots: Any
 ) -> None:
-    strings = catalog()["fr"]
+    strings = catalogs()["fr"]
     page = await open_page(new_page, f"{site}/notice/fr", reduced_motion="reduce")
     pill = page.locator(f"{LEAKS} [data-ai-notice-expand]")
     status = page.locator("[data-ai-notice-status]")
@@ -316,7 +327,7 @@ async def test_minimise_is_remembered_and_always_reversible(
     await wait_until(
         page,
         "t => document.querySelector('[data-ai-notice-status]').textContent === t",
-        strings["status_collapsed"],
+        strings("notice.status_collapsed"),
     )
     await page.locator(".ai-notice").screenshot(path=screenshots / "notice-minimised.png")
 
@@ -332,7 +343,7 @@ async def test_minimise_is_remembered_and_always_reversible(
     await wait_until(
         page,
         "t => document.querySelector('[data-ai-notice-status]').textContent === t",
-        strings["status_expanded"],
+        strings("notice.status_expanded"),
     )
     await page.reload()
     await page.wait_for_selector(UPGRADED, state="attached")
@@ -370,7 +381,7 @@ async def test_watch_fetch_shows_and_announces_ai_answers(
     await page.click("#ask")
     notice = page.locator(NOTICE)
     await notice.wait_for(state="visible")
-    label = catalog()["fr"]["label_ai_generated"]
+    label = catalogs()["fr"]("notice.label_ai_generated")
     assert await notice.locator(".ai-notice__label").text_content() == label
     assert await notice.get_attribute("lang") == "fr"
     # Polled from Python: the page's strict CSP forbids the eval a JS predicate needs.
@@ -403,7 +414,7 @@ async def test_watch_fetch_on_a_page_with_a_notice_announces_in_its_language(
     await wait_until(
         page,
         "t => document.querySelector('[role=status]').textContent === t",
-        catalog()["en"]["label_ai_generated"],
+        catalogs()["en"]("notice.label_ai_generated"),
     )
     assert await page.locator(NOTICE).count() == 1
     assert await page.locator("[role=status]").count() == 1
@@ -437,7 +448,7 @@ async def test_parse_disclosure(new_page: NewPage, site: str) -> None:
 
 
 async def test_mark(new_page: NewPage, site: str) -> None:
-    strings = catalog()["fr"]
+    strings = catalogs()["fr"]
     page = await new_page()
     await page.goto(f"{site}/spa")
     await wait_until(page, "window.AIDisclosure !== undefined")
@@ -447,13 +458,13 @@ async def test_mark(new_page: NewPage, site: str) -> None:
     )
     assert await target.get_attribute("ai-disclosure") == "ai-generated"
     label = target.locator("[data-ai-mark]")
-    assert await label.text_content() == strings["mark_generated"]
+    assert await label.text_content() == strings("notice.mark_generated")
     assert await label.is_visible()
     await page.evaluate(
         "AIDisclosure.mark(document.querySelector('#marked'), {value: 'ai-assisted'})"
     )
     assert await target.locator("[data-ai-mark]").count() == 1
-    assert await label.text_content() == strings["mark_assisted"]
+    assert await label.text_content() == strings("notice.mark_assisted")
     await page.evaluate(
         "AIDisclosure.mark(document.querySelector('#marked'),"
         " {value: 'ai-autonomous', label: 'Résumé automatique'})"

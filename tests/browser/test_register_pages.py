@@ -16,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
+from ai_disclosure._catalog import catalogs
 from ai_disclosure.registry import create_app, create_token
 
 from .conftest import ROOT, NewPage, describe
@@ -34,7 +35,17 @@ PAGES = [
     "/?per_page=1&page=2",  # the pagination bar
     "/services/demarches?per_page=1&page=3&lang=en",
     "/nope",
+    "/guide",
 ]
+#: The register in a sample of languages: both directions, scripts, plural rules.
+SAMPLE = ("fr", "en", "de", "ar", "fa", "zh-Hans", "ga", "oc")
+SAMPLE_PAGES = (
+    "/",
+    "/systems/demarches/assistant-dechets",
+    "/services/demarches?per_page=1&page=2",
+    "/guide",
+)
+OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
 class _Server(uvicorn.Server):
@@ -128,11 +139,44 @@ async def test_skip_link_is_the_first_stop_and_visible(register: str, new_page: 
 async def test_filters_work_with_the_keyboard_and_no_script(
     register: str, new_page: NewPage
 ) -> None:
-    page = await new_page(java_script_enabled=False)
+    page = await new_page(java_script_enabled=False, locale="fr-FR")  # Accept-Language: fr-FR
     await page.goto(register + "/")
+    assert await page.evaluate("document.documentElement.lang") == "fr"
     await page.select_option("#interaction", "translation")
     await page.focus("#q")
     await page.keyboard.press("Enter")
     await page.wait_for_url("**interaction=translation**")
     titles = await page.eval_on_selector_all(".card__title", "els => els.map(e => e.textContent)")
     assert [t.strip() for t in titles] == ["Traduction automatique des pages"]
+
+
+@pytest.mark.parametrize("lang", SAMPLE)
+async def test_register_pages_in_a_sample_of_languages(
+    register: str, new_page: NewPage, run_axe: Any, lang: str
+) -> None:
+    """Each kind of page, on a phone's 320 px, its language switcher open: no axe
+    violation, the language's ``lang`` and ``dir``, nothing wider than the screen."""
+    strings = catalogs()[lang]
+    page = await new_page(bypass_csp=True, viewport={"width": 320, "height": 640})
+    for path in SAMPLE_PAGES:
+        separator = "&" if "?" in path else "?"
+        await page.goto(f"{register}{path}{separator}lang={lang}")
+        said = await page.evaluate("[document.documentElement.lang, document.dir]")
+        assert said == [lang, strings.dir], path
+        assert strings("register.site_title") in await page.title(), path
+        await page.click(".languages summary")
+        scroll, client = await page.evaluate(OVERFLOW)
+        assert scroll <= client, f"{path} scrolls sideways at 320 px in {lang}"
+        violations = await run_axe(page)
+        assert not violations, f"{path}\n" + describe(violations)
+
+
+async def test_the_switcher_leads_to_every_language(register: str, new_page: NewPage) -> None:
+    page = await new_page(java_script_enabled=False)
+    await page.goto(register + "/systems/demarches/assistant-dechets")
+    await page.click(".languages summary")
+    for lang in ("en", "ar"):
+        await page.click(f'.languages a[hreflang="{lang}"]')
+        await page.wait_for_url(f"**?lang={lang}")
+        assert await page.evaluate("document.documentElement.lang") == lang
+        await page.click(".languages summary")

@@ -140,20 +140,23 @@ async def test_the_registry_answers_public_reads_304_until_the_register_changes(
     client = harness.client
     urls = ["/", "/?q=eau", "/v1/systems", "/v1/systems.csv", f"/services/{SERVICE}"]
     first = {url: await client.get(url) for url in urls}
-    etags = {r.headers["etag"] for r in first.values()}
-    assert len(etags) == 1  # register-wide
-    etag = etags.pop()
+    # Register-wide: one tag for the API's answers, one per language for the pages.
+    api = {r.headers["etag"] for url, r in first.items() if url.startswith("/v1/")}
+    pages = {r.headers["etag"] for url, r in first.items() if not url.startswith("/v1/")}
+    assert len(api) == len(pages) == 1
+    assert api != pages
     for url, response in first.items():
         assert response.status_code == 200, url
         assert response.headers["cache-control"] == "public, max-age=60"
-        again = await client.get(url, headers={"If-None-Match": etag})
+        again = await client.get(url, headers={"If-None-Match": response.headers["etag"]})
         assert again.status_code == 304, url
         since = {"If-Modified-Since": response.headers["last-modified"]}
         assert (await client.get(url, headers=since)).status_code == 304, url
 
     # A batch changes the counts the pages show: a new tag.
+    etag = first["/"].headers["etag"]
     assert (await harness.send(token, batch([row(count=2)]))).status_code == 202
-    counted = await client.get("/v1/systems", headers={"If-None-Match": etag})
+    counted = await client.get("/", headers={"If-None-Match": etag})
     assert counted.status_code == 200
     assert counted.headers["etag"] != etag
     # A manifest published again unchanged changes nothing; a changed one does.
@@ -189,3 +192,25 @@ def test_an_if_none_match_split_over_lines_is_read_whole() -> None:
     lines = [(b"if-none-match", b'"old"'), (b"if-none-match", etag.encode())]
     assert not_modified(lines, etag, last)
     assert not not_modified(lines[:1], etag, last)
+
+
+async def test_a_page_in_another_language_is_another_representation(harness: Harness) -> None:
+    await harness.ready()
+    client = harness.client
+    french = await client.get("/")
+    english = await client.get("/", headers={"Accept-Language": "en"})
+    assert english.headers["content-language"] == "en"
+    assert english.headers["etag"] != french.headers["etag"]
+    assert "accept-language" in english.headers["vary"].lower()
+    # A copy in French is not current for a reader who asks for English...
+    stale = {"If-None-Match": french.headers["etag"], "Accept-Language": "en"}
+    assert (await client.get("/", headers=stale)).status_code == 200
+    # ...and a current one is answered 304, saying what it varied on.
+    fresh = {"If-None-Match": english.headers["etag"], "Accept-Language": "en"}
+    unchanged = await client.get("/", headers=fresh)
+    assert unchanged.status_code == 304
+    assert unchanged.headers["vary"] == "Accept-Language"
+    # ?lang= is in the address: no Vary, the same tag as the negotiated page.
+    asked = await client.get("/?lang=en", headers={"Accept-Language": "fr"})
+    assert "vary" not in asked.headers
+    assert asked.headers["etag"] == english.headers["etag"]

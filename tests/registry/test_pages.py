@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ai_disclosure._catalog import catalogs
 from ai_disclosure.registry.security import CSP
 
 from .conftest import Harness, batch, example_manifest, row
@@ -70,7 +71,7 @@ async def test_every_response_has_the_security_headers(published: Harness) -> No
 
 async def test_list_page_shows_every_system(published: Harness) -> None:
     html = await page(published, "/")
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" dir="ltr">' in html
     for path in (
         "/systems/demarches/assistant-dechets",
         "/systems/demarches/detection-fuites",
@@ -78,7 +79,7 @@ async def test_list_page_shows_every_system(published: Harness) -> None:
         "/systems/demarches/traduction-pages",
     ):
         assert f'href="{path}"' in html
-    assert "4 système(s) trouvé(s)" in html
+    assert "4 systèmes trouvés" in html
 
 
 async def test_list_page_filters_with_a_plain_get_form(published: Harness) -> None:
@@ -137,9 +138,11 @@ async def test_system_page_says_everything_the_manifest_says(published: Harness)
         "mistral-small",
         "Historique des modifications",
         "ajouté au registre",
-        "/dechets/assistant*",
+        # Route rules in words, never as globs.
+        'Les pages dont l’adresse commence par <code dir="ltr">/dechets/assistant</code>',
     ):
         assert expected in html, expected
+    assert "/dechets/assistant*" not in html
 
 
 async def test_system_page_has_a_chart_with_a_text_alternative(published: Harness) -> None:
@@ -161,16 +164,17 @@ async def test_system_page_has_a_chart_with_a_text_alternative(published: Harnes
 async def test_system_without_counts_says_so(published: Harness) -> None:
     html = await page(published, "/systems/demarches/tri-courrier")
     assert "<svg" not in html
-    assert "Aucun signalement" in html
-    assert "Les agents uniquement" in html
+    assert catalogs()["fr"]("register.no_counts") in html
+    assert catalogs()["fr"]("audience.internal") in html
+    assert 'Les pages dont l’adresse commence par <code dir="ltr">/courrier</code>' in html
 
 
 async def test_english_pages(published: Harness) -> None:
     html = await page(published, "/systems/demarches/assistant-dechets", lang="en")
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert "Waste-sorting assistant" in html
     assert "Answer questions about waste sorting" in html
-    assert "7 days, from 20 November 2026 to 26 November 2026" in html
+    assert "7 days, from November 20, 2026 to November 26, 2026" in html
     assert 'href="/?lang=en"' in html
     # A text the service wrote only in French is marked as French.
     fuites = await page(published, "/systems/demarches/detection-fuites", lang="en")
@@ -185,7 +189,7 @@ async def test_the_language_link_never_leaves_the_register(published: Harness) -
     response = await published.client.send(request)
     assert response.status_code == 404
     assert 'href="//evil.example' not in response.text
-    assert 'class="language-switch" href="?lang=en"' in response.text
+    assert 'href="?lang=en" hreflang="en"' in response.text
 
 
 async def test_text_missing_in_english_is_marked_with_its_language(harness: Harness) -> None:

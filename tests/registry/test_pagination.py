@@ -102,7 +102,7 @@ async def test_the_index_shows_one_page_of_systems(crowded: Harness) -> None:
     assert cards(last)[-1] == "/systems/demarches/systeme-119"
     seen = cards(first) + cards(await index(crowded, page="2")) + cards(last)
     assert len(set(seen)) == SYSTEMS  # every system on exactly one page
-    assert "120 système(s) trouvé(s), page 3 sur 3" in "".join(last.text)
+    assert "120 systèmes trouvés, page 3 sur 3" in "".join(last.text)
 
 
 async def test_pagination_links_are_accessible(crowded: Harness) -> None:
@@ -146,7 +146,7 @@ async def test_links_keep_the_filters_the_size_and_the_language(crowded: Harness
     numbers = [link["aria-label"] for link in pagination(page) if link.get("rel") is None]
     assert numbers == ["Page 1", "Page 2", "Page 3", "Page 8"]
     assert "…" in page.text
-    assert "80 system(s) found, page 1 of 8" in "".join(page.text)
+    assert "80 systems found, page 1 of 8" in "".join(page.text)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ async def test_a_service_page_lists_its_systems_by_page(crowded: Harness) -> Non
     assert urlsplit(links[0]["href"] or "").path == "/services/demarches"
     assert query(links[0]["href"]) == {"page": ["2"], "lang": ["en"]}
     assert links[-1].get("aria-current") == "page"
-    assert "120 system(s) found, page 3 of 3" in "".join(page.text)
+    assert "120 systems found, page 3 of 3" in "".join(page.text)
     # Every version is still listed, on every page.
     assert "Version 1" in response.text
 

@@ -160,7 +160,12 @@ _FILTERS = [
         {"type": "string"},
     ),
 ]
-_LANG = _query("lang", "Page language: 'en' for English, French otherwise.", {"type": "string"})
+_LANG = _query(
+    "lang",
+    "Page language: a language tag of the catalog (fr, en, zh-Hans...); without it, or "
+    "for one the catalog lacks, Accept-Language, else the register's default language.",
+    {"type": "string"},
+)
 _EXPORT_LANG = _query(
     "lang",
     "Language of the texts (one of the manifest's; default: its default).",
@@ -408,6 +413,14 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                     "404": _html("No such service."),
                     **_NOT_MODIFIED,
                 },
+            }
+        },
+        "/guide": {
+            "get": {
+                "summary": "How to read the register: each field, how to contest, a glossary",
+                "operationId": "pageGuide",
+                "parameters": [_LANG],
+                "responses": {"200": _html("The page.")},
             }
         },
         "/static/{path}": {

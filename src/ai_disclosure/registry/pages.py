@@ -253,7 +253,8 @@ class Pages:
                 language = next(iter(value))
             if best_match(language, (lang,)):
                 return Shown(value[language], None, None)
-            return Shown(value[language], language, direction(language))
+            written = direction(language)
+            return Shown(value[language], language, None if written == t.dir else written)
 
         # Only the query changes: a link relative to this very page, so a crafted
         # path such as //evil.example/ can never become a link to another site.
