@@ -93,8 +93,8 @@ def total(system: str) -> int:
 def test_the_notice_links_to_the_register_entry_whose_counts_rise(demo: str) -> None:
     page = httpx.get(demo + "/dechets/assistant").text
     entry = f"http://127.0.0.1:{PORTS['registry']}/systems/demarches/assistant-dechets"
-    assert f'href="{entry}"' in page
-    assert httpx.get(entry).status_code == 200
+    assert f'href="{entry}?lang=fr"' in page  # in the notice's language
+    assert httpx.get(entry + "?lang=fr").headers["content-language"] == "fr"
     before = total("assistant-dechets")
     for _ in range(4):
         httpx.get(demo + "/dechets/assistant")
@@ -134,7 +134,8 @@ def test_the_demo_logs_into_a_register_already_running(tmp_path: Path) -> None:
         try:
             with cli_server(args, site):
                 page = httpx.get(f"http://127.0.0.1:{site}/dechets/assistant").text
-                assert f'href="{register_url}/systems/demarches/assistant-dechets"' in page
+                link = f"{register_url}/systems/demarches/assistant-dechets?lang=fr"
+                assert f'href="{link}"' in page
         finally:
             del os.environ["AI_DISCLOSURE_REGISTRY_TOKEN"]
         entry = httpx.get(register_url + "/v1/systems/demarches/assistant-dechets").json()

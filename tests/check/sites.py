@@ -68,7 +68,9 @@ class Hits:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            self.requests.append((scope["method"], scope["path"], time.monotonic()))
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = scope["path"] + (f"?{query}" if query else "")
+            self.requests.append((scope["method"], target, time.monotonic()))
             accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
             self.accepts.append((scope["method"], scope["path"], accept))
             self.in_flight += 1

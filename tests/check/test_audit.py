@@ -75,8 +75,10 @@ async def test_the_demo_passes_every_check(servers: Servers) -> None:
     assert reason(chatbot, "header") == "AI-Disclosure mode=ai-originated"
     assert reason(chatbot, "meta") == "meta ai-autonomous agrees with header mode=ai-originated"
     assert reason(chatbot, "notice").startswith("[data-ai-disclosure-notice] on <ai-notice>")
+    # The Link header's, and the notice's in the page's language.
     assert reason(chatbot, "register") == (
         f"register link {servers['register']}/systems/demarches/assistant-dechets answered 200"
+        " (and 1 more)"
     )
     assert reason(chatbot, "manifest") == (
         'header mode=ai-originated matches manifest rule "/dechets/assistant*" (assistant-dechets)'
@@ -108,6 +110,7 @@ async def test_each_register_link_is_checked_once_per_run(servers: Servers) -> N
     requested = [path for _, path, _ in servers.hits["register"].requests[before:]]
     assert sorted(requested) == sorted(set(requested))
     assert "/systems/demarches/detection-fuites" in requested  # on two demo pages
+    assert "/systems/demarches/detection-fuites?lang=fr" in requested  # their notices
 
 
 async def test_the_good_baseline_passes(servers: Servers) -> None:

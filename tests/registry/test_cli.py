@@ -344,6 +344,15 @@ def test_serve_on_a_taken_port_does_no_work(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # no database created
 
 
+def test_serve_refuses_a_language_the_catalog_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run("registry", "serve", "--language", "xx", "--db", str(tmp_path / "r.sqlite3"))
+    assert code == 1
+    assert "--language xx: the catalog has no such language; one of fr, " in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no database created
+
+
 # --- talking to a registry: tokens never echoed, unreachable only when it is ------------
 
 

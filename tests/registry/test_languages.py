@@ -169,3 +169,13 @@ async def test_a_37th_language_is_one_file(
     notice = render_notice(manifest, [manifest.system("assistant-dechets")], "eo")
     assert esperanto("notice.label_chatbot") in notice
     assert f'href="http://registry.test{ENTRY}?lang=eo"' in notice or "?lang=eo" in notice
+
+
+async def test_the_services_own_words_keep_their_language(published: Harness) -> None:
+    english = (await published.client.get(ENTRY, params={"lang": "en"})).text
+    assert '<span lang="fr">Démarches en ligne</span>' in english  # the service's name
+    assert 'Service “<span lang="fr">Démarches en ligne</span>”, ' in english
+    service = (await published.client.get("/services/demarches", params={"lang": "ar"})).text
+    assert '<h1><span lang="fr" dir="ltr">Démarches en ligne</span></h1>' in service
+    french = (await published.client.get(ENTRY)).text
+    assert '<span lang="fr">' not in french

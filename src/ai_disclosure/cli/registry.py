@@ -77,6 +77,13 @@ def register(subparsers: Any) -> None:
         "stats); writes and token-protected reads stay on --db",
     )
     serve.add_argument(
+        "--language",
+        default="fr",
+        metavar="TAG",
+        help="the pages' language when neither ?lang= nor the reader's Accept-Language "
+        "names one of the catalog's (default: fr)",
+    )
+    serve.add_argument(
         "--max-age",
         type=int,
         default=60,
@@ -179,8 +186,14 @@ _SERVE = (
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .._catalog import catalogs
     from ._ports import port_free
 
+    if args.language not in catalogs():
+        raise Refused(
+            f"--language {args.language}: the catalog has no such language; one of "
+            + ", ".join(catalogs())
+        )
     url = args.db_url = database(args.db)
     if not port_free(args.host, args.port):
         # Before any work: no banner, no database created or migrated for nothing.
@@ -202,6 +215,7 @@ def _serve(args: argparse.Namespace) -> int:
         body_idle_timeout=args.body_idle_timeout,
         bad_tokens_per_minute=args.bad_tokens or None,
         public_max_age=args.max_age,
+        language=args.language,
         read_db_url=database(args.read_db) if args.read_db else None,
         migrate=False,  # done just above, where a failure is one line
     )

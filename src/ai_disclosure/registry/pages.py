@@ -18,11 +18,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
 
-from .._catalog import DEFAULT_LANGUAGE, catalogs, direction, language_options
+from .._catalog import DEFAULT_LANGUAGE, catalogs, direction, fill, language_options
 from .._declaration import pages_in_words
 from .._language import best_match, choose_language
 from .._model import Audience, EthicsStatus, Interaction, Manifest, Origin, SystemStatus, Text
@@ -159,6 +160,15 @@ class Shown:
     dir: str | None
 
 
+def _shown_html(value: Shown) -> Markup:
+    """A manifest string in a ``span`` with its own ``lang`` (and ``dir``) if any."""
+    if value.lang is None:
+        return escape(value.value)
+    if value.dir is None:
+        return Markup('<span lang="{}">{}</span>').format(value.lang, value.value)
+    return Markup('<span lang="{}" dir="{}">{}</span>').format(value.lang, value.dir, value.value)
+
+
 @dataclass(frozen=True, slots=True)
 class Card:
     """One system as a list of the pages shows it, from the read table or from a
@@ -242,6 +252,13 @@ class Pages:
                 query["lang"] = kept
             return root + path + ("?" + urlencode(query) if query else "")
 
+        def written_in(language: str, value: str) -> Shown:
+            """``value``, marked with its language and direction where not the page's."""
+            if best_match(language, (lang,)):
+                return Shown(value, None, None)
+            written = direction(language)
+            return Shown(value, language, None if written == t.dir else written)
+
         def text(source: Manifest | str, value: Text | None) -> Shown | None:
             """``value`` in the page's language, else in ``source``'s default
             language (a manifest's, or the one given)."""
@@ -251,10 +268,18 @@ class Pages:
             language = best_match(lang, value) or default
             if language not in value:
                 language = next(iter(value))
-            if best_match(language, (lang,)):
-                return Shown(value[language], None, None)
-            written = direction(language)
-            return Shown(value[language], language, None if written == t.dir else written)
+            return written_in(language, value[language])
+
+        def plain(source: Manifest | str, value: str) -> Shown:
+            """A plain string of a manifest (a name), in its service's default language."""
+            default = source if isinstance(source, str) else source.service.default_language
+            return written_in(default, value)
+
+        def words(key: str, **values: Shown) -> Markup:
+            """A text of the catalog around manifest strings, each marked with its
+            language where it is not the page's."""
+            html = {name: str(_shown_html(value)) for name, value in values.items()}
+            return Markup(fill(str(escape(t(key))), html))
 
         # Only the query changes: a link relative to this very page, so a crafted
         # path such as //evil.example/ can never become a link to another site.
@@ -272,6 +297,8 @@ class Pages:
                 "t": t,
                 "link": link,
                 "text": text,
+                "plain": plain,
+                "words": words,
                 "pages_in_words": lambda manifest, system_id: pages_in_words(
                     t, manifest.routes, system_id
                 ),
