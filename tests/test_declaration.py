@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -11,7 +12,7 @@ import html5lib  # type: ignore[import-untyped]
 import pytest
 
 from ai_disclosure import load_manifest
-from ai_disclosure._catalog import catalogs
+from ai_disclosure._catalog import Catalog, catalogs
 from ai_disclosure._declaration import (
     declaration_languages,
     page_language,
@@ -421,3 +422,17 @@ def test_notice_link_follows_the_prefix_and_keeps_external_registers() -> None:
     html = render_notice(registered, [registered.system("assistant-dechets")], "ar")
     entry = "https://registre.example/systems/demarches/assistant-dechets"
     assert f'href="{entry}?lang=ar"' in html  # the register opens in the notice's language
+
+
+def test_the_footer_says_whether_people_reviewed_the_language(
+    add_language: Callable[..., Catalog],
+) -> None:
+    french = parse(render_declaration(MANIFEST, "fr")).find("body/footer")
+    assert french is not None
+    assert catalogs()["fr"]("common.status_reviewed") in text_of(french)
+    esperanto = add_language("eo")
+    page = parse(render_declaration(manifest_with(languages=["fr", "eo"]), "eo")).find(
+        "body/footer"
+    )
+    assert page is not None
+    assert esperanto("common.status_machine") in text_of(page)

@@ -55,7 +55,7 @@ def _language_and_script(tag: str) -> tuple[str, str]:
     return language, script
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _index(available: tuple[str, ...]) -> Mapping[str | tuple[str, str], str]:
     """Offered tags by lower-case tag and by (language, script); the shortest tag
     stands for its language and script."""

@@ -52,6 +52,7 @@ __all__ = [
     "render_head",
     "render_notice",
     "widgets_dir",
+    "with_language",
 ]
 
 #: Where the widget files (``ai-notice.css``, ``ai-notice.js``,
