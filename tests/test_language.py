@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from ai_disclosure import AIDisclosureMiddleware, load_manifest
 from ai_disclosure._catalog import Catalog, catalogs
 from ai_disclosure._language import best_match, choose_language, parse_accept_language
-from ai_disclosure._notice import notice_languages, render_notice
+from ai_disclosure._notice import notice_languages, render_notice, service_languages
 from ai_disclosure.testing import assert_disclosed
 
 from .conftest import EXAMPLE_MANIFEST
@@ -149,3 +149,14 @@ async def test_the_declaration_page_is_offered_in_it(new_language: Catalog) -> N
     assert f'<html lang="{NEW}"' in response.text
     assert new_language("declaration.title") in response.text
     assert 'hreflang="eo"' in response.text
+
+
+@pytest.mark.usefixtures("languages")
+async def test_a_service_offers_the_catalog_language_each_of_its_tags_reads() -> None:
+    manifest = load_manifest(offering("fr", "zh-CN", "en-GB", "ja", "en"))
+    assert service_languages(manifest) == ("fr", "zh-Hans", "en")  # ja: not in the catalog
+    response = await page(
+        offering("fr", "zh-CN"), "/dechets/assistant", **{"Accept-Language": "zh"}
+    )
+    assert catalogs()["zh-Hans"]("notice.label_chatbot") in response.text
+    assert "?lang=zh-Hans" in response.text  # the register opens in the notice's language

@@ -26,7 +26,7 @@ from ._notice import (
     _Item,
     _translator,
     _View,
-    notice_languages,
+    service_languages,
 )
 
 __all__ = [
@@ -81,10 +81,9 @@ def prefers_html(accept: str | None) -> bool:
 
 
 def declaration_languages(manifest: Manifest) -> tuple[str, ...]:
-    """Languages the page is offered in: the service's that the catalog has,
-    default first (as the notice's, so its link always finds its language)."""
-    offered = tuple(lang for lang in manifest.service.languages if lang in notice_languages())
-    return offered or (_catalog_language(manifest.service.default_language),)
+    """Languages the page is offered in: the notice's (so its link always finds
+    its language)."""
+    return service_languages(manifest)
 
 
 def page_language(manifest: Manifest, requested: str | None, accept_language: str | None) -> str:

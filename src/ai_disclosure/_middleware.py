@@ -34,9 +34,9 @@ from ._model import Involvement, Manifest, System, involvement
 from ._notice import (
     ASSET_PREFIX,
     TemplateFragments,
-    notice_languages,
     render_head,
     render_notice,
+    service_languages,
 )
 from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, _fetched, _page
 from ._rawheaders import add_vary, drop, weaken_etag
@@ -158,9 +158,7 @@ class AIDisclosureMiddleware:
         self.templates = TemplateFragments(self.manifest, self.prefix)
         self.misses = Misses()
         self.assets = Assets(self.manifest, self.prefix)
-        self.languages = tuple(
-            lang for lang in self.manifest.service.languages if lang in notice_languages()
-        ) or (self.manifest.service.default_language,)
+        self.languages = service_languages(self.manifest)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._by_path: PathCache[_Routed] = PathCache()
         self._fragments: dict[

@@ -51,6 +51,7 @@ __all__ = [
     "notice_languages",
     "render_head",
     "render_notice",
+    "service_languages",
     "widgets_dir",
     "with_language",
 ]
@@ -103,6 +104,15 @@ def widgets_dir() -> Path:
 def notice_languages() -> tuple[str, ...]:
     """Languages the catalog has, the default (French) first."""
     return tuple(catalogs())
+
+
+def service_languages(manifest: Manifest) -> tuple[str, ...]:
+    """The catalog languages a service offers, in its order: each of
+    ``service.languages`` the catalog reads (``pt-BR`` -> ``pt``, ``zh-CN`` ->
+    ``zh-Hans``); without any, the catalog's for its default language."""
+    found = (best_match(tag, catalogs()) for tag in manifest.service.languages)
+    offered = tuple(dict.fromkeys(tag for tag in found if tag))
+    return offered or (_catalog_language(manifest.service.default_language),)
 
 
 # --- Languages --------------------------------------------------------------
