@@ -35,7 +35,7 @@ MINIMAL_MANIFEST = ROOT / "schemas" / "examples" / "manifest" / "valid" / "minim
 TESTS = Path(__file__).resolve().parent
 BROWSER = TESTS / "browser"
 #: Fixtures that give a test its own PostgreSQL database or schema.
-POSTGRES_FIXTURES = frozenset({"pg_schema", "pg_database", "databases"})
+POSTGRES_FIXTURES = frozenset({"pg_schema", "pg_replica", "pg_database", "databases"})
 #: Tests (all their variants) driving Chromium outside ``tests/browser/``: ``path::name``.
 BROWSER_ELSEWHERE = frozenset(
     {

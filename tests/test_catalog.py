@@ -163,8 +163,8 @@ def test_a_file_without_meta_or_unknown_to_cldr_is_refused(tmp_path: Path) -> No
 # --- Every key the code names exists, every key is named ---------------------------
 
 _AREAS = (
-    "common|notice|declaration|routes|interaction|origin|status|audience|ethics|register"
-    "|guide|proxy|export"
+    "common|notice|declaration|routes|interaction|origin|status|audience|ethics|ai_act_role"
+    "|risk|annex_iii_area|automation|publication_category|register|guide|proxy|export"
 )
 _STATIC = re.compile(rf"""["']((?:{_AREAS})\.[\w.-]*[a-z0-9])["']""")
 _FILE = re.compile(r"\.(?:html|css|js)$")

@@ -52,6 +52,25 @@ def test_chatbot_answers_are_disclosed(demo: str) -> None:
     form = httpx.post(demo + "/dechets/assistant", data={"question": "un matelas"})
     assert "rendez-vous" in form.text
     assert_disclosed(form, mode="ai-originated", notice=True)
+    # The answer carries the W3C attribute and its label right before it.
+    label = '<strong class="ai-mark__ai">IA</strong> <span class="ai-mark__text">Généré par IA'
+    marked = '</span><p ai-disclosure="ai-autonomous" ai-model="mistral-small" '
+    assert label in form.text
+    assert form.text.index(label) < form.text.index(marked) < form.text.index("rendez-vous")
+
+
+def test_the_chatbots_first_message_says_it_is_an_ai_and_for_whom(demo: str) -> None:
+    text = httpx.get(demo + "/dechets/assistant").text
+    log = text[text.index('id="chat-log"') :]
+    first = log[: log.index("</p>")]
+    assert "Je suis une intelligence artificielle" in first
+    assert "Montpellier Méditerranée Métropole" in " ".join(first.split())
+
+
+def test_the_translated_page_is_labelled(demo: str) -> None:
+    text = httpx.get(demo + "/en/waste").text
+    assert '<span class="ai-mark__text">Translated by AI</span>' in text
+    assert '<div ai-disclosure="ai-autonomous" ai-model="mistral-small"' in text
     bad = httpx.post(demo + "/api/dechets/question", content=b"nope")
     assert bad.status_code == 400
 

@@ -59,3 +59,22 @@ async def test_the_notice_is_in_the_body_and_the_meta_in_the_head(module: str, n
     tree = html5lib.parse(page.text, namespaceHTMLElements=False)
     assert tree.find("head/meta[@name='ai-disclosure']") is not None
     assert len(tree.findall("body//*[@data-ai-disclosure-notice]")) == 1
+
+
+@pytest.mark.parametrize(("module", "name"), EXAMPLES)
+async def test_an_answer_in_the_page_is_marked_and_labelled(module: str, name: str) -> None:
+    import html5lib
+
+    transport = httpx.ASGITransport(example(module, name))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/dechets/reponse")
+    assert page.status_code == 200
+    assert_disclosed(page, mode="ai-originated", notice=True)
+    tree = html5lib.parse(page.text, namespaceHTMLElements=False)
+    answer = tree.find(".//p[@ai-disclosure='ai-autonomous']")
+    assert answer is not None
+    assert answer.get("ai-model") == "mistral-small"
+    assert answer.text == "Le verre va dans la colonne à verre."
+    label = tree.find(".//span[@data-ai-mark]")
+    assert label is not None
+    assert " ".join("".join(label.itertext()).split()) == "IA Généré par IA"

@@ -17,6 +17,15 @@ from ai_disclosure import (
     Problem,
     load_manifest,
 )
+from ai_disclosure._model import (
+    AIAct,
+    AIActRole,
+    AnnexIIIArea,
+    Automation,
+    AutomationLevel,
+    PublicationCategory,
+    RiskCategory,
+)
 
 from .conftest import EXAMPLE_MANIFEST, MINIMAL_MANIFEST
 
@@ -234,7 +243,112 @@ BAD_MANIFESTS = [
         "expected a list",
     ),
     ("empty name", lambda d: d["service"].update(name=""), "/service/name", "is empty"),
+    (
+        "uuid in upper case",
+        lambda d: d["systems"][0].update(uuid="0F8FAD5B-D9CB-469F-A165-70867728950E"),
+        "/systems/0/uuid",
+        "a UUID in lower case",
+    ),
+    (
+        "duplicate uuid",
+        lambda d: (d["systems"][0].update(uuid=UUID), _add_second_system(d, id="autre")),
+        "/systems/1/uuid",
+        "duplicate uuid (already /systems/0/uuid)",
+    ),
+    (
+        "misspelt risk",
+        lambda d: d["systems"][0].update(ai_act={"risk": "high"}),
+        "/systems/0/ai_act/risk",
+        "use one of 'prohibited', 'high-risk', 'limited', 'minimal'",
+    ),
+    (
+        "high risk without its area",
+        lambda d: d["systems"][0].update(ai_act={"risk": "high-risk"}),
+        "/systems/0/ai_act/annex_iii_area",
+        "is required for a high-risk system; name its Annex III area: one of 'biometrics'",
+    ),
+    (
+        "an area without high risk",
+        lambda d: d["systems"][0].update(ai_act={"risk": "limited", "annex_iii_area": "education"}),
+        "/systems/0/ai_act/annex_iii_area",
+        "applies to high-risk systems only (risk is 'limited')",
+    ),
+    (
+        "a prohibited practice in use",
+        lambda d: d["systems"][0].update(ai_act={"risk": "prohibited"}),
+        "/systems/0/ai_act/risk",
+        "may not be used; set the system's status = 'retired'",
+    ),
+    (
+        "the review exception without review",
+        lambda d: d["systems"][0].update(
+            ai_act={"public_interest_text": True, "editorial_responsibility": "La rédaction"}
+        ),
+        "/systems/0/ai_act/editorial_responsibility",
+        "needs a person to review the text first; set human_review = true",
+    ),
+    (
+        "the review exception for text that is not public-interest",
+        lambda d: d["systems"][0].update(
+            human_review=True, ai_act={"editorial_responsibility": "La rédaction"}
+        ),
+        "/systems/0/ai_act/editorial_responsibility",
+        "set public_interest_text = true or remove editorial_responsibility",
+    ),
+    (
+        "crpa without its automation level",
+        lambda d: d["systems"][0].update(crpa={"decisions_per_year": 10}),
+        "/systems/0/crpa/automation",
+        "required field 'automation' is missing",
+    ),
+    (
+        "negative decisions per year",
+        lambda d: d["systems"][0].update(
+            crpa={"automation": "decision-support", "decisions_per_year": -1}
+        ),
+        "/systems/0/crpa/decisions_per_year",
+        "minimum",
+    ),
+    (
+        "unknown publication category",
+        lambda d: d["systems"][0].update(publication_category="impact"),
+        "/systems/0/publication_category",
+        "use one of 'high-risk-ai', 'impactful', 'other'",
+    ),
 ]
+
+UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def test_the_texts_in_force_load_into_the_model() -> None:
+    data = minimal()
+    data["systems"][0].update(
+        uuid=UUID,
+        human_review={"reviewed": True, "by": "La rédaction"},
+        ai_act={
+            "role": "deployer",
+            "risk": "high-risk",
+            "annex_iii_area": "essential-services",
+            "public_interest_text": True,
+            "editorial_responsibility": "Direction de la communication",
+        },
+        crpa={"automation": "decision-support", "decisions_per_year": 12000},
+        publication_category="high-risk-ai",
+    )
+    system = load_manifest(data).systems[0]
+    assert system.uuid == UUID
+    assert system.ai_act == AIAct(
+        AIActRole.DEPLOYER,
+        RiskCategory.HIGH_RISK,
+        AnnexIIIArea.ESSENTIAL_SERVICES,
+        public_interest_text=True,
+        editorial_responsibility="Direction de la communication",
+    )
+    assert system.ai_act.relies_on_review_exception
+    assert system.crpa == Automation(AutomationLevel.DECISION_SUPPORT, 12000)
+    assert system.publication_category is PublicationCategory.HIGH_RISK_AI
+    bare = load_manifest(minimal()).systems[0]
+    assert (bare.uuid, bare.ai_act, bare.crpa, bare.publication_category) == (None,) * 4
 
 
 @pytest.mark.parametrize(

@@ -216,7 +216,10 @@ async def test_ai_page_gets_meta_json_ld_stylesheet_and_notice() -> None:
     assert_disclosed(response, notice=True)
     text = response.text
     head, body = text.split("</head>")
-    assert '<meta name="ai-disclosure" content="ai-autonomous">' in head
+    assert (
+        '<meta name="ai-disclosure" content="ai-autonomous" ai-model="mistral-small" '
+        'ai-provider="Mistral AI">'
+    ) in head
     json_ld = head.split('<script type="application/ld+json">')[1].split("</script>")[0]
     assert json.loads(json_ld)["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
     assert 'href="/.well-known/ai-disclosure/ai-notice.css"' in head

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ai_disclosure import HumanReview, Interaction, Origin, System, involvement, load_manifest
 from ai_disclosure._model import (
+    DISCLOSURE_VALUES,
     IPTC_BASE,
     MODES,
+    VOCABULARY,
+    AIActRole,
+    AnnexIIIArea,
     Audience,
+    AutomationLevel,
     EthicsStatus,
     EUIcon,
+    PublicationCategory,
+    RiskCategory,
     SystemStatus,
     W3CValue,
 )
@@ -106,6 +115,32 @@ def test_the_table_covers_every_origin_reviewed_or_not() -> None:
     }
 
 
+def test_the_one_source_table_is_this_table() -> None:
+    assert {
+        (origin, reviewed): (v.ietf_mode, v.w3c, v.iptc, v.eu_icon)
+        for (origin, reviewed), v in VOCABULARY.items()
+    } == {(row[0], row[1]): row[2:] for row in TABLE}
+
+
+def test_every_w3c_value_and_every_older_one_is_read() -> None:
+    assert {value: DISCLOSURE_VALUES[value] for value in W3CValue} == {
+        "human-only": False,
+        "ai-assisted": True,
+        "ai-autonomous": True,
+    }
+    older = {"none": False, "ai-generated": True, "autonomous": True, "mixed": True}
+    assert {value: DISCLOSURE_VALUES[value] for value in older} == older
+    assert {mode: DISCLOSURE_VALUES[mode] for mode in MODES} == {m: m != "none" for m in MODES}
+
+
+def test_the_script_marks_exactly_the_ai_values() -> None:
+    script = (Path(__file__).parents[1] / "widgets" / "ai-notice.js").read_text(encoding="utf-8")
+    block = re.search(r"const MARKS = \{(.*?)\n\};", script, re.S)
+    assert block is not None
+    keys = {key.strip('"') for key in re.findall(r'^\s*("[a-z-]+"|[a-z]+):', block[1], re.M)}
+    assert keys == {value for value, ai in DISCLOSURE_VALUES.items() if ai}
+
+
 @pytest.mark.parametrize(("origin", "reviewed", "mode", "w3c", "iptc", "icon"), TABLE)
 @pytest.mark.parametrize("interaction", list(Interaction))
 def test_vocabularies_derive_from_origin_and_review_only(
@@ -182,6 +217,11 @@ VOCABULARIES: list[tuple[type[StrEnum], str, str]] = [
     (SystemStatus, "manifest", f"{_SYSTEM}/status"),
     (Audience, "manifest", f"{_SYSTEM}/audience"),
     (EthicsStatus, "manifest", f"{_SYSTEM}/ethics_review/properties/status"),
+    (AIActRole, "manifest", f"{_SYSTEM}/ai_act/properties/role"),
+    (RiskCategory, "manifest", f"{_SYSTEM}/ai_act/properties/risk"),
+    (AnnexIIIArea, "manifest", f"{_SYSTEM}/ai_act/properties/annex_iii_area"),
+    (AutomationLevel, "manifest", f"{_SYSTEM}/crpa/properties/automation"),
+    (PublicationCategory, "manifest", f"{_SYSTEM}/publication_category"),
 ]
 
 

@@ -551,6 +551,27 @@ def test_head_combines_systems_and_takes_a_prefix() -> None:
     assert 'content="human-only"' in render_head(MANIFEST, [], "fr")
 
 
+def test_the_meta_names_the_model_and_provider_only_when_one_system_speaks() -> None:
+    mistral = make_system("a", model="mistral-small", provider="Mistral AI")
+    other = make_system("b", Interaction.TRANSLATION, Origin.AI_MODIFIED, model="m2")
+    triage = make_system("c", Interaction.DECISION_SUPPORT, Origin.NONE, model="camembert")
+    manifest = make_manifest(mistral, other, triage)
+    assert check(render_head(manifest, [mistral, triage], "fr")).all("meta") == [
+        {
+            "name": "ai-disclosure",
+            "content": "ai-autonomous",
+            "ai-model": "mistral-small",
+            "ai-provider": "Mistral AI",
+        }
+    ]
+    assert check(render_head(manifest, [mistral, other], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "ai-autonomous"}
+    ]
+    assert check(render_head(manifest, [triage], "fr")).all("meta") == [
+        {"name": "ai-disclosure", "content": "human-only"}
+    ]
+
+
 # --- Languages ----------------------------------------------------------------------
 
 
@@ -574,3 +595,15 @@ def test_install_jinja_globals() -> None:
     assert "&lt;" not in html  # not escaped twice
     with pytest.raises(KeyError, match="unknown"):
         env.from_string("{{ ai_disclosure_notice(['unknown'], 'fr') }}").render()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_reviewed_translation_is_never_said_to_be_automatic(lang: str) -> None:
+    reviewed = make_system(
+        "traduction-relue", Interaction.TRANSLATION, Origin.AI_MODIFIED, reviewed=True, by="X"
+    )
+    html = render_notice(make_manifest(reviewed), [reviewed], lang)
+    strings = catalogs()[lang]
+    assert strings("notice.label_translation_reviewed") in html
+    assert strings("notice.label_translation") not in html
+    assert "automat" not in strings("notice.label_translation_reviewed").lower()

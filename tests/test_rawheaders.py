@@ -82,3 +82,13 @@ def test_if_none_match_reads_every_line_weakly() -> None:
     two_lines = [(b"if-none-match", b'"v0"'), (b"if-none-match", b'"x", "v1"')]
     assert raw.if_none_match(two_lines, tag) is True
     assert raw.if_none_match([(b"if-none-match", b"*")], tag) is True
+
+
+def test_accepted_codings_keeps_the_usable_codings_the_client_did_not_refuse() -> None:
+    usable = {b"gzip", b"br"}.__contains__
+    assert raw.accepted_codings(b"gzip, deflate, br;q=0.5", usable) == b"gzip, br;q=0.5"
+    assert raw.accepted_codings(b"GZIP;q=0, br", usable) == b"br"
+    assert raw.accepted_codings(b"gzip;q=0.0", usable) == b"identity"
+    assert raw.accepted_codings(b"gzip;q=x", usable) == b"identity"  # unreadable: refused
+    assert raw.accepted_codings(b"*, identity", usable) == b"identity"
+    assert raw.accepted_codings(b"", usable) == b"identity"

@@ -2,7 +2,8 @@
 // works without this file; it adds what needs a script:
 // - <ai-notice>: a notice (not a chatbot's) can be minimised to a small "AI"
 //   button, remembered per system, and always reopened;
-// - AIDisclosure.mark(element, {value, label}): marks one element;
+// - AIDisclosure.mark(element, {value, label, model, provider}): marks one
+//   element, with the same label the server's ai_content() puts before it;
 // - AIDisclosure.watchFetch(): shows and announces the notice when a fetched
 //   response carries an AI-Disclosure header whose mode is not "none".
 // Text comes from the notice's JSON block, else from i18n/<lang>.json.
@@ -37,7 +38,6 @@ const MARKS = {
   "machine-generated": ["ai", "mark_machine"],
   mixed: ["ai", "mark_mixed"],
 };
-const REPLACED = /^(img|picture|video|audio|iframe|canvas|embed|object|svg|input|select|textarea|hr|br)$/;
 
 const doc = document;
 const nativeFetch = window.fetch;
@@ -256,15 +256,24 @@ export const watchFetch = (options = {}) => {
   return unwatchFetch;
 };
 
+/** The page's primary language, lower case. */
+const pageLang = () => (doc.documentElement.lang || "").toLowerCase().split("-")[0];
+
 /**
- * Mark one element: sets the ai-disclosure attribute to `value` and shows a
- * small visible label (its text: `label`, else the catalog's). A value meaning
- * no AI ("none", "human-only") removes the label. Resolves to the label.
+ * Mark one element as templates/mark.html does on the server: sets the
+ * ai-disclosure attribute to `value` (and ai-model / ai-provider when given)
+ * and puts a visible label right before it: the EU icon, "IA"/"AI" and a short
+ * text (`label`, else the catalog's). A label the server already put there is
+ * reused. A value meaning no AI ("human-only", "none") removes the label.
+ * Resolves to the label.
  */
-export const mark = async (element, { value = "ai-generated", label } = {}) => {
+export const mark = async (element, { value = "ai-generated", label, model, provider } = {}) => {
   element.setAttribute("ai-disclosure", value);
-  const kind = MARKS[value];
-  let tag = marks.get(element);
+  if (model) element.setAttribute("ai-model", model);
+  if (provider) element.setAttribute("ai-provider", provider);
+  const kind = MARKS[String(value).toLowerCase()];
+  const before = element.previousElementSibling;
+  let tag = marks.get(element) || (before && before.matches("[data-ai-mark]") ? before : null);
   if (!kind) {
     if (tag) tag.remove();
     marks.delete(element);
@@ -273,20 +282,17 @@ export const mark = async (element, { value = "ai-generated", label } = {}) => {
   if (!tag) {
     tag = make("span", "ai-mark");
     tag.setAttribute("data-ai-mark", "");
-    marks.set(element, tag);
-    if (REPLACED.test(element.localName)) element.after(tag);
-    else element.prepend(tag);
+    element.before(tag);
   }
-  let text = label;
+  marks.set(element, tag);
+  const s = await strings();
   tag.removeAttribute("lang");
   tag.removeAttribute("dir");
-  if (!text) {
-    const s = await strings();
-    text = s[kind[1]];
+  if (s.lang !== pageLang()) {
     tag.lang = s.lang;
     tag.dir = s.dir;
   }
-  tag.replaceChildren(icon(kind[0]), make("span", "", text));
+  tag.replaceChildren(icon(kind[0]), make("strong", "ai-mark__ai", s.pill), " ", make("span", "ai-mark__text", label || s[kind[1]]));
   return tag;
 };
 

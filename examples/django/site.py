@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
-from ai_disclosure import AIDisclosureMiddleware, disclose
+from ai_disclosure import AIDisclosureMiddleware, ai_content, disclose
 
 MANIFEST = Path(__file__).resolve().parents[1] / "montpellier" / "ai-disclosure.toml"
 
@@ -51,7 +51,23 @@ def question(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"answer": "Le verre va dans la colonne à verre."})
 
 
-urlpatterns = [path("dechets/assistant", assistant), path("api/question", question)]
+def answer(request: HttpRequest) -> HttpResponse:
+    # The answer in the page, marked and labelled (safe markup: Django shows it as is).
+    marked = ai_content(
+        request, "Le verre va dans la colonne à verre.", "assistant-dechets", tag="p",
+        page_language="fr",
+    )  # fmt: skip
+    return HttpResponse(
+        "<!doctype html><html lang=fr><head><meta charset=utf-8><title>Réponse</title></head>"
+        f"<body><main><h1>Réponse de l’assistant</h1>{marked}</main></body></html>"
+    )
+
+
+urlpatterns = [
+    path("dechets/assistant", assistant),
+    path("dechets/reponse", answer),
+    path("api/question", question),
+]
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402

@@ -14,7 +14,7 @@ from pathlib import Path
 from a2wsgi import WSGIMiddleware
 from flask import Flask, jsonify, render_template_string, request
 
-from ai_disclosure import AIDisclosureMiddleware, disclose
+from ai_disclosure import AIDisclosureMiddleware, ai_content, disclose
 
 MANIFEST = Path(__file__).resolve().parents[1] / "montpellier" / "ai-disclosure.toml"
 
@@ -43,6 +43,19 @@ LAYOUT = """<!doctype html>
 def assistant() -> str:
     return render_template_string(
         LAYOUT, title="Assistant tri des déchets", text="Posez votre question sur le tri."
+    )
+
+
+@flask_app.get("/dechets/reponse")
+def answer() -> str:
+    # The answer in the page, marked and labelled (Jinja keeps the safe markup).
+    marked = ai_content(
+        request, "Le verre va dans la colonne à verre.", "assistant-dechets", tag="p",
+        page_language="fr",
+    )  # fmt: skip
+    return render_template_string(
+        "<!doctype html><html lang=fr><title>Réponse</title><h1>Réponse</h1>{{ marked }}",
+        marked=marked,
     )
 
 

@@ -1,6 +1,12 @@
 """Tell people, on every response, when a public digital service involves AI."""
 
-from ._disclose import disclose, disclosure_head, disclosure_notice, request_disclosure
+from ._disclose import (
+    ai_content,
+    disclose,
+    disclosure_head,
+    disclosure_notice,
+    request_disclosure,
+)
 from ._errors import AIDisclosureError
 from ._headers import (
     AIDisclosureHeader,
@@ -60,6 +66,7 @@ __all__ = [
     "System",
     "SystemStatus",
     "__version__",
+    "ai_content",
     "disclose",
     "disclosure_head",
     "disclosure_notice",

@@ -7,10 +7,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ._content import render_content
 from ._language import choose_language
 from ._middleware import SCOPE_KEY, RequestDisclosure
 
-__all__ = ["disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
+__all__ = ["ai_content", "disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
 
 
 def _scope(request: Any) -> Any:
@@ -111,3 +112,36 @@ def disclosure_head(
     if not systems:
         return Markup("")
     return state.middleware.templates.head(systems, chosen, nonce=nonce, style_nonce=style_nonce)
+
+
+def ai_content(
+    request: Any,
+    content: str,
+    *system_ids: str,
+    language: str | None = None,
+    tag: str = "div",
+    page_language: str | None = None,
+) -> Markup:
+    """One piece of AI content (a chatbot answer, a generated summary, a translated
+    article) for the page: in a ``tag`` element carrying the W3C ``ai-disclosure``
+    attribute (and ``ai-model``/``ai-provider`` from the manifest), preceded by a
+    visible label (EU icon, "IA"/"AI", generated or modified, who reviewed it).
+
+    The systems (manifest ids) are also disclosed for the whole response, as
+    :func:`disclose` does. ``content`` is text (escaped) or ``Markup`` (kept).
+    Give the page's language as ``page_language``: the label is then in it (or in
+    ``language`` when given, stating its own ``lang``), like the notice the
+    middleware adds; with neither, the reader's ``Accept-Language`` picks among the
+    service's languages. In a template::
+
+        templates.env.globals["ai_content"] = ai_content
+        {{ ai_content(request, answer, "assistant-dechets", tag="p", page_language="fr") }}
+
+    Django templates show it as it is (it is ``Markup``): build it in the view.
+    """
+    disclose(request, *system_ids)
+    state, _, chosen = _prepare(request, language or page_language)
+    systems = [state.manifest.system(system_id) for system_id in system_ids]
+    return render_content(
+        state.manifest, systems, content, chosen, tag=tag, page_language=page_language
+    )

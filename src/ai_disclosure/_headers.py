@@ -19,7 +19,7 @@ from typing import Any
 import http_sf
 
 from ._errors import AIDisclosureError
-from ._model import MODES, Involvement, Origin
+from ._model import MODES, Involvement
 
 __all__ = [
     "HEADER_NAME",
@@ -115,26 +115,13 @@ def parse_header(value: str | bytes) -> AIDisclosureHeader:
     return AIDisclosureHeader(mode=str(mode_value), extra=MappingProxyType(members), **fields)
 
 
-def _shared(values: Iterable[str | None]) -> str | None:
-    """The one value all systems agree on, else None: the header speaks for the whole
-    response, so it names a model or provider only when there is just one."""
-    distinct = set(values)
-    if len(distinct) == 1:
-        return distinct.pop()
-    return None
-
-
 def header_for(involvement: Involvement, date: datetime | None = None) -> AIDisclosureHeader:
     """The header describing a response that involves these systems."""
-    shaping = [s for s in involvement.systems if s.origin is not Origin.NONE]
-    reviewed_by = None
-    if shaping and involvement.reviewed:
-        reviewed_by = _shared(s.human_review.by for s in shaping)
     return AIDisclosureHeader(
         mode=involvement.ietf_mode,
-        model=_shared(s.model for s in shaping),
-        provider=_shared(s.provider for s in shaping),
-        reviewed_by=reviewed_by,
+        model=involvement.model,
+        provider=involvement.provider,
+        reviewed_by=involvement.reviewed_by,
         date=date,
     )
 

@@ -21,7 +21,12 @@ from jsonschema import ValidationError
 
 from ._errors import AIDisclosureError
 from ._model import (
+    AIAct,
+    AIActRole,
+    AnnexIIIArea,
     Audience,
+    Automation,
+    AutomationLevel,
     BiasAudit,
     EthicsReview,
     EthicsStatus,
@@ -29,6 +34,8 @@ from ._model import (
     Interaction,
     Manifest,
     Origin,
+    PublicationCategory,
+    RiskCategory,
     Route,
     Service,
     System,
@@ -245,6 +252,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
         f"has no text in the service's default language {default!r}; add a {default!r} entry"
     )
     seen: dict[str, int] = {}
+    uuids: dict[str, int] = {}
     for index, system in _objects(data.get("systems")):
         system_id = system.get("id")
         if isinstance(system_id, str) and system_id in seen:
@@ -275,6 +283,18 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
                     "names a reviewer but 'reviewed' is false; set reviewed = true or remove 'by'",
                 )
             )
+        problems += _ai_act_problems(index, system)
+        uuid = system.get("uuid")
+        if isinstance(uuid, str) and uuid in uuids:
+            problems.append(
+                ManifestProblem(
+                    f"/systems/{index}/uuid",
+                    f"duplicate uuid (already /systems/{uuids[uuid]}/uuid); each system keeps "
+                    "its own: make a new one with python3 -c 'import uuid; print(uuid.uuid4())'",
+                )
+            )
+        elif isinstance(uuid, str):
+            uuids[uuid] = index
     known = ", ".join(sorted(seen)) or "none declared"
     paths: dict[str, int] = {}
     for index, route in _objects(data.get("routes")):
@@ -299,6 +319,62 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
                         f"or use one of: {known}",
                     )
                 )
+    return problems
+
+
+def _ai_act_problems(index: int, system: Mapping[str, Any]) -> list[ManifestProblem]:
+    """What the AI Act fields contradict: an Annex III area without high risk (or
+    the reverse), the review exception without review, a prohibited system in use."""
+    act = system.get("ai_act")
+    if not isinstance(act, Mapping):
+        return []
+    at = f"/systems/{index}/ai_act"
+    problems: list[ManifestProblem] = []
+    risk, area = act.get("risk"), act.get("annex_iii_area")
+    if risk == RiskCategory.HIGH_RISK and area is None:
+        areas = ", ".join(repr(a.value) for a in AnnexIIIArea)
+        problems.append(
+            ManifestProblem(
+                f"{at}/annex_iii_area",
+                f"is required for a high-risk system; name its Annex III area: one of {areas}",
+            )
+        )
+    elif area is not None and risk != RiskCategory.HIGH_RISK:
+        problems.append(
+            ManifestProblem(
+                f"{at}/annex_iii_area",
+                f"applies to high-risk systems only (risk is {risk!r}); "
+                "set risk = 'high-risk' or remove annex_iii_area",
+            )
+        )
+    if risk == RiskCategory.PROHIBITED and system.get("status", "in-use") != "retired":
+        problems.append(
+            ManifestProblem(
+                f"{at}/risk",
+                "a prohibited practice (AI Act Art. 5) may not be used; set the system's "
+                "status = 'retired' once it is withdrawn, or correct the risk category",
+            )
+        )
+    if "editorial_responsibility" in act:
+        review = system.get("human_review")
+        reviewed = review.get("reviewed") if isinstance(review, Mapping) else review
+        if act.get("public_interest_text") is not True:
+            problems.append(
+                ManifestProblem(
+                    f"{at}/editorial_responsibility",
+                    "is the Art. 50(4) exception for text published to inform the public; "
+                    "set public_interest_text = true or remove editorial_responsibility",
+                )
+            )
+        if reviewed is False:
+            problems.append(
+                ManifestProblem(
+                    f"{at}/editorial_responsibility",
+                    "relies on the Art. 50(4) exception, which needs a person to review the "
+                    "text first; set human_review = true (or a table with reviewed = true) or "
+                    "remove editorial_responsibility and label the text",
+                )
+            )
     return problems
 
 
@@ -386,4 +462,28 @@ def _build_system(raw: Mapping[str, Any], default: str) -> System:
         else None,
         status=SystemStatus(raw.get("status", SystemStatus.IN_USE)),
         audience=Audience(raw.get("audience", Audience.PUBLIC)),
+        uuid=raw.get("uuid"),
+        ai_act=_ai_act(raw.get("ai_act")),
+        crpa=Automation(
+            level=AutomationLevel(crpa["automation"]),
+            decisions_per_year=crpa.get("decisions_per_year"),
+        )
+        if (crpa := raw.get("crpa"))
+        else None,
+        publication_category=PublicationCategory(raw["publication_category"])
+        if "publication_category" in raw
+        else None,
+    )
+
+
+def _ai_act(raw: Mapping[str, Any] | None) -> AIAct | None:
+    if raw is None:
+        return None
+    role, risk, area = raw.get("role"), raw.get("risk"), raw.get("annex_iii_area")
+    return AIAct(
+        role=AIActRole(role) if role else None,
+        risk=RiskCategory(risk) if risk else None,
+        annex_iii_area=AnnexIIIArea(area) if area else None,
+        public_interest_text=bool(raw.get("public_interest_text", False)),
+        editorial_responsibility=raw.get("editorial_responsibility"),
     )

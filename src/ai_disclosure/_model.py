@@ -16,8 +16,15 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
+    "DISCLOSURE_VALUES",
     "MODES",
+    "VOCABULARY",
+    "AIAct",
+    "AIActRole",
+    "AnnexIIIArea",
     "Audience",
+    "Automation",
+    "AutomationLevel",
     "BiasAudit",
     "EthicsReview",
     "EthicsStatus",
@@ -26,12 +33,16 @@ __all__ = [
     "Involvement",
     "Manifest",
     "Origin",
+    "PublicationCategory",
+    "RiskCategory",
     "Route",
     "Service",
     "System",
     "SystemStatus",
     "Text",
+    "Vocabulary",
     "involvement",
+    "vocabulary",
 ]
 
 #: Localised text: language tag -> text. Always holds the service's default language.
@@ -91,6 +102,50 @@ class EthicsStatus(StrEnum):
     NOT_REVIEWED = "not-reviewed"
 
 
+class AIActRole(StrEnum):
+    """The public body's role for a system under AI Act Art. 50."""
+
+    DEPLOYER = "deployer"
+    PROVIDER = "provider"
+
+
+class RiskCategory(StrEnum):
+    """The AI Act risk category of a system."""
+
+    PROHIBITED = "prohibited"
+    HIGH_RISK = "high-risk"
+    LIMITED = "limited"
+    MINIMAL = "minimal"
+
+
+class AnnexIIIArea(StrEnum):
+    """The AI Act Annex III areas (points 1 to 8) that make a system high-risk."""
+
+    BIOMETRICS = "biometrics"
+    CRITICAL_INFRASTRUCTURE = "critical-infrastructure"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment"
+    ESSENTIAL_SERVICES = "essential-services"
+    LAW_ENFORCEMENT = "law-enforcement"
+    MIGRATION = "migration"
+    JUSTICE_DEMOCRACY = "justice-democracy"
+
+
+class AutomationLevel(StrEnum):
+    """An algorithm's share in individual decisions (France, CRPA L311-3-1)."""
+
+    DECISION_SUPPORT = "decision-support"
+    FULLY_AUTOMATED = "fully-automated"
+
+
+class PublicationCategory(StrEnum):
+    """A register's publication category (Dutch algorithm register standard v1.0)."""
+
+    HIGH_RISK_AI = "high-risk-ai"
+    IMPACTFUL = "impactful"
+    OTHER = "other"
+
+
 class W3CValue(StrEnum):
     """Values of the W3C AI Content Disclosure ``ai-disclosure`` meta/attribute."""
 
@@ -107,7 +162,7 @@ class EUIcon(StrEnum):
     AI_MODIFIED = "ai-modified"
 
 
-# --- The derivation tables. Tests walk every row of each. -------------------
+# --- The derivation table. Tests walk every row. ------------------------------
 
 #: Strength of an origin when several systems shape one response: the strongest
 #: claim wins, so a page is never described as less AI-made than it is.
@@ -120,33 +175,76 @@ ORIGIN_RANK: Mapping[Origin, int] = MappingProxyType(
     }
 )
 
-#: IPTC NewsCodes digital source type for each origin.
-IPTC_BY_ORIGIN: Mapping[Origin, str] = MappingProxyType(
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """One combination of the facts as each outside vocabulary says it: the W3C
+    ``ai-disclosure`` value, the IETF ``AI-Disclosure`` mode, the IPTC digital
+    source type (schema.org's ``digitalSourceType``) and the EU Code of Practice
+    icon."""
+
+    w3c: W3CValue
+    ietf_mode: str
+    iptc: str
+    eu_icon: EUIcon
+
+
+def _row(origin: Origin, w3c: W3CValue, iptc: str, icon: EUIcon) -> Vocabulary:
+    return Vocabulary(w3c, origin.value, IPTC_BASE + iptc, icon)
+
+
+_H, _A, _U = W3CValue.HUMAN_ONLY, W3CValue.AI_ASSISTED, W3CValue.AI_AUTONOMOUS
+
+#: The one table: (origin, human-reviewed) -> every published vocabulary. The W3C
+#: value asks two questions (AI involved? a person reviewed it before
+#: publication?); the EU icon is generic where the output is not itself AI-made
+#: (decision support, rule-based output), though AI is still involved.
+VOCABULARY: Mapping[tuple[Origin, bool], Vocabulary] = MappingProxyType(
     {
-        Origin.NONE: IPTC_BASE + "digitalCreation",
-        Origin.MACHINE_GENERATED: IPTC_BASE + "algorithmicMedia",
-        Origin.AI_MODIFIED: IPTC_BASE + "compositeWithTrainedAlgorithmicMedia",
-        Origin.AI_ORIGINATED: IPTC_BASE + "trainedAlgorithmicMedia",
+        (Origin.NONE, False): _row(Origin.NONE, _H, "digitalCreation", EUIcon.AI),
+        (Origin.NONE, True): _row(Origin.NONE, _H, "digitalCreation", EUIcon.AI),
+        (Origin.MACHINE_GENERATED, False): _row(
+            Origin.MACHINE_GENERATED, _U, "algorithmicMedia", EUIcon.AI
+        ),
+        (Origin.MACHINE_GENERATED, True): _row(
+            Origin.MACHINE_GENERATED, _A, "algorithmicMedia", EUIcon.AI
+        ),
+        (Origin.AI_MODIFIED, False): _row(
+            Origin.AI_MODIFIED, _U, "compositeWithTrainedAlgorithmicMedia", EUIcon.AI_MODIFIED
+        ),
+        (Origin.AI_MODIFIED, True): _row(
+            Origin.AI_MODIFIED, _A, "compositeWithTrainedAlgorithmicMedia", EUIcon.AI_MODIFIED
+        ),
+        (Origin.AI_ORIGINATED, False): _row(
+            Origin.AI_ORIGINATED, _U, "trainedAlgorithmicMedia", EUIcon.AI_GENERATED
+        ),
+        (Origin.AI_ORIGINATED, True): _row(
+            Origin.AI_ORIGINATED, _A, "trainedAlgorithmicMedia", EUIcon.AI_GENERATED
+        ),
     }
 )
 
-#: EU Code of Practice icon for each origin. Systems whose output is not itself
-#: AI-made (decision support, rule-based output) still involve AI: generic icon.
-EU_ICON_BY_ORIGIN: Mapping[Origin, EUIcon] = MappingProxyType(
+#: Every ``ai-disclosure`` value read in pages (meta content or element
+#: attribute) -> whether it says AI is involved: the W3C report's values; those
+#: of the earlier AI Content Disclosure explainer (``none``, ``ai-generated``,
+#: ``autonomous``, ``mixed``); and the IETF modes, which scripts of the time
+#: wrote on elements. ``check`` and ``ai-notice.js`` accept exactly
+#: these. Compared in lower case.
+DISCLOSURE_VALUES: Mapping[str, bool] = MappingProxyType(
     {
-        Origin.NONE: EUIcon.AI,
-        Origin.MACHINE_GENERATED: EUIcon.AI,
-        Origin.AI_MODIFIED: EUIcon.AI_MODIFIED,
-        Origin.AI_ORIGINATED: EUIcon.AI_GENERATED,
+        **{value.value: value is not W3CValue.HUMAN_ONLY for value in W3CValue},
+        "none": False,
+        "ai-generated": True,
+        "autonomous": True,
+        "mixed": True,
+        **{origin.value: origin is not Origin.NONE for origin in Origin},
     }
 )
 
 
-def w3c_value(origin: Origin, reviewed: bool) -> W3CValue:
-    """W3C value: human-only unless AI shaped the content; then reviewed or not."""
-    if origin is Origin.NONE:
-        return W3CValue.HUMAN_ONLY
-    return W3CValue.AI_ASSISTED if reviewed else W3CValue.AI_AUTONOMOUS
+def vocabulary(origin: Origin, reviewed: bool) -> Vocabulary:
+    """How ``origin`` with or without human review is said in every vocabulary."""
+    return VOCABULARY[origin, reviewed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +274,31 @@ class BiasAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class AIAct:
+    """What the EU AI Act says of a system, as the service reads it."""
+
+    role: AIActRole | None = None
+    risk: RiskCategory | None = None
+    annex_iii_area: AnnexIIIArea | None = None
+    public_interest_text: bool = False
+    editorial_responsibility: str | None = None
+
+    @property
+    def relies_on_review_exception(self) -> bool:
+        """Public-interest text reviewed under someone's editorial responsibility:
+        the Art. 50(4) exception to labelling it."""
+        return self.public_interest_text and self.editorial_responsibility is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Automation:
+    """What France's CRPA asks of an algorithm behind individual decisions."""
+
+    level: AutomationLevel
+    decisions_per_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class System:
     """One AI system used by a service, with everything the public may know of it."""
 
@@ -196,23 +319,31 @@ class System:
     bias_audit: BiasAudit | None = None
     status: SystemStatus = SystemStatus.IN_USE
     audience: Audience = Audience.PUBLIC
+    uuid: str | None = None
+    ai_act: AIAct | None = None
+    crpa: Automation | None = None
+    publication_category: PublicationCategory | None = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return VOCABULARY[self.origin, self.human_review.reviewed]
 
     @property
     def ietf_mode(self) -> str:
         """The ``mode`` token of the IETF ``AI-Disclosure`` header."""
-        return self.origin.value
+        return self.vocabulary.ietf_mode
 
     @property
     def w3c_value(self) -> W3CValue:
-        return w3c_value(self.origin, self.human_review.reviewed)
+        return self.vocabulary.w3c
 
     @property
     def iptc_digital_source_type(self) -> str:
-        return IPTC_BY_ORIGIN[self.origin]
+        return self.vocabulary.iptc
 
     @property
     def eu_icon(self) -> EUIcon:
-        return EU_ICON_BY_ORIGIN[self.origin]
+        return self.vocabulary.eu_icon
 
     @property
     def is_chatbot(self) -> bool:
@@ -302,16 +433,47 @@ class Involvement:
         return bool(self.systems)
 
     @property
+    def vocabulary(self) -> Vocabulary:
+        return VOCABULARY[self.origin, self.reviewed]
+
+    @property
     def ietf_mode(self) -> str:
-        return self.origin.value
+        return self.vocabulary.ietf_mode
 
     @property
     def w3c_value(self) -> W3CValue:
-        return w3c_value(self.origin, self.reviewed)
+        return self.vocabulary.w3c
 
     @property
     def iptc_digital_source_type(self) -> str:
-        return IPTC_BY_ORIGIN[self.origin]
+        return self.vocabulary.iptc
+
+    @property
+    def shaping(self) -> tuple[System, ...]:
+        """The systems whose output people see (origin other than ``none``)."""
+        return tuple(s for s in self.systems if s.origin is not Origin.NONE)
+
+    @property
+    def model(self) -> str | None:
+        """The model, when every system shaping the content names the same one: a
+        response-wide statement names one only when there is just one."""
+        return _shared(s.model for s in self.shaping)
+
+    @property
+    def provider(self) -> str | None:
+        """The provider, on the same terms as :attr:`model`."""
+        return _shared(s.provider for s in self.shaping)
+
+    @property
+    def reviewed_by(self) -> str | None:
+        """Who reviewed, when the content is reviewed and all reviewers are one."""
+        return _shared(s.human_review.by for s in self.shaping) if self.reviewed else None
+
+
+def _shared(values: Iterable[str | None]) -> str | None:
+    """The one value all agree on, else None."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
 
 
 def involvement(systems: Iterable[System]) -> Involvement:

@@ -69,6 +69,7 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "label_ai_modified",
     "status_collapsed",
     "status_expanded",
+    "pill",
     "mark_generated",
     "mark_assisted",
     "mark_machine",
@@ -81,6 +82,8 @@ LABEL_BY_INTERACTION: Mapping[Interaction, str] = {
     Interaction.TRANSLATION: "notice.label_translation",
     Interaction.AUTOMATED_DECISION: "notice.label_decision",
 }
+#: A translation a person reviews was made with the help of AI, not "automatically".
+LABEL_REVIEWED_TRANSLATION = "notice.label_translation_reviewed"
 LABEL_BY_ICON: Mapping[EUIcon, str] = {
     EUIcon.AI: "notice.label_ai",
     EUIcon.AI_GENERATED: "notice.label_ai_generated",
@@ -262,6 +265,8 @@ class _View:
     def item(self, system: System, dom_id: str) -> _Item:
         service = self.manifest.service
         label_key = LABEL_BY_INTERACTION.get(system.interaction) or LABEL_BY_ICON[system.eu_icon]
+        if system.interaction is Interaction.TRANSLATION and system.human_review.reviewed:
+            label_key = LABEL_REVIEWED_TRANSLATION
         contact_text, contact_href = _contact_link(service.contact)
         return _Item(
             key=f"{service.id}/{system.id}",
@@ -385,10 +390,12 @@ def render_head(
     style_nonce: str | None = None,
     asset_prefix: str = ASSET_PREFIX,
 ) -> str:
-    """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element,
-    a schema.org JSON-LD description with the IPTC digital source type, and the
-    widget's stylesheet and module script (with ``style_nonce`` and ``nonce`` - the
-    page's CSP nonces for styles and scripts - when given)."""
+    """What the page's ``<head>`` needs: the W3C ``ai-disclosure`` meta element
+    (the page default, with ``ai-model`` and ``ai-provider`` when every system
+    shaping the page names the same one), a schema.org JSON-LD description with the
+    IPTC digital source type, and the widget's stylesheet and module script (with
+    ``style_nonce`` and ``nonce`` - the page's CSP nonces for styles and scripts -
+    when given)."""
     combined = involvement(systems)
     service = manifest.service
     data: dict[str, object] = {
@@ -402,6 +409,8 @@ def render_head(
     template = _environment().get_template("head.html")
     return template.render(
         w3c_value=combined.w3c_value.value,
+        model=combined.model,
+        provider=combined.provider,
         json_ld=Markup(json_for_html(data)),
         prefix=asset_prefix.rstrip("/"),
         nonce=nonce,
@@ -459,6 +468,26 @@ class TemplateFragments:
             )
         )
 
+    def content(
+        self,
+        systems: Iterable[System | str],
+        content: str,
+        language: str,
+        tag: str = "div",
+        page_language: str | None = None,
+    ) -> Markup:
+        """``_content.render_content``: one piece of AI content, marked and labelled."""
+        from ._content import render_content  # it reads this module's catalog
+
+        return render_content(
+            self.manifest,
+            self._systems(systems),
+            content,
+            language,
+            tag=tag,
+            page_language=page_language,
+        )
+
 
 def install_jinja_globals(
     env: jinja2.Environment,
@@ -468,8 +497,8 @@ def install_jinja_globals(
 ) -> None:
     """Let an application's own jinja2 templates place the notice.
 
-    Adds two globals to ``env``; both take systems (ids or :class:`System`
-    objects) and a language, and return safe markup::
+    Adds three globals to ``env``; each takes systems (ids or :class:`System`
+    objects) and returns safe markup::
 
         install_jinja_globals(templates.env, manifest)
 
@@ -482,11 +511,15 @@ def install_jinja_globals(
         <body>
           <main>
             {{ ai_disclosure_notice(["tri-dechets"], lang, page_language=lang) }}
+            {{ ai_disclosure_content(["tri-dechets"], answer, lang, tag="p",
+                                     page_language=lang) }}
 
-    Keyword arguments are those of :meth:`TemplateFragments.head` and
-    :meth:`TemplateFragments.notice`. A page holds one notice: list every system it
-    involves in the same call.
+    Keyword arguments are those of :meth:`TemplateFragments.head`,
+    :meth:`TemplateFragments.notice` and :meth:`TemplateFragments.content`. A page
+    holds one notice: list every system it involves in the same call; each piece
+    of AI content gets its own ``ai_disclosure_content``.
     """
     fragments = TemplateFragments(manifest, asset_prefix)
     env.globals["ai_disclosure_notice"] = fragments.notice
     env.globals["ai_disclosure_head"] = fragments.head
+    env.globals["ai_disclosure_content"] = fragments.content

@@ -9,11 +9,12 @@ path and the proxy share these rather than wrapping each list in Starlette's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import formatdate
 
 __all__ = [
     "RawHeaders",
+    "accepted_codings",
     "add_vary",
     "date_header",
     "drop",
@@ -62,6 +63,30 @@ def if_none_match(headers: Iterable[tuple[bytes, bytes]], etag: bytes) -> bool |
                 return True
             found = False
     return found
+
+
+def accepted_codings(accepted: bytes, usable: Callable[[bytes], bool]) -> bytes:
+    """An ``Accept-Encoding`` value cut down to the codings ``usable`` accepts and
+    the client did not refuse (``q=0``); ``*`` is dropped, as it names no coding.
+    With nothing left, ``identity``."""
+    kept = []
+    for item in accepted.split(b","):
+        coding, _, params = item.partition(b";")
+        coding = coding.strip().lower()
+        if not coding or coding in (b"*", b"identity") or not usable(coding):
+            continue
+        quality = params.strip().lower()
+        if quality.startswith(b"q=") and _refused(quality[2:]):
+            continue
+        kept.append(item.strip())
+    return b", ".join(kept) or b"identity"
+
+
+def _refused(quality: bytes) -> bool:
+    try:
+        return float(quality) <= 0
+    except ValueError:
+        return True
 
 
 def drop(headers: RawHeaders, name: bytes) -> None:

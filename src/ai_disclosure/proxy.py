@@ -34,7 +34,7 @@ headers, notice and logging without a code change.
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
@@ -46,7 +46,7 @@ from ._catalog import DEFAULT_LANGUAGE, catalogs
 from ._encoding import decodable
 from ._headers import HEADER_NAME
 from ._language import choose_language
-from ._rawheaders import date_header, first, has, tokens, with_date
+from ._rawheaders import accepted_codings, date_header, first, has, tokens, with_date
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ReverseProxy", "dated"]
@@ -87,33 +87,6 @@ def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
 def _quoted(value: bytes) -> bytes:
     """An RFC 7239 quoted-string: a Host with a quote cannot add parameters."""
     return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
-
-def _accept_encoding(accepted: bytes, usable: Callable[[bytes], bool]) -> bytes:
-    """The client's ``Accept-Encoding`` cut down to the codings ``usable`` accepts.
-
-    The upstream must not compress HTML in a coding the notice cannot get through,
-    nor in one the client refused (``q=0``); ``*`` is dropped, as it names no
-    coding. With nothing left, ``identity``.
-    """
-    kept = []
-    for item in accepted.split(b","):
-        coding, _, params = item.partition(b";")
-        coding = coding.strip().lower()
-        if not coding or coding in (b"*", b"identity") or not usable(coding):
-            continue
-        quality = params.strip().lower()
-        if quality.startswith(b"q=") and _refused(quality[2:]):
-            continue
-        kept.append(item.strip())
-    return b", ".join(kept) or b"identity"
-
-
-def _refused(quality: bytes) -> bool:
-    try:
-        return float(quality) <= 0
-    except ValueError:
-        return True
 
 
 def dated(app: ASGIApp) -> ASGIApp:
@@ -242,7 +215,9 @@ class ReverseProxy:
             headers.append((b"x-forwarded-host", host))
             forwarded.append(b"host=" + _quoted(host))
         headers.append((b"forwarded", b";".join(forwarded)))
-        accepted = _accept_encoding(first(incoming, b"accept-encoding") or b"", decodable)
+        # The upstream must not compress a page in a coding the notice cannot get
+        # through, nor in one the client refused.
+        accepted = accepted_codings(first(incoming, b"accept-encoding") or b"", decodable)
         headers.append((b"accept-encoding", accepted))
         return headers
 

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ai_disclosure import _catalog
 from ai_disclosure._catalog import catalog_dir, catalogs
+from ai_disclosure._content import render_content
 from ai_disclosure._model import (
     HumanReview,
     Interaction,
@@ -300,6 +301,17 @@ LONG_MANIFEST = sample_manifest(
     register_url="https://registre-des-algorithmes-publics.montpellier-mediterranee-metropole.fr",
 )
 ALL_SYSTEMS = ("tri-dechets", "alertes-fuites", "traduction")
+#: A translation a newsroom reviews before publication, for marked content.
+REVIEWED_TRANSLATION = System(
+    id="traduction-relue",
+    name={"fr": "Traduction des articles", "en": "Translation of articles"},
+    interaction=Interaction.TRANSLATION,
+    origin=Origin.AI_MODIFIED,
+    human_review=HumanReview(reviewed=True, by="la rédaction"),
+    purpose={"fr": "Traduire les articles.", "en": "Translate the articles."},
+    provider="Mistral AI",
+    model="mistral-small",
+)
 
 
 # --- The test site ----------------------------------------------------------
@@ -357,6 +369,28 @@ def notice_page(request: Request) -> HTMLResponse:
     return HTMLResponse(_page(page_lang, head, body, heading))
 
 
+def content_page(request: Request) -> HTMLResponse:
+    """A page with AI content marked by ``render_content`` (a chatbot answer and a
+    reviewed translation), and an empty paragraph for the script to mark."""
+    lang = request.path_params["lang"]
+    chatbot, translation = MANIFEST.system("tri-dechets"), REVIEWED_TRANSLATION
+    manifest = Manifest(MANIFEST.service, (chatbot, translation))
+    head = render_head(manifest, [chatbot, translation], lang)
+    notice = render_notice(manifest, [chatbot, translation], lang, page_language=lang)
+    home, heading, sentence, link = PAGE_TEXT.get(lang, PAGE_TEXT["fr"])
+    answer = render_content(manifest, [chatbot], sentence, lang, tag="p", page_language=lang)
+    article = render_content(
+        manifest, [translation], f"<p>{html.escape(sentence)}</p>", lang, page_language=lang
+    )
+    body = (
+        f'<header><a href="/" id="before">{home}</a></header>'
+        f'<main><h1>{heading}</h1>{notice}<div id="answer">{answer}</div>'
+        f'<div id="article">{article}</div><div id="script"><p id="marked">{sentence}</p></div>'
+        f'<p><a href="/collecte">{link}</a></p></main>'
+    )
+    return HTMLResponse(_page(lang, head, body, heading))
+
+
 def spa_page(request: Request) -> HTMLResponse:
     head = render_head(MANIFEST, [], "fr") + '<script type="module" src="/spa.js"></script>'
     body = (
@@ -401,6 +435,7 @@ def build_app() -> ASGIApp:
         routes=[
             Route("/notice/{lang}", notice_page),
             Route("/spa", spa_page),
+            Route("/content/{lang}", content_page),
             Route("/api/answer", answer('mode=ai-originated, model="mistral-small"')),
             Route("/api/answer-params", answer('mode=ai-originated;model="mistral-small"')),
             Route("/api/plain", answer("mode=none")),

@@ -457,33 +457,35 @@ async def test_mark(new_page: NewPage, site: str) -> None:
         "AIDisclosure.mark(document.querySelector('#marked'), {value: 'ai-generated'})"
     )
     assert await target.get_attribute("ai-disclosure") == "ai-generated"
-    label = target.locator("[data-ai-mark]")
-    assert await label.text_content() == strings("notice.mark_generated")
+    # The label goes right before the content it labels (as ai_content() puts it).
+    label = page.locator("#marked + *, [data-ai-mark]:has(+ #marked)").first
+    assert await label.get_attribute("data-ai-mark") == ""
+    assert await label.text_content() == "IA " + strings("notice.mark_generated")
     assert await label.is_visible()
     await page.evaluate(
         "AIDisclosure.mark(document.querySelector('#marked'), {value: 'ai-assisted'})"
     )
-    assert await target.locator("[data-ai-mark]").count() == 1
-    assert await label.text_content() == strings("notice.mark_assisted")
+    assert await page.locator("[data-ai-mark]").count() == 1
+    assert await label.text_content() == "IA " + strings("notice.mark_assisted")
     await page.evaluate(
         "AIDisclosure.mark(document.querySelector('#marked'),"
         " {value: 'ai-autonomous', label: 'Résumé automatique'})"
     )
-    assert await label.text_content() == "Résumé automatique"
+    assert await label.text_content() == "IA Résumé automatique"
     assert await target.get_attribute("ai-disclosure") == "ai-autonomous"
     await page.evaluate(
         "AIDisclosure.mark(document.querySelector('#marked'), {value: 'human-only'})"
     )
     assert await target.get_attribute("ai-disclosure") == "human-only"
-    assert await target.locator("[data-ai-mark]").count() == 0
-    # Elements that cannot hold a label get it right after them.
-    after = await page.evaluate(
+    assert await page.locator("[data-ai-mark]").count() == 0
+    # Elements that cannot hold a label get it before them too.
+    before = await page.evaluate(
         "async () => { const img = document.createElement('img'); img.alt = 'Carte';"
         " document.querySelector('main').append(img);"
         " const tag = await AIDisclosure.mark(img, {value: 'ai-modified'});"
-        " return [img.nextElementSibling === tag, img.getAttribute('ai-disclosure')]; }"
+        " return [img.previousElementSibling === tag, img.getAttribute('ai-disclosure')]; }"
     )
-    assert after == [True, "ai-modified"]
+    assert before == [True, "ai-modified"]
     same = await page.evaluate(
         "import('/.well-known/ai-disclosure/ai-notice.js')"
         ".then(m => m.mark === AIDisclosure.mark && m.watchFetch === AIDisclosure.watchFetch)"

@@ -324,7 +324,7 @@ def build(urls: Mapping[str, str]) -> tuple[dict[str, ASGIApp], dict[str, Hits]]
         headers={"AI-Disclosure": "mode=ai-originated"},
         head='<meta name="ai-disclosure" content="ai-generated">',
         body="<article><h1>Budget</h1><p>Enquête de nos journalistes.</p></article>"
-        '<aside aidisclosure="ai-generated"><p>Résumé : le budget augmente.</p></aside>',
+        '<aside aidisclosure="ai-generated"><p>Résumé IA : le budget augmente.</p></aside>',
     )
     notice_only = AIPage(headers={}, head="")
     json_register = replace(

@@ -16,6 +16,7 @@ from .conftest import LocalOnly, Servers
 
 PASS, WARN, FAIL, NA = Status.PASS, Status.WARN, Status.FAIL, Status.NA
 UNDECLARED = Status.UNDECLARED
+ALL_PASS = dict.fromkeys(CHECKS, PASS)
 
 
 async def run(*urls: str, **options: Any) -> RunReport:
@@ -71,7 +72,10 @@ async def test_the_demo_passes_every_check(servers: Servers) -> None:
     assert demo.manifest_state == "valid"
     assert demo.robots.startswith("no robots.txt (HTTP 404)")
     chatbot = page(demo, "/dechets/assistant")
-    assert set(statuses(chatbot).values()) == {PASS}
+    assert statuses(chatbot) == ALL_PASS | {"labels": NA}  # no answer asked yet
+    translated = page(demo, "/en/waste")
+    assert statuses(translated) == ALL_PASS
+    assert reason(translated, "labels") == "1 element marked with an AI value, with a visible label"
     assert reason(chatbot, "header") == "AI-Disclosure mode=ai-originated"
     assert reason(chatbot, "meta") == "meta ai-autonomous agrees with header mode=ai-originated"
     assert reason(chatbot, "notice").startswith("[data-ai-disclosure-notice] on <ai-notice>")
@@ -99,6 +103,7 @@ async def test_the_demo_passes_every_check(servers: Servers) -> None:
         "meta": NA,
         "notice": NA,
         "language": NA,
+        "labels": NA,
         "register": NA,
         "manifest": PASS,
     }
@@ -115,7 +120,7 @@ async def test_each_register_link_is_checked_once_per_run(servers: Servers) -> N
 
 async def test_the_good_baseline_passes(servers: Servers) -> None:
     good = await site(servers["good"])
-    assert set(statuses(page(good, "/ai")).values()) == {PASS}
+    assert statuses(page(good, "/ai")) == ALL_PASS | {"labels": NA}
 
 
 # --- One failure per site ----------------------------------------------------------
@@ -308,12 +313,13 @@ async def test_a_site_that_does_not_use_this_project(servers: Servers) -> None:
         "meta": PASS,
         "notice": PASS,
         "language": PASS,
+        "labels": PASS,
         "register": WARN,
         "manifest": WARN,
     }
     assert reason(summary, "meta") == "meta ai-generated agrees with header mode=ai-originated"
     assert reason(summary, "notice") == (
-        '<aside aidisclosure="ai-generated"> with visible text "Résumé : le budget augmente."'
+        '<aside aidisclosure="ai-generated"> with visible text "Résumé IA : le budget augmente."'
     )
     assert reason(summary, "manifest") == (
         f"no manifest at {servers['generic']}/.well-known/ai-disclosure (HTTP 404)"
@@ -451,7 +457,7 @@ async def test_a_site_serving_its_own_register_page(servers: Servers) -> None:
     )
     assert manifest_get == "application/json"
     found = page(own, "/ai")
-    assert set(statuses(found).values()) == {PASS}
+    assert statuses(found) == ALL_PASS | {"labels": NA}
     assert reason(found, "register") == (
         f"register link {own.origin}/.well-known/ai-disclosure answered 200"
     )

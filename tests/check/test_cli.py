@@ -81,7 +81,15 @@ def test_json_output(cli: Run, servers: Servers, capsys: pytest.CaptureFixture[s
     assert ai["verdict"] == "fail"
     assert ai["checks"]["notice"]["status"] == "fail"
     assert ai["checks"]["notice"]["reason"].startswith("no human-readable notice")
-    assert set(ai["checks"]) == {"header", "meta", "notice", "language", "register", "manifest"}
+    assert set(ai["checks"]) == {
+        "header",
+        "meta",
+        "notice",
+        "language",
+        "labels",
+        "register",
+        "manifest",
+    }
     assert data["summary"]["verdicts"]["fail"] == 1
 
 

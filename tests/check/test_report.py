@@ -26,7 +26,7 @@ def _page(path: str, declaration: Declaration = Declaration.AI, **statuses: Stat
     return PageReport(ORIGIN + path, 1, 200, "text/html", checks, declaration)
 
 
-_QUIET = dict.fromkeys(("header", "meta", "notice", "language", "register"), Status.NA)
+_QUIET = dict.fromkeys(("header", "meta", "notice", "language", "labels", "register"), Status.NA)
 
 
 REPORT = RunReport(
@@ -117,13 +117,14 @@ def test_table() -> None:
         "Meta",
         "Notice",
         "Lang",
+        "Labels",
         "Register",
         "Manifest",
     ]
     row = next(line for line in lines if line.strip().startswith("/ai "))
-    assert row.split() == ["/ai", "200", "AI", "✓", "✗", "✓", "!", "✓", "✓"]
+    assert row.split() == ["/ai", "200", "AI", "✓", "✗", "✓", "!", "✓", "✓", "✓"]
     quiet = next(line for line in lines if line.strip().startswith("/piscine "))
-    assert quiet.split() == ["/piscine", "200", "nothing", "–", "–", "–", "–", "–", "✓"]
+    assert quiet.split() == ["/piscine", "200", "nothing", "–", "–", "–", "–", "–", "–", "✓"]
     no_ai = next(line for line in lines if line.strip().startswith("/horaires "))
     assert no_ai.split()[2:4] == ["no", "AI"]
     assert "  ✗ /ai  meta: meta reason" in lines
@@ -147,7 +148,7 @@ def test_symbols_fall_back_to_ascii() -> None:
     assert symbols_for("not-a-codec") is ASCII_SYMBOLS
     text = render_table(REPORT, ASCII_SYMBOLS)
     row = next(line for line in text.splitlines() if line.strip().startswith("/ai "))
-    assert row.split() == ["/ai", "200", "AI", "ok", "X", "ok", "!", "ok", "ok"]
+    assert row.split() == ["/ai", "200", "AI", "ok", "X", "ok", "!", "ok", "ok", "ok"]
 
 
 def test_progress_on_a_terminal_and_elsewhere() -> None:

@@ -31,6 +31,7 @@ from .pages import (
     ENTRY,
     FAIL,
     NA,
+    NOTICE,
     PASS,
     REGISTER,
     URL,
@@ -44,9 +45,17 @@ from .pages import (
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "check.md"
 
 
+#: A chatbot answer marked and labelled as ``ai_content()`` writes it.
+ANSWER = (
+    "<span class=ai-mark data-ai-mark><strong>IA</strong> Généré par IA</span>"
+    '<p ai-disclosure="ai-autonomous">Le verre va dans la colonne verte.</p>'
+).encode()
+
+
 def test_a_complete_ai_page_passes() -> None:
-    found = verdicts()
+    found = verdicts(content=body(NOTICE + ANSWER))
     assert {status for status, _ in found.values()} == {PASS}
+    assert found["labels"][1] == "1 element marked with an AI value, with a visible label"
     assert found["header"][1] == "AI-Disclosure mode=ai-originated"
     assert found["notice"][1] == (
         '[data-ai-disclosure-notice] on <div>: "Vous échangez avec une IA. Registre Contact Plus"'
@@ -91,6 +100,7 @@ def test_a_page_declaring_nothing_is_no_ai_declared_not_a_failure() -> None:
         "meta": (NA, "no meta ai-disclosure; the page does not involve AI"),
         "notice": (NA, "the page does not involve AI"),
         "language": (NA, "the page does not involve AI"),
+        "labels": (NA, "no element marked with an AI value"),
         "register": (NA, "no register link; the page does not involve AI"),
         "manifest": (PASS, "no manifest rule matches /piscine; the page declares no AI"),
     }
@@ -176,7 +186,7 @@ def fake_rule(monkeypatch: pytest.MonkeyPatch) -> Rule:
 
 
 def test_a_rule_added_to_the_table_reaches_verdicts_table_and_json(fake_rule: Rule) -> None:
-    page = read_page(URL, 200, AI_HEADERS, body())
+    page = read_page(URL, 200, AI_HEADERS, body(NOTICE + ANSWER))
     checks = evaluate(page, VALID, {REGISTER: ENTRY})
     assert tuple(checks) == (*CHECKS, "fake")
     assert checks["fake"] == Verdict(FAIL, "fake rule failed /ai (ai)")

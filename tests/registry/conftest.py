@@ -28,6 +28,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
 from ai_disclosure.registry import Settings, create_app
@@ -37,6 +38,7 @@ from ai_disclosure.registry.store import Store
 from ai_disclosure.registry.tokens import issue_token
 
 from ..conftest import EXAMPLE_MANIFEST, ROOT
+from .replica import ReplicaUnavailable, streaming_replica
 
 PG_URL = os.environ.get(
     "AI_DISCLOSURE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -125,6 +127,21 @@ def pg_schema() -> Iterator[Backend]:
     asyncio.run(run([f'CREATE SCHEMA "{schema}"'], migrate_after=True))
     yield backend
     asyncio.run(run([f'DROP SCHEMA "{schema}" CASCADE']))
+
+
+@pytest.fixture(scope="session")
+def pg_replica(pg_schema: Backend) -> Iterator[Backend]:
+    """The test schema on a real streaming replica of the server (``replica.py``);
+    skipped where one cannot run, unless ``CI`` is set."""
+    primary = make_url(PG_URL)
+    try:
+        with streaming_replica(primary.host or "127.0.0.1", primary.port or 5432) as port:
+            url = primary.set(port=port).render_as_string(hide_password=False)
+            yield Backend("postgresql", url, pg_schema.connect_args)
+    except ReplicaUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

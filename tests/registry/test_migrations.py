@@ -26,7 +26,7 @@ from ai_disclosure.registry.tokens import issue_token
 
 from .conftest import SERVICE, Backend, batch, example_manifest, row
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -357,5 +357,30 @@ async def test_0004_lists_every_current_manifest_of_a_register_in_use(
         await migrate(engine)
         relisted = await Reads(engine).page(Filters(), offset=0, limit=50)
         assert relisted.total == len(systems) + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_0005_gives_every_listed_card_its_systems_uuid(empty_database: Backend) -> None:
+    engine = create_engine(empty_database.url, connect_args=empty_database.connect_args)
+    try:
+        await _to(engine, "0004")
+        await Store(engine).publish(SERVICE, example_manifest())
+        # The cards as 0004 wrote them: without the uuid the register now states.
+        async with engine.begin() as connection:
+            rows = (await connection.execute(text("SELECT id, card FROM listed_systems"))).all()
+            for row in rows:
+                card = json.loads(row.card)
+                del card["summary"]["uuid"]
+                await connection.execute(
+                    text("UPDATE listed_systems SET card = :card WHERE id = :id"),
+                    {"card": json.dumps(card), "id": row.id},
+                )
+        await migrate(engine)
+        revision, _ = await _revision_and_tables(engine)
+        assert revision == HEAD
+        page = await Reads(engine).page(Filters(), offset=0, limit=50)
+        declared = {s["id"]: s.get("uuid") for s in example_manifest()["systems"]}
+        assert {item.key[1]: item.card["summary"]["uuid"] for item in page.items} == declared
     finally:
         await engine.dispose()

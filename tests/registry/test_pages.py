@@ -145,6 +145,73 @@ async def test_system_page_says_everything_the_manifest_says(published: Harness)
     assert "/dechets/assistant*" not in html
 
 
+@pytest.mark.parametrize(
+    ("lang", "path", "expected"),
+    [
+        (
+            "fr",
+            "detection-fuites",
+            (
+                "Cadre réglementaire",
+                "<code>a6d1e0b2-5c3f-4e8a-b7d9-0f1c2e3d4a5b</code>",
+                "Fournisseur (il a développé le système)",
+                "Risque minimal",
+                "Aide à la décision : un agent décide",
+                "4\u202f200",
+                "Algorithme à impact",
+            ),
+        ),
+        (
+            "en",
+            "traduction-pages",
+            (
+                "Regulatory status",
+                "Deployer (it uses the system)",
+                "Limited risk (transparency, Article 50)",
+                "Yes: its public-interest texts are labelled as AI-made.",
+                "Other algorithm",
+            ),
+        ),
+    ],
+)
+async def test_system_page_states_the_texts_in_force(
+    published: Harness, lang: str, path: str, expected: tuple[str, ...]
+) -> None:
+    html = await page(published, f"/systems/demarches/{path}", lang=lang)
+    for words in expected:
+        assert words in html, words
+
+
+async def test_the_review_exception_names_who_holds_editorial_responsibility(
+    harness: Harness,
+) -> None:
+    data = example_manifest()
+    system = data["systems"][3]
+    system["human_review"] = {"reviewed": True, "by": "La rédaction"}
+    system["ai_act"] = {
+        "role": "deployer",
+        "risk": "high-risk",
+        "annex_iii_area": "essential-services",
+        "public_interest_text": True,
+        "editorial_responsibility": "Direction de la communication",
+    }
+    token = await harness.token()
+    assert (await harness.publish(token, data)).status_code == 201
+    html = await page(harness, "/systems/demarches/traduction-pages")
+    assert (
+        "Oui, relus avant publication sous la responsabilité éditoriale de Direction de la "
+        "communication : exception de l’article 50, paragraphe 4."
+    ) in html
+    assert "5. Accès aux services publics et privés essentiels" in html
+    # On an English page, the name keeps the language the service wrote it in.
+    html = await page(harness, "/systems/demarches/traduction-pages", lang="en")
+    assert (
+        "under the editorial responsibility of "
+        '<span lang="fr">Direction de la communication</span>: the exception of Article 50(4).'
+    ) in html
+    assert "5. Access to essential public and private services" in html
+
+
 async def test_system_page_has_a_chart_with_a_text_alternative(published: Harness) -> None:
     html = await page(published, "/systems/demarches/assistant-dechets")
     svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S)

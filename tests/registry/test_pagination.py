@@ -26,6 +26,7 @@ def many_systems(count: int) -> dict[str, Any]:
     for n in range(count):
         system = copy.deepcopy(model)
         system["id"] = f"systeme-{n:03d}"
+        system.pop("uuid", None)  # each system has its own
         system["name"] = {"fr": f"Système numéro {n:03d}", "en": f"System number {n:03d}"}
         system["status"] = "retired" if n % 3 == 0 else "in-use"
         manifest["systems"].append(system)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,6 +254,20 @@ async def test_algoritmeregister_export(filled: Harness) -> None:
     assert_problem(bad, 400, "invalid-query")
 
 
+async def test_the_dutch_publication_category_is_the_manifests(harness: Harness) -> None:
+    token = await harness.token()
+    manifest = example_manifest()
+    manifest["systems"][0]["publication_category"] = "high-risk-ai"
+    del manifest["systems"][1]["publication_category"]  # decision support: impactful
+    manifest["systems"][1]["interaction"] = "decision-support"
+    assert (await harness.publish(token, manifest)).status_code == 201
+    base = "/v1/systems/demarches"
+    chatbot = await get(harness, f"{base}/assistant-dechets/algoritmeregister.json", NL)
+    assert chatbot["publication_category"] == "Hoog-risico AI-systemen"
+    leaks = await get(harness, f"{base}/detection-fuites/algoritmeregister.json", NL)
+    assert leaks["publication_category"] == "Impactvolle algoritmes"
+
+
 async def test_atrs_export(filled: Harness) -> None:
     body = await get(filled, "/v1/systems/demarches/assistant-dechets/atrs.json", UK, lang="en")
     tier_1, tier_2 = body["tier_1"], body["tier_2"]
@@ -267,6 +282,52 @@ async def test_atrs_export(filled: Harness) -> None:
         for a in tier_2["risks_mitigations_and_impact_assessments"]["impact_assessments"]
     ]
     assert titles == ["Ethics committee review", "Bias audit"]
+
+
+#: The Eurocities standard's attributes, from its own file (source named in it).
+ATS_FIELDS = [
+    line.strip()
+    for line in (Path(__file__).parents[1] / "fixtures" / "ats-v0_3_1-fields.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+async def test_eurocities_export_names_every_attribute_of_the_standard(
+    filled: Harness, lang: str
+) -> None:
+    listed = await get(filled, "/v1/systems", SYSTEMS, per_page=500)
+    for item in listed["items"]:
+        body = await get(filled, f"{item['api']}/eurocities.json", "export-eurocities", lang=lang)
+        assert list(body) == ATS_FIELDS  # every one, in the standard's order
+        assert body["standard_version"] == "0.3.1"
+        assert body["lang"] == lang
+        assert body["uuid"] == item["uuid"]
+        assert body["website"].endswith(item["url"])
+    leaks = await get(
+        filled, "/v1/systems/demarches/detection-fuites/eurocities.json", "export-eurocities"
+    )
+    assert leaks["uuid"] == "a6d1e0b2-5c3f-4e8a-b7d9-0f1c2e3d4a5b"  # the manifest's own
+    assert leaks["name"] == "Détection des fuites d'eau"
+    assert leaks["organization"] == "Montpellier Méditerranée Métropole"
+    assert leaks["status"] == "operational"
+    assert leaks["risk_category"] == "minimal risk"
+    assert leaks["algorithm_type"] == "rule-based"
+    assert leaks["contact_email"] == "ia-transparence@montpellier3m.example"
+    assert "Régie des eaux" in leaks["human_intervention"]
+    assert leaks["country"] is None  # not in the manifest: never guessed
+    english = await get(
+        filled,
+        "/v1/systems/demarches/assistant-dechets/eurocities.json",
+        "export-eurocities",
+        lang="en",
+    )
+    assert english["name"] == "Waste-sorting assistant"
+    assert english["risk_category"] == "limited risk"
+    assert english["algorithm_type"] == "self-learning"
+    assert english["methods_and_models"] == "mistral-small, Mistral AI"
 
 
 async def test_every_entry_and_listing_matches_its_schema(filled: Harness) -> None:

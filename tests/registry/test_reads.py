@@ -41,6 +41,7 @@ def system(
     made["status"] = status
     made["provider"] = provider or "Service interne"
     made.pop("model", None)
+    made.pop("uuid", None)  # each system has its own
     return made
 
 

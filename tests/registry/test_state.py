@@ -3,13 +3,17 @@ whole register; writes and token-protected reads stay on the main database."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from ai_disclosure.registry import reads as reads_module
+from ai_disclosure.registry.db import create_engine
 from ai_disclosure.registry.store import Store
 
 from .conftest import SERVICE, Backend, Harness, batch, example_manifest, row
@@ -53,11 +57,11 @@ def _copy_sqlite(source: Path, copy: Path) -> None:
             shutil.copy(f"{source}{suffix}", f"{copy}{suffix}")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_public_reads_come_from_the_read_database(
     backend: Backend, make_harness: Any, tmp_path: Path
 ) -> None:
-    if backend.name != "sqlite":
-        pytest.skip("the replica is a copy of a SQLite file")
+    """SQLite: the replica is a copy of the file, frozen when copied."""
     primary: Harness = await make_harness()
     token = await primary.ready()
     assert (await primary.send(token, batch([row(count=3)]))).status_code == 202
@@ -87,6 +91,63 @@ async def test_public_reads_come_from_the_read_database(
     direct: Harness = await make_harness()
     listed = (await direct.client.get("/v1/systems", params={"q": "dechets"})).json()
     assert listed["items"][0]["disclosures"] == 7
+
+
+async def _replica(replica: Backend, statement: str) -> None:
+    engine = create_engine(replica.url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _eventually_counted(app: Harness, count: int) -> None:
+    """Wait for the replica to replay what the primary committed."""
+    deadline = time.monotonic() + 30
+    while True:
+        listed = (await app.client.get("/v1/systems", params={"q": "dechets"})).json()
+        if listed["items"] and listed["items"][0]["disclosures"] == count:
+            return
+        assert time.monotonic() < deadline, f"the replica never showed {count}: {listed}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_public_reads_come_from_a_streaming_replica(
+    pg_replica: Backend, make_harness: Any
+) -> None:
+    """PostgreSQL: a real hot standby; its replay is paused to tell its answers from
+    the primary's, then resumed."""
+    app: Harness = await make_harness(read_db_url=pg_replica.url)
+    token = await app.ready()  # a write: the standby would refuse it
+    assert (await app.send(token, batch([row(count=3)]))).status_code == 202
+    await _eventually_counted(app, 3)
+    await _replica(pg_replica, "SELECT pg_wal_replay_pause()")
+    try:
+        renamed = example_manifest()
+        renamed["service"]["name"] = "Démarches, nouveau nom"
+        assert (await app.publish(token, renamed)).status_code == 201
+        assert (await app.send(token, batch([row(count=4)]))).status_code == 202
+        listed = (await app.client.get("/v1/systems", params={"q": "dechets"})).json()
+        assert [(i["system"], i["disclosures"]) for i in listed["items"]] == [
+            ("assistant-dechets", 3)
+        ]
+        index = (await app.client.get("/")).text
+        assert "Démarches en ligne" in index
+        assert "nouveau nom" not in index
+        entry = (await app.client.get(f"/v1/systems/{SERVICE}/assistant-dechets")).json()
+        assert entry["service_info"]["manifest_version"] == 1
+        csv = (await app.client.get("/v1/systems.csv", params={"q": "dechets"})).text
+        assert "nouveau nom" not in csv
+        # Token-protected reads and writes see the primary.
+        store = await app.store()
+        assert (await store.totals(SERVICE))[(SERVICE, "assistant-dechets")].count == 7
+        assert [v.version for v in await store.versions(SERVICE)] == [1, 2]
+    finally:
+        await _replica(pg_replica, "SELECT pg_wal_replay_resume()")
+    await _eventually_counted(app, 7)
+    assert "nouveau nom" in (await app.client.get("/")).text
 
 
 async def test_exports_stream_chunk_by_chunk_in_register_order(

@@ -1,4 +1,4 @@
-"""Rule (6): the page says what the site's ``/.well-known/ai-disclosure`` says of its path. Pure.
+"""Rule (7): the page says what the site's ``/.well-known/ai-disclosure`` says of its path. Pure.
 
 A rule's expected mode combines its systems as the middleware does (strongest
 origin wins); the page may declare more than its rule, since more systems may
@@ -33,7 +33,7 @@ def _declared(page: Page) -> tuple[int | None, str]:
 
 
 def check_manifest(context: PageContext) -> Verdict:
-    """(6) The page says what the site's manifest says of its path."""
+    """(7) The page says what the site's manifest says of its path."""
     page, site, rule = context.page, context.site, context.manifest_rule
     declared_evidence = context.declared
     if page.path.startswith(WELL_KNOWN_PATH):

@@ -8,17 +8,17 @@ without using it. A page with no signal at all declares nothing ("no AI
 declared"): that is not a failure of law 6, only of a service that promised to
 declare every page (``strict``).
 
-Meta and attribute values are read in both vocabularies in use: the one this
-project emits (``human-only``, ``ai-assisted``, ``ai-autonomous``) and that of
-the AI Content Disclosure explainer (``none``, ``ai-assisted``,
-``ai-generated``, ``autonomous``, ``mixed``).
+Meta and attribute values are read as ``_model.DISCLOSURE_VALUES`` lists them:
+the W3C report's (``human-only``, ``ai-assisted``, ``ai-autonomous``) and the
+older ones (the explainer's ``none``, ``ai-generated``, ``autonomous``,
+``mixed``; IETF modes and EU icon names written on elements).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._model import Origin
+from .._model import DISCLOSURE_VALUES, Origin, W3CValue
 from .._routing import Match
 from .html import Document, Element
 from .page import Page
@@ -38,11 +38,14 @@ __all__ = [
     "snippet",
 ]
 
-#: W3C ``ai-disclosure`` values meaning "no AI" (mode ``none``) and "AI" (any other mode).
-NO_AI_VALUES = frozenset({"human-only", "none"})
-AI_VALUES = frozenset({"ai-assisted", "ai-autonomous", "ai-generated", "autonomous", "mixed"})
-#: Both vocabularies, as a reason names them.
-KNOWN_VALUES = "human-only, ai-assisted, ai-autonomous (or none, ai-generated, autonomous, mixed)"
+#: ``ai-disclosure`` values meaning "no AI" (mode ``none``) and "AI" (any other mode).
+NO_AI_VALUES = frozenset(value for value, ai in DISCLOSURE_VALUES.items() if not ai)
+AI_VALUES = frozenset(value for value, ai in DISCLOSURE_VALUES.items() if ai)
+#: The values, as a reason names them: the W3C report's, then the older ones.
+KNOWN_VALUES = "{} (or {})".format(
+    ", ".join(W3CValue),
+    ", ".join(value for value in DISCLOSURE_VALUES if value not in set(W3CValue)),
+)
 
 
 def metas(document: Document) -> list[str]:

@@ -91,7 +91,10 @@ class Element:
     that set it. ``text`` is its visible text; ``links`` the ``href`` of the
     ``<a>`` elements inside it, as written. For marked elements, ``attribute``
     is the marking attribute's name (``ai-disclosure``, or the explainer's later
-    ``aidisclosure``) and ``value`` its value.
+    ``aidisclosure``) and ``value`` its value; ``labelled`` says whether a label
+    (a ``[data-ai-mark]`` element with visible text) is inside it or is the
+    element right before it, as ``ai_content()`` and ``ai-notice.js`` put it, or
+    its own visible text names AI.
     """
 
     tag: str
@@ -102,6 +105,7 @@ class Element:
     links: tuple[str, ...] = ()
     attribute: str | None = None
     value: str | None = None
+    labelled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,20 +149,24 @@ class _Capture:
     frame: _Frame
     attribute: str | None = None
     value: str | None = None
+    labelled: bool = False
     texts: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
 
     def element(self) -> Element:
         frame = self.frame
+        text = _collapse(" ".join(self.texts))
         return Element(
             tag=frame.tag,
             own_lang=frame.own_lang,
             lang=frame.lang,
             lang_from=frame.lang_from,
-            text=_collapse(" ".join(self.texts)),
+            text=text,
             links=tuple(self.links),
             attribute=self.attribute,
             value=self.value,
+            # A site's own label may be words in the element ("Résumé généré par IA").
+            labelled=self.labelled or (self.kind == "marked" and _search(text) is not None),
         )
 
 
@@ -183,6 +191,20 @@ class _Scanner(HTMLParser):
         self.links: list[str] = []
         self.texts: list[str] = []
         self.keyword: KeywordHit | None = None
+        # Per depth: whether the last element closed there was a shown label.
+        self.after_label: list[bool] = []
+
+    def _sibling(self, depth: int) -> bool:
+        """Whether the element starting at ``depth`` follows a label; from here on,
+        its children start with no element before them."""
+        before = depth < len(self.after_label) and self.after_label[depth]
+        del self.after_label[depth:]
+        return before
+
+    def _closed(self, depth: int, label: bool) -> None:
+        del self.after_label[depth:]
+        self.after_label.extend([False] * (depth - len(self.after_label)))
+        self.after_label.append(label)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes: dict[str, str] = {}
@@ -202,6 +224,8 @@ class _Scanner(HTMLParser):
             for capture in self.open:
                 capture.links.append(href)
         if tag in _VOID:
+            self._sibling(len(self.stack))
+            self._closed(len(self.stack), False)
             return
         lang: str | None = own_lang
         lang_from: str | None = tag
@@ -219,11 +243,15 @@ class _Scanner(HTMLParser):
         frame = _Frame(tag, own_lang, lang, lang_from, unseen)
         self.stack.append(frame)
         depth = len(self.stack) - 1
+        after_label = self._sibling(depth)
         if "data-ai-disclosure-notice" in attributes:
             self.open.append(_Capture(depth, "notice", frame))
+        if "data-ai-mark" in attributes:
+            self.open.append(_Capture(depth, "label", frame))
         for name in ("ai-disclosure", "aidisclosure"):
             if name in attributes:
-                capture = _Capture(depth, "marked", frame, name, attributes[name].strip())
+                value = attributes[name].strip()
+                capture = _Capture(depth, "marked", frame, name, value, after_label)
                 self.open.append(capture)
                 break
 
@@ -239,9 +267,18 @@ class _Scanner(HTMLParser):
 
     def _close_to(self, index: int) -> None:
         del self.stack[index:]
+        label = False
         while self.open and self.open[-1].depth >= index:
             capture = self.open.pop()
+            if capture.kind == "label":
+                shown = bool(_collapse(" ".join(capture.texts)))
+                label = label or (shown and capture.depth == index)
+                around = next((c for c in reversed(self.open) if c.kind == "marked"), None)
+                if shown and around is not None:
+                    around.labelled = True
+                continue
             (self.notices if capture.kind == "notice" else self.marked).append(capture.element())
+        self._closed(index, label)
 
     def handle_data(self, data: str) -> None:
         frame = self.stack[-1] if self.stack else None

@@ -1,4 +1,4 @@
-"""Rule (5): every register link answers, and a notice's lands on a page people can read. Pure.
+"""Rule (6): every register link answers, and a notice's lands on a page people can read. Pure.
 
 The crawler asks each link of ``page.register_targets`` once per run; this rule
 only judges the answers it was handed (``PageContext.links``).
@@ -16,7 +16,7 @@ __all__ = ["check_register"]
 
 
 def check_register(context: PageContext) -> Verdict:
-    """(5) Every register link answers: a notice's links a page people can read
+    """(6) Every register link answers: a notice's links a page people can read
     (2xx HTML, asked as a browser asks), a ``Link`` target (for machines) 2xx."""
     page, results = context.page, context.links
     targets = register_targets(page)

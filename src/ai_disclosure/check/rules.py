@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .agreement import check_manifest
+from .labels import check_labels
 from .links import check_register
 from .notices import check_language, check_notice
 from .page import LinkResult, Page
@@ -42,6 +43,7 @@ RULES: tuple[Rule, ...] = (
     Rule("meta", "Meta", check_meta),
     Rule("notice", "Notice", check_notice),
     Rule("language", "Lang", check_language),
+    Rule("labels", "Labels", check_labels),
     Rule("register", "Register", check_register),
     Rule("manifest", "Manifest", check_manifest),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from . import parked, remote, tokens
@@ -89,6 +90,20 @@ def register(subparsers: Any) -> None:
         default=60,
         metavar="SECONDS",
         help="how long caches may keep a public read (Cache-Control max-age; default: 60)",
+    )
+    serve.add_argument(
+        "--export-max-age",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="how far a download of the whole register may lag behind it: it is sent "
+        "from a file rebuilt in the background (0: always current; default: 300)",
+    )
+    serve.add_argument(
+        "--export-dir",
+        type=Path,
+        metavar="DIR",
+        help="where those files are kept (default: a temporary directory)",
     )
     _add_server_options(serve)
     serve.set_defaults(run=guarded(_serve))
@@ -216,6 +231,8 @@ def _serve(args: argparse.Namespace) -> int:
         bad_tokens_per_minute=args.bad_tokens or None,
         public_max_age=args.max_age,
         language=args.language,
+        export_max_age=args.export_max_age,
+        export_dir=args.export_dir,
         read_db_url=database(args.read_db) if args.read_db else None,
         migrate=False,  # done just above, where a failure is one line
     )

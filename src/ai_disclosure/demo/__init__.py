@@ -1,9 +1,10 @@
 """A small but realistic municipal site that shows ai_disclosure at work.
 
 Pages use the example manifest's systems: a chatbot whose answers are marked at
-run time with ``disclose()``, water-leak alerts (one page streamed in chunks),
-mail triage, a machine-translated page, and pages without AI. The site itself
-knows nothing of the notice: the middleware adds it.
+run time (``ai_content()`` in the page, ``disclose()`` on the JSON API),
+water-leak alerts (one page streamed in chunks), mail triage, a
+machine-translated page whose text is marked with ``ai_content()``, and pages
+without AI. The site places no notice: the middleware adds it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .._disclose import disclose
+from .._disclose import ai_content, disclose
 from .._manifest import load_manifest, parse_manifest
 from .._middleware import AIDisclosureMiddleware, DisclosureRecorder
 from .._model import Manifest
@@ -74,7 +76,8 @@ def _render(name: str, **context: Any) -> HTMLResponse:
 
 
 def site(register_url: str | None = None) -> Starlette:
-    """The bare demo site, unaware of AI disclosure."""
+    """The demo site; it marks AI content with ``ai_content()``, so it runs behind
+    the middleware (``wrapped_site``)."""
 
     async def home(request: Request) -> Response:
         return _render("home.html", title="Accueil", register=register_url)
@@ -85,7 +88,10 @@ def site(register_url: str | None = None) -> Starlette:
             # A plain urlencoded form: the stdlib reads it, no multipart parser needed.
             form = parse_qs((await request.body()).decode("utf-8", "replace"))
             question = form.get("question", [""])[0][:300]
-            answer_text = answer(question)
+            # The answer is the AI's: marked and labelled where it stands.
+            answer_text = ai_content(
+                request, answer(question), "assistant-dechets", tag="p", page_language="fr"
+            )
         return _render(
             "assistant.html",
             title="Assistant tri des déchets",
@@ -160,16 +166,19 @@ def site(register_url: str | None = None) -> Starlette:
         )
 
     async def translated(request: Request) -> Response:
+        text = Markup(
+            "<p>Glass bottles and jars go in the glass bank, without caps or lids.</p>"
+            "<p>Paper and small cardboard go in the yellow bin, emptied and not nested.</p>"
+        )
         return _render(
             "page.html",
             lang="en",
             title="Waste sorting",
             register=register_url,
-            paragraphs=[
-                "Glass bottles and jars go in the glass bank, without caps or lids.",
-                "This page was translated from French by a machine; the French page is "
-                "authoritative.",
-            ],
+            paragraphs=["This page was translated from French; the French page is authoritative."],
+            content=ai_content(
+                request, text, "traduction-pages", language="en", page_language="en"
+            ),
         )
 
     return Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -9,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
@@ -23,11 +24,22 @@ from .._problems import (
     other_service,
     undeclared_systems,
 )
+from .._rawheaders import accepted_codings, first
 from .._receipts import ReceiptStatus, batch_receipt, manifest_receipt
 from .auth import authenticate
 from .body import read_json
+from .caching import cache_headers, not_modified, validators
+from .catalog import CatalogData, catalog_frame, system_dataset
 from .entries import Entry, service_json, system_json, system_summary
-from .exports import Export, RegisterData, RegisterExport, SystemData, SystemExport
+from .exports import (
+    Export,
+    RegisterData,
+    RegisterExport,
+    SystemData,
+    SystemExport,
+    system_row,
+    systems_xlsx,
+)
 from .problems import Problem
 from .reads import Filters
 from .state import RegistryState
@@ -37,6 +49,7 @@ from .validation import MAX_ERRORS, REFERENCE, FieldError, accepted_range, check
 __all__ = ["Api", "json_response"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = tuple(s.value for s in SystemStatus)
 INTERACTIONS = tuple(i.value for i in Interaction)
@@ -140,6 +153,18 @@ def _filters(request: Request) -> Filters:
         status=_choice(request, "status", STATUSES),
         query=request.query_params.get("q") or None,
     )
+
+
+def _takes_gzip(request: Request) -> bool:
+    accepted = first(request.scope["headers"], b"accept-encoding") or b""
+    return accepted_codings(accepted, lambda coding: coding == b"gzip") != b"identity"
+
+
+class _File(FileResponse):
+    """A file sent in pieces of 1 MiB: a download of tens of megabytes in tens of
+    messages through the middleware, not a thousand."""
+
+    chunk_size = 1 << 20
 
 
 def base_url(request: Request, public_url: str | None = None) -> str:
@@ -401,29 +426,97 @@ class Api:
             return register_endpoint
         raise TypeError(f"{export.name}: an export is a SystemExport or a RegisterExport")
 
+    def catalog(self, exports: tuple[Export, ...]) -> Endpoint:
+        """The DCAT-AP catalogue of the register and its exports, streamed like a
+        register export: one chunk of systems' datasets after the other."""
+
+        async def catalog_endpoint(request: Request) -> Response:
+            reads = await self.registry.reads()
+            marker = await reads.marker()
+            data = CatalogData(
+                base_url(request, self.settings.public_url),
+                self.settings.operator,
+                exports,
+                marker.last_modified,
+            )
+            before, after = catalog_frame(data)
+
+            async def body() -> AsyncIterator[bytes]:
+                yield before.encode("utf-8")
+                async for chunk in reads.chunks(Filters()):
+                    yield "".join(
+                        "," + json.dumps(system_dataset(data, listed), ensure_ascii=False)
+                        for listed in chunk
+                    ).encode("utf-8")
+                yield after.encode("utf-8")
+
+            return StreamingResponse(body(), media_type="application/ld+json")
+
+        return catalog_endpoint
+
+    async def systems_xlsx(self, request: Request) -> Response:
+        """The CSV download as a spreadsheet (the ``xlsx`` extra): the rows are read
+        chunk by chunk, the workbook is written off the event loop."""
+        filters = _filters(request)
+        store, reads = await self.registry.public()
+        base = base_url(request, self.settings.public_url)
+        rows: list[tuple[object, ...]] = []
+        async for chunk in reads.chunks(filters):
+            totals = await reads.totals([listed.key for listed in chunk])
+            rows += [system_row(item, totals.get(item.key, Totals()), base) for item in chunk]
+        content = await store.workers.run(systems_xlsx, rows)
+        return Response(
+            content,
+            headers={"Content-Disposition": 'attachment; filename="ai-systems.xlsx"'},
+            media_type=XLSX,
+        )
+
     async def _register_export(
         self, request: Request, export: Export, render: Callable[[RegisterData], str]
     ) -> Response:
         """The export streamed chunk by chunk (``Reads.chunks``): its memory does not
-        grow with the register, and its first bytes leave before its last are read."""
+        grow with the register, and its first bytes leave before its last are read.
+        The whole register's (no filter) is sent from its snapshot when there is a
+        usable one (``snapshots``), and a new one is built when it is due."""
         filters = _filters(request)  # a bad filter is a 400, before anything is sent
         reads = await self.registry.reads()
         base = base_url(request, self.settings.public_url)
 
         async def body() -> AsyncIterator[bytes]:
-            first = True
+            opening = True
             async for chunk in reads.chunks(filters):
                 totals = await reads.totals([listed.key for listed in chunk])
-                yield render(RegisterData(chunk, totals, base, first)).encode("utf-8")
-                first = False
-            if first:
+                # Rendered in a worker thread: the loop answers other requests
+                # between a whole register's chunks.
+                data = RegisterData(chunk, totals, base, opening)
+                yield (await asyncio.to_thread(render, data)).encode("utf-8")
+                opening = False
+            if opening:
                 yield render(RegisterData([], {}, base)).encode("utf-8")
 
-        headers = (
-            {"Content-Disposition": f'attachment; filename="{export.filename}"'}
-            if export.filename
-            else None
-        )
+        marker = await self.registry.marker()
+        snapshot = None
+        if filters == Filters():
+            snapshots = self.registry.snapshots
+            snapshot = snapshots.usable(export.name, base, marker)
+            snapshots.refresh(export.name, base, marker, body)
+        etag, last = validators(snapshot.marker if snapshot else marker, self.settings.clock())
+        packed = snapshot is not None and _takes_gzip(request)
+        if packed:
+            etag = etag[:-1] + '-gzip"'  # another representation, another tag
+        headers = cache_headers(etag, last, self.settings.public_max_age)
+        if filters == Filters():
+            # The same address answers gzipped or not, from a file or live.
+            headers["Vary"] = "Accept-Encoding"
+        if not_modified(request.scope["headers"], etag, last):
+            return Response(status_code=304, headers=headers)
+        if export.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        if snapshot is not None:
+            if packed:
+                headers["Content-Encoding"] = "gzip"
+            path = snapshot.gzipped if packed else snapshot.path
+            return _File(path, headers=headers, media_type=export.media_type)
         return StreamingResponse(body(), headers=headers, media_type=export.media_type)
 
     async def _system_data(self, request: Request) -> SystemData:

@@ -16,11 +16,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .._version import __version__
 from .api import Api, json_bytes
 from .caching import PublicCaching
 from .config import Settings
-from .exports import EXPORTS, Export, RegisterExport, SystemExport
+from .exports import EXPORTS, Export, RegisterExport, SystemExport, xlsx_available
 from .guard import BadTokens, BodyTimeouts
 from .health import Health
 from .metrics import Metrics, Operations
@@ -28,7 +27,6 @@ from .openapi import openapi_document
 from .pages import STATIC_DIR, Pages, page_language
 from .problems import Problem, problem_response
 from .ratelimit import FailureBudget
-from .reads import Marker
 from .security import SecurityHeaders
 from .state import RegistryState
 
@@ -147,6 +145,12 @@ def create_app(
             if isinstance(e, SystemExport)
         ),
         Route("/v1/stats", api.get_stats, methods=["GET"]),
+        Route("/v1/catalog.jsonld", api.catalog(tuple(exports)), methods=["GET"]),
+        *(
+            [Route("/v1/systems.xlsx", api.systems_xlsx, methods=["GET"])]
+            if xlsx_available()
+            else []
+        ),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route(f"/systems{system}", pages.system, methods=["GET"]),
@@ -155,18 +159,12 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     settings = registry.settings
-    # What public answers depend on besides the data: the software and the settings
-    # they print.
-    edition = f"{__version__}|{settings.operator}|{settings.public_url}|{settings.language}"
 
     def variant(scope: Scope) -> tuple[str, bool]:
         """A page's language; the API's answers have one representation per URL."""
         if scope["path"].startswith("/v1/"):
             return "", False
         return page_language(scope, settings.language)
-
-    async def marker() -> Marker:
-        return await (await registry.reads()).marker(edition)
 
     per_minute = settings.bad_tokens_per_minute
     budget = FailureBudget(per_minute / 60, settings.bad_token_burst) if per_minute else None
@@ -179,10 +177,11 @@ def create_app(
             Middleware(ServerErrors, render=server_error),
             Middleware(
                 PublicCaching,
-                marker=marker,
+                marker=registry.marker,
                 clock=settings.clock,
                 max_age=settings.public_max_age,
                 variant=variant,
+                own=frozenset(e.path for e in exports if isinstance(e, RegisterExport)),
             ),
             Middleware(BadTokens, budget=budget),
             Middleware(BodyTimeouts, idle=settings.body_idle_timeout, total=settings.body_timeout),

@@ -12,7 +12,9 @@ the day's start. A page's ``ETag`` also names its language, which
 answered ``304`` before any page is built.
 
 Only ``GET``/``HEAD`` reads open to all carry them; writes and the token-protected
-reads never do (a shared cache must not keep a service's decisions).
+reads never do (a shared cache must not keep a service's decisions). The exports of
+the whole register answer their own validators, with the same helpers: one may be
+sent from a snapshot older than the register (``snapshots``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._rawheaders import RawHeaders, first, if_none_match
 from .reads import Marker
 
-__all__ = ["PublicCaching", "is_public_read", "not_modified", "validators"]
+__all__ = ["PublicCaching", "cache_headers", "is_public_read", "not_modified", "validators"]
 
 _PUBLIC = re.compile(r"/(?:|systems/.+|services/[^/]+|v1/(?:systems.*|services/[^/]+|stats))")
 
@@ -49,6 +51,15 @@ def validators(marker: Marker, now: float, variant: str = "") -> tuple[str, date
     changed = marker.last_modified
     last = day if changed is None or changed < day else changed
     return etag, last.replace(microsecond=0)
+
+
+def cache_headers(etag: str, last_modified: datetime, max_age: int) -> dict[str, str]:
+    """The validators and ``Cache-Control`` of a public read."""
+    return {
+        "etag": etag,
+        "last-modified": format_datetime(last_modified, usegmt=True),
+        "cache-control": f"public, max-age={max_age}",
+    }
 
 
 def not_modified(headers: RawHeaders, etag: str, last_modified: datetime) -> bool:
@@ -81,6 +92,7 @@ class PublicCaching:
         clock: Callable[[], float],
         max_age: int,
         variant: Callable[[Scope], tuple[str, bool]] | None = None,
+        own: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.marker = marker
@@ -88,18 +100,22 @@ class PublicCaching:
         #: A request's representation besides its URL (a page's language), and
         #: whether ``Accept-Language`` chose it (the ``304`` then says so too).
         self.variant = variant
-        self.cache_control = f"public, max-age={max_age}".encode()
+        self.max_age = max_age
+        #: Paths whose answers carry their own validators.
+        self.own = own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_public_read(scope["method"], scope["path"]):
+        if (
+            scope["type"] != "http"
+            or not is_public_read(scope["method"], scope["path"])
+            or scope["path"] in self.own
+        ):
             await self.app(scope, receive, send)
             return
         variant, negotiated = self.variant(scope) if self.variant else ("", False)
         etag, last = validators(await self.marker(), self.clock(), variant)
         added = [
-            (b"etag", etag.encode()),
-            (b"last-modified", format_datetime(last, usegmt=True).encode()),
-            (b"cache-control", self.cache_control),
+            (k.encode(), v.encode()) for k, v in cache_headers(etag, last, self.max_age).items()
         ]
         if not_modified(scope["headers"], etag, last):
             vary = [(b"vary", b"Accept-Language")] if negotiated else []

@@ -50,6 +50,13 @@ class Settings:
     #: asking again (``Cache-Control: public, max-age=...``); a copy asked again is
     #: answered ``304`` while the register has not changed.
     public_max_age: int = 60
+    #: Seconds a download of the whole register (an export with no filter) may lag
+    #: behind the register: it is sent from a file rebuilt in the background, since
+    #: at scale counts arrive all the time and a live export takes seconds. ``0``:
+    #: always current (a download streams live while its file is rebuilt).
+    export_max_age: int = 300
+    #: Where those files are kept; ``None``: a private temporary directory.
+    export_dir: Path | None = None
     #: A second database URL (a read replica) for the public reads; writes and
     #: token-protected reads stay on the main database. ``None``: one database.
     read_db_url: str | None = None

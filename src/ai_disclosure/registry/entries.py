@@ -3,6 +3,7 @@ pages so that they can never disagree about what the register says."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,12 @@ __all__ = [
     "service_json",
     "system_json",
     "system_summary",
+    "system_uuid",
     "text_json",
 ]
+
+#: The namespace of the UUIDs the register gives systems that declare none.
+UUID_NAMESPACE = uuid.UUID("6f1c3a52-8e0d-5b7a-9c4e-2d1f0a9b8c7e")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,13 @@ class Entry:
         return f"/systems/{self.service_id}/{self.system.id}"
 
 
+def system_uuid(entry: Entry) -> str:
+    """The system's own ``uuid``, else one derived from its service and system ids:
+    the same in every answer, export and database, for as long as the ids stay."""
+    declared = entry.system.uuid
+    return declared or str(uuid.uuid5(UUID_NAMESPACE, f"{entry.service_id}/{entry.system.id}"))
+
+
 def text_json(text: Text | None) -> dict[str, str] | None:
     return None if text is None else dict(text)
 
@@ -55,6 +67,7 @@ def system_summary(entry: Entry, totals: Totals | None = None) -> dict[str, Any]
     summary: dict[str, Any] = {
         "service": entry.service_id,
         "system": system.id,
+        "uuid": system_uuid(entry),
         "name": text_json(system.name),
         "interaction": system.interaction.value,
         "origin": system.origin.value,
@@ -123,6 +136,20 @@ def system_json(
                 "reference": audit.reference,
                 "summary": text_json(audit.summary),
             },
+            "ai_act": None
+            if (act := system.ai_act) is None
+            else {
+                "role": act.role,
+                "risk": act.risk,
+                "annex_iii_area": act.annex_iii_area,
+                "public_interest_text": act.public_interest_text,
+                "editorial_responsibility": act.editorial_responsibility,
+                "review_exception": act.relies_on_review_exception,
+            },
+            "crpa": None
+            if (crpa := system.crpa) is None
+            else {"automation": crpa.level, "decisions_per_year": crpa.decisions_per_year},
+            "publication_category": system.publication_category,
             "disclosure": {
                 "ietf_mode": system.ietf_mode,
                 "w3c_value": system.w3c_value.value,

@@ -13,18 +13,21 @@ over as ``SystemData`` or ``RegisterData``.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._model import Interaction, Origin, System, Text
+from .._model import Interaction, Origin, PublicationCategory, RiskCategory, System, Text
 from .changes import ChangeKind
-from .entries import Change, Entry
+from .entries import Change, Entry, system_uuid
 from .reads import Listed
 from .store import Totals
 
 __all__ = [
+    "CSV_COLUMNS",
     "EXPORTS",
     "Export",
     "RegisterData",
@@ -33,7 +36,12 @@ __all__ = [
     "SystemExport",
     "algoritmeregister",
     "atrs",
+    "eurocities",
+    "system_row",
     "systems_csv",
+    "systems_ndjson",
+    "systems_xlsx",
+    "xlsx_available",
 ]
 
 
@@ -133,6 +141,11 @@ _NL_STATUS = {
     "in-development": "In ontwikkeling",
     "retired": "Buiten gebruik",
 }
+_NL_CATEGORY = {
+    PublicationCategory.HIGH_RISK_AI: "Hoog-risico AI-systemen",
+    PublicationCategory.IMPACTFUL: "Impactvolle algoritmes",
+    PublicationCategory.OTHER: "Overige algoritmes",
+}
 _UK_PHASE = {"in-use": "Production", "in-development": "Pre-deployment", "retired": "Retired"}
 
 _INTERACTION_EN = {
@@ -150,8 +163,8 @@ _ORIGIN_EN = {
     Origin.NONE: "Its output is not shown to people directly.",
 }
 
-_CSV_COLUMNS = (
-    "service", "system", "name", "service_name", "operator", "interaction", "origin",
+CSV_COLUMNS = (
+    "service", "system", "uuid", "name", "service_name", "operator", "interaction", "origin",
     "status", "audience", "human_review", "reviewed_by", "provider", "model", "purpose",
     "legal_basis", "recourse", "ethics_review", "ethics_review_date", "bias_audit_date",
     "disclosures", "register_page",
@@ -178,42 +191,91 @@ def _card_text(card: Mapping[str, Any], name: str) -> str | None:
     return None if text is None else text.get(card["default_language"])
 
 
+def system_row(listed: Listed, totals: Totals, base_url: str) -> tuple[object, ...]:
+    """One system as the CSV and spreadsheet downloads show it (``CSV_COLUMNS``),
+    texts in its service's default language."""
+    card = listed.card
+    summary = card["summary"]
+    ethics = card["ethics_review"]
+    return (
+        listed.service,
+        listed.system,
+        summary.get("uuid"),
+        _card_text(card, "name"),
+        card["service_name"],
+        card["operator"],
+        summary["interaction"],
+        summary["origin"],
+        summary["status"],
+        summary["audience"],
+        "yes" if summary["human_review"]["reviewed"] else "no",
+        summary["human_review"]["by"],
+        summary["provider"],
+        summary["model"],
+        _card_text(card, "purpose"),
+        _card_text(card, "legal_basis"),
+        _card_text(card, "recourse"),
+        ethics["status"] if ethics else None,
+        ethics["date"] if ethics else None,
+        card["bias_audit_date"],
+        totals.count,
+        base_url + summary["url"],
+    )
+
+
 def systems_csv(data: RegisterData) -> str:
     """One row per system, texts in each service's default language (the header
     with the first chunk)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if data.first:
-        writer.writerow(_CSV_COLUMNS)
+        writer.writerow(CSV_COLUMNS)
     for listed in data.systems:
-        card = listed.card
-        summary = card["summary"]
-        ethics = card["ethics_review"]
-        row = (
-            listed.service,
-            listed.system,
-            _card_text(card, "name"),
-            card["service_name"],
-            card["operator"],
-            summary["interaction"],
-            summary["origin"],
-            summary["status"],
-            summary["audience"],
-            "yes" if summary["human_review"]["reviewed"] else "no",
-            summary["human_review"]["by"],
-            summary["provider"],
-            summary["model"],
-            _card_text(card, "purpose"),
-            _card_text(card, "legal_basis"),
-            _card_text(card, "recourse"),
-            ethics["status"] if ethics else None,
-            ethics["date"] if ethics else None,
-            card["bias_audit_date"],
-            data.totals.get(listed.key, Totals()).count,
-            data.base_url + summary["url"],
-        )
+        row = system_row(listed, data.totals.get(listed.key, Totals()), data.base_url)
         writer.writerow([_cell(v) for v in row])
     return out.getvalue()
+
+
+def xlsx_available() -> bool:
+    """Whether the spreadsheet download can be made (``pip install 'ai-disclosure[xlsx]'``)."""
+    return importlib.util.find_spec("openpyxl") is not None
+
+
+def systems_xlsx(rows: Iterable[Sequence[object]]) -> bytes:
+    """The CSV download's rows as an XLSX workbook, written row by row (openpyxl's
+    write-only mode); no cell is ever a formula."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # the xlsx extra, when asked
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("AI systems")
+    sheet.append(list(CSV_COLUMNS))
+    for row in rows:
+        sheet.append([None if v is None else v if isinstance(v, int) else _cell(v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def systems_ndjson(data: RegisterData) -> str:
+    """One JSON object a line per system (JSON Lines): its summary as the list API
+    gives it, its texts in every language of its manifest, the service facts, its
+    reviews and its number of disclosures."""
+    lines = []
+    for listed in data.systems:
+        card = listed.card
+        record = {
+            **card["summary"],
+            "service_name": card["service_name"],
+            "operator": card["operator"],
+            "default_language": card["default_language"],
+            "texts": card["texts"],
+            "ethics_review": card["ethics_review"],
+            "bias_audit_date": card["bias_audit_date"],
+            "disclosures": data.totals.get(listed.key, Totals()).count,
+            "register_page": data.base_url + card["summary"]["url"],
+        }
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return "".join(lines)
 
 
 def _email(contact: str) -> str | None:
@@ -285,6 +347,9 @@ def algoritmeregister(data: SystemData) -> dict[str, Any]:
     service = entry.manifest.service
     assessments = _assessments(entry, language)
     impactful = system.interaction in (Interaction.AUTOMATED_DECISION, Interaction.DECISION_SUPPORT)
+    category = system.publication_category or (
+        PublicationCategory.IMPACTFUL if impactful else PublicationCategory.OTHER
+    )
     methods = " ".join(
         p
         for p in (
@@ -305,7 +370,7 @@ def algoritmeregister(data: SystemData) -> dict[str, Any]:
         "end_date": None,
         "contact_email": _email(service.contact),
         "website": url,
-        "publication_category": "Impactvolle algoritmes" if impactful else "Overige algoritmes",
+        "publication_category": _NL_CATEGORY[category],
         "url": url,
         "goal": _text(entry, system.purpose, language),
         "proportionality": None,
@@ -434,6 +499,96 @@ def atrs(data: SystemData) -> dict[str, Any]:
     }
 
 
+_ATS_STATUS = {"in-use": "operational", "in-development": "development", "retired": "retired"}
+_ATS_RISK = {
+    RiskCategory.MINIMAL: "minimal risk",
+    RiskCategory.LIMITED: "limited risk",
+    RiskCategory.HIGH_RISK: "high risk",
+    RiskCategory.PROHIBITED: "unacceptable",
+}
+#: What the manifest's origin says of the algorithm: AI output is learnt; an
+#: automated non-AI process follows rules; output people never see says nothing.
+_ATS_ALGORITHM = {
+    Origin.AI_ORIGINATED: "self-learning",
+    Origin.AI_MODIFIED: "self-learning",
+    Origin.MACHINE_GENERATED: "rule-based",
+}
+
+
+def _short(text: str | None, limit: int = 150) -> str | None:
+    """At most ``limit`` characters, cut at a word (the standard's short description)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def _phone(contact: str) -> str | None:
+    return contact.removeprefix("tel:") if contact.startswith("tel:") else None
+
+
+def eurocities(data: SystemData) -> dict[str, Any]:
+    """The entry in the Eurocities Algorithmic Transparency Standard v0.3.1: every
+    attribute of the standard, in its order; those the manifest does not hold are
+    ``null`` (docs/registry.md names each field's source)."""
+    entry, language, url, changes = data.entry, data.language, data.url, data.changes
+    system = entry.system
+    service = entry.manifest.service
+    act = system.ai_act
+    methods = ", ".join(p for p in (system.model, system.provider) if p) or None
+    return {
+        "standard_version": "0.3.1",
+        "uuid": system_uuid(entry),
+        "lang": language,
+        "publication_date": _first_published(changes),
+        "last_change_date": changes[-1].date if changes else None,
+        "revision_date": None,
+        "revision_note": None,
+        "keywords": None,
+        "name": _text(entry, system.name, language),
+        "organization": service.operator,
+        "department": service.name,
+        "country": None,
+        "contact_email": _email(service.contact),
+        "contact_phone": _phone(service.contact),
+        "contact_name": None,
+        "description_short": _short(_text(entry, system.purpose, language)),
+        "website": url,
+        "status": _ATS_STATUS[system.status],
+        "remark": None,
+        "decision_making_process": None,
+        "domain": None,
+        "area": None,
+        "goal": _text(entry, system.purpose, language),
+        "impact": None,
+        "risks": _text(entry, system.bias_audit.summary, language) if system.bias_audit else None,
+        "risk_category": _ATS_RISK[act.risk] if act and act.risk else None,
+        "proportionality": None,
+        "lawful_basis": _text(entry, system.legal_basis, language),
+        "documentation": None,
+        "training_data": None,
+        "source_data": "; ".join(_sources(entry, language)) or None,
+        "data_bias": None,
+        "connected_data_sources": None,
+        "DPIA_description": None,
+        "DPIA_url": None,
+        "description": None,
+        "algorithm_type": _ATS_ALGORITHM.get(system.origin),
+        "methods_and_models": methods,
+        "performance": None,
+        "alternatives_considered": None,
+        "product_information": None,
+        "codebase_url": None,
+        "product_page": None,
+        "AIA_description": _assessments_text(_assessments(entry, language)),
+        "AIA_url": None,
+        "type": None,
+        "monitoring": None,
+        "human_intervention": _oversight(entry, language),
+        "objection_procedure": _text(entry, system.recourse, language),
+        "rollback": None,
+    }
+
+
 #: Every format of the register, in the order pages list them.
 EXPORTS: tuple[Export, ...] = (
     RegisterExport(
@@ -444,6 +599,15 @@ EXPORTS: tuple[Export, ...] = (
         operation_id="systemsCsv",
         description="One row per system (RFC 4180, UTF-8).",
         filename="ai-systems.csv",
+    ),
+    RegisterExport(
+        name="systems.ndjson",
+        media_type="application/x-ndjson; charset=utf-8",
+        render=systems_ndjson,
+        summary="The AI systems of the register as JSON lines",
+        operation_id="systemsNdjson",
+        description="One JSON object a line per system, texts in every language (JSON Lines).",
+        filename="ai-systems.ndjson",
     ),
     SystemExport(
         name="algoritmeregister.json",
@@ -460,5 +624,13 @@ EXPORTS: tuple[Export, ...] = (
         summary="The entry in the UK ATRS layout (tiers 1 and 2)",
         operation_id="getAtrs",
         schema="export-atrs",
+    ),
+    SystemExport(
+        name="eurocities.json",
+        media_type="application/json",
+        render=eurocities,
+        summary="The entry in the Eurocities Algorithmic Transparency Standard v0.3.1",
+        operation_id="getEurocities",
+        schema="export-eurocities",
     ),
 )

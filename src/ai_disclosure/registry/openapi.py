@@ -16,9 +16,9 @@ from typing import Any
 
 from .._schemas import SCHEMA_NAMES, load_schema
 from .._version import __version__
-from .api import INTERACTIONS, STATUSES
+from .api import INTERACTIONS, STATUSES, XLSX
 from .config import Settings
-from .exports import EXPORTS, Export, SystemExport
+from .exports import EXPORTS, Export, SystemExport, xlsx_available
 from .problems import PROBLEM_TYPE
 from .responses import load_response_schema, response_schemas
 from .validation import MAX_ERRORS
@@ -373,6 +373,39 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                     "200": _json(_ref("StatsPage"), "One page."),
                     **_BAD_QUERY,
                     **_NOT_MODIFIED,
+                },
+            }
+        },
+        **(
+            {
+                "/v1/systems.xlsx": {
+                    "get": {
+                        "summary": "The AI systems of the register as a spreadsheet (XLSX)",
+                        "operationId": "systemsXlsx",
+                        "parameters": _FILTERS,
+                        "responses": {
+                            "200": {
+                                "description": "The CSV download's columns and rows.",
+                                "content": {XLSX: {"schema": {"type": "string"}}},
+                            },
+                            **_BAD_QUERY,
+                        },
+                    }
+                }
+            }
+            if xlsx_available()
+            else {}
+        ),
+        "/v1/catalog.jsonld": {
+            "get": {
+                "summary": "The register as a DCAT-AP catalogue, for open-data portals",
+                "operationId": "getCatalog",
+                "responses": {
+                    "200": {
+                        "description": "JSON-LD: the catalogue, the register's dataset and "
+                        "one dataset per system, each with a distribution per export.",
+                        "content": {"application/ld+json": {"schema": {"type": "object"}}},
+                    }
                 },
             }
         },

@@ -26,11 +26,24 @@ from starlette.types import Scope
 from .._catalog import DEFAULT_LANGUAGE, catalogs, direction, fill, language_options
 from .._declaration import pages_in_words
 from .._language import best_match, choose_language
-from .._model import Audience, EthicsStatus, Interaction, Manifest, Origin, SystemStatus, Text
+from .._model import (
+    AIActRole,
+    AnnexIIIArea,
+    Audience,
+    AutomationLevel,
+    EthicsStatus,
+    Interaction,
+    Manifest,
+    Origin,
+    PublicationCategory,
+    RiskCategory,
+    SystemStatus,
+    Text,
+)
 from .._rawheaders import first
 from .api import INTERACTIONS, STATUSES, strict_number
 from .chart import MAX_DAYS, daily_chart
-from .entries import Entry
+from .entries import Entry, system_uuid
 from .exports import EXPORTS, Export, RegisterExport, SystemExport
 from .reads import Filters, Listed
 from .state import RegistryState
@@ -58,6 +71,11 @@ VOCABULARIES: Mapping[str, tuple[str, ...]] = {
     "status": tuple(SystemStatus),
     "audience": tuple(Audience),
     "ethics": tuple(EthicsStatus),
+    "ai_act_role": tuple(AIActRole),
+    "risk": tuple(RiskCategory),
+    "annex_iii_area": tuple(AnnexIIIArea),
+    "automation": tuple(AutomationLevel),
+    "publication_category": tuple(PublicationCategory),
 }
 #: Systems per page of the index unless ``per_page`` says otherwise.
 INDEX_PER_PAGE = 50
@@ -403,6 +421,7 @@ class Pages:
                 "entry": entry,
                 "manifest": entry.manifest,
                 "system": entry.system,
+                "uuid": system_uuid(entry),
                 "totals": totals,
                 "chart": daily_chart(daily, until=until, earliest=totals.first_day),
                 "decision_months": list(reversed(months)),

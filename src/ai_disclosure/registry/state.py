@@ -17,10 +17,12 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
+from .._version import __version__
 from .config import Settings
 from .db import create_engine, migrate
 from .ratelimit import RateLimiter
-from .reads import Reads
+from .reads import Marker, Reads
+from .snapshots import Snapshots
 from .store import Store
 
 __all__ = ["RegistryState"]
@@ -44,6 +46,12 @@ class RegistryState:
             RateLimiter(settings.rate_per_second, settings.rate_burst)
             if settings.rate_per_second
             else None
+        )
+        self.snapshots = Snapshots(settings.export_dir, settings.export_max_age, settings.clock)
+        # What public answers depend on besides the data: the software and the
+        # settings they print.
+        self.edition = (
+            f"{__version__}|{settings.operator}|{settings.public_url}|{settings.language}"
         )
         self._store: Store | None = None
         self._public: tuple[Store, Reads] | None = None
@@ -84,7 +92,12 @@ class RegistryState:
     async def reads(self) -> Reads:
         return (await self.public())[1]
 
+    async def marker(self) -> Marker:
+        """The register-wide validators of the public reads (``Reads.marker``)."""
+        return await (await self.reads()).marker(self.edition)
+
     async def close(self) -> None:
+        await self.snapshots.close()
         public, self._public = self._public, None
         if public is not None and self._store is not None and public[0] is not self._store:
             await public[0].engine.dispose()

@@ -27,8 +27,9 @@ if (form && log) {
     const answer = document.createElement("p");
     answer.className = "chat-answer";
     answer.textContent = data.answer;
-    if (api && api.mark) api.mark(answer, { value: "ai-autonomous" });
     log.append(asked, answer);
+    // The same label the server puts before an answer (ai_content), placed before it.
+    if (api && api.mark) await api.mark(answer, { value: "ai-autonomous" });
     input.value = "";
     input.focus();
   });
