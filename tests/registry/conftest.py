@@ -44,6 +44,7 @@ PG_URL = os.environ.get(
     "AI_DISCLOSURE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 TABLES = (
+    "system_histories",
     "decisions",
     "decision_months",
     "listed_systems",
