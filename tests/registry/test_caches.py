@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from ai_disclosure.registry import store as store_module
-from ai_disclosure.registry.changes import Change, History
 
 from .conftest import SERVICE, Harness, example_manifest
 
@@ -86,14 +85,10 @@ async def test_lists_and_service_pages_read_only_the_current_manifest(
     assert store.contents_read == 1
 
 
-async def test_a_system_page_reads_old_versions_once_then_only_new_ones(
-    make_harness: Any,
-) -> None:
+async def test_a_system_page_reads_no_old_version(make_harness: Any) -> None:
     await publish_all(await make_harness())
     fresh: Harness = await make_harness()
     store = await fresh.store()
-    assert (await fresh.client.get(f"/systems/{SERVICE}/{SYSTEM}")).status_code == 200
-    assert store.contents_read == 1 + 5  # the current manifest, and each version once
     for url in (
         f"/systems/{SERVICE}/{SYSTEM}",
         f"/systems/{SERVICE}/{OTHER}",
@@ -101,18 +96,17 @@ async def test_a_system_page_reads_old_versions_once_then_only_new_ones(
         f"/v1/systems/{SERVICE}/{SYSTEM}/atrs.json",
     ):
         assert (await fresh.client.get(url)).status_code == 200
-    assert store.contents_read == 6  # nothing read again
+    assert store.contents_read == 1  # the current manifest, once: histories are stored
     sixth = versions()[-1]
     sixth["systems"][0]["purpose"]["fr"] = "Encore une autre finalité."
     token = await fresh.token()
     assert (await fresh.publish(token, sixth)).json()["version"] == 6
     assert history(await entry(fresh, SYSTEM)) == [(1, "added"), (2, "changed"), (6, "changed")]
-    assert store.contents_read == 7  # the new version alone (published: already parsed)
+    assert store.contents_read == 1  # the new version was parsed as it was published
 
 
 async def test_the_caches_are_bounded(make_harness: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "PARSED_CACHE", 2)
-    monkeypatch.setattr(store_module, "HISTORY_CACHE", 2)
     harness: Harness = await make_harness()
     services = [f"service-{n}" for n in range(4)]
     for service in services:
@@ -128,7 +122,6 @@ async def test_the_caches_are_bounded(make_harness: Any, monkeypatch: pytest.Mon
     for service in services:
         assert (await harness.client.get(f"/systems/{service}/{SYSTEM}")).status_code == 200
     assert len(store._parsed) == 2
-    assert len(store._histories) == 2
 
 
 def test_the_lru_forgets_the_least_recently_used() -> None:
@@ -139,15 +132,3 @@ def test_the_lru_forgets_the_least_recently_used() -> None:
     cache.put("c", 3)
     assert cache.get("b") is None
     assert (cache.get("a"), cache.get("c"), len(cache)) == (1, 3, 2)
-
-
-def test_history_takes_versions_in_order_only() -> None:
-    history = History()
-    history.add(1, "2026-11-01", {"systems": [{"id": "a", "name": {"fr": "A"}}]})
-    before = history.copy()
-    history.add(2, "2026-11-02", {"systems": []})
-    assert history.of("a") == [Change(1, "2026-11-01", "added"), Change(2, "2026-11-02", "removed")]
-    assert before.of("a") == [Change(1, "2026-11-01", "added")]  # a copy is independent
-    with pytest.raises(ValueError, match="after 2"):
-        history.add(2, "2026-11-03", {"systems": []})
-    assert history.of("never") == []

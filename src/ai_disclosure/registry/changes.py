@@ -1,23 +1,21 @@
-"""What each version of a service's manifest did to each of its systems, built one
-version at a time (sans I/O).
+"""What each version of a service's manifest did to each of its systems (sans I/O).
 
-A system's history (added, changed, removed) needs every version's content once;
-afterwards only a short digest of each system's last content is kept, so pages
-never load old versions again and a new version costs one parse."""
+A system's history (added, changed, removed) is advanced when a version is
+published, from a short digest of each system's content (``histories`` stores it),
+so pages and downloads never load old versions and a new version costs one parse."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "Change",
     "ChangeKind",
-    "History",
     "compare",
     "from_json",
     "history_json",
@@ -78,31 +76,3 @@ def compare(before: Mapping[str, bytes], now: Mapping[str, bytes]) -> dict[str, 
             else ChangeKind.CHANGED
         )
     return found
-
-
-@dataclass(slots=True)
-class History:
-    """The changes of every system of one service, up to ``version``."""
-
-    version: int = 0
-    _last: dict[str, bytes] = field(default_factory=dict)
-    _changes: dict[str, list[Change]] = field(default_factory=dict)
-
-    def add(self, version: int, date: str, content: Mapping[str, Any]) -> None:
-        """Take the next version (``version`` must follow the last one taken)."""
-        if version <= self.version:
-            raise ValueError(f"version {version} after {self.version}")
-        current = system_digests(content)
-        for system, kind in compare(self._last, current).items():
-            self._changes.setdefault(system, []).append(Change(version, date, kind))
-        self._last = current
-        self.version = version
-
-    def of(self, system: str) -> list[Change]:
-        """The versions that added, changed or removed ``system``, oldest first."""
-        return list(self._changes.get(system, ()))
-
-    def copy(self) -> History:
-        return History(
-            self.version, dict(self._last), {k: list(v) for k, v in self._changes.items()}
-        )

@@ -19,7 +19,6 @@ only their number per month is.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -37,7 +36,7 @@ from .._manifest import ManifestError, parse_manifest
 from .._model import Manifest
 from .._receipts import ReceiptStatus
 from . import histories
-from .changes import Change, History
+from .changes import Change, from_json
 from .tables import (
     batches,
     daily_totals,
@@ -46,13 +45,13 @@ from .tables import (
     listed_systems,
     manifest_versions,
     services,
+    system_histories,
     tokens,
 )
 from .tokens import hash_token
 from .workers import Workers
 
 __all__ = [
-    "HISTORY_CACHE",
     "PARSED_CACHE",
     "DayCount",
     "DecisionRecord",
@@ -336,9 +335,6 @@ V = TypeVar("V")
 #: up to this many services. A register with more services parses the others again
 #: when a page needs them.
 PARSED_CACHE = 128
-#: Services whose system histories (a 16-byte digest per system, and its changes)
-#: are kept in memory.
-HISTORY_CACHE = 128
 
 
 class _LRU(Generic[K, V]):
@@ -385,10 +381,6 @@ def _parse(data: Mapping[str, Any], service: str) -> Manifest:
     return parse_manifest(dict(data), source=f"{service} manifest")
 
 
-def _take(history: History, version: int, day: str, content: str) -> None:
-    history.add(version, day, json.loads(content))
-
-
 def content_digest(batch: Mapping[str, Any]) -> str:
     """The digest ``ingest`` stores for a valid ``batch``."""
     return prepare(batch).digest()
@@ -416,10 +408,8 @@ class Store:
         #: store over a read replica, given the primary's).
         self.workers = workers if workers is not None else Workers()
         self._parsed: _LRU[tuple[str, int], Published] = _LRU(PARSED_CACHE)
-        self._histories: _LRU[str, History] = _LRU(HISTORY_CACHE)
-        self._history_lock = asyncio.Lock()
         #: How many manifest contents were read from the database (each a full
-        #: manifest): pages read the current one, and old ones once per process.
+        #: manifest): pages read the current one, never old ones.
         self.contents_read = 0
 
     # --- ingest ---------------------------------------------------------------
@@ -658,49 +648,12 @@ class Store:
 
     async def changes(self, service: str, system: str) -> list[Change]:
         """The versions of the service's manifest that added, changed or removed the
-        system, oldest first. Each version's content is read once per process, one at
-        a time; afterwards only a digest per system is kept (bounded cache)."""
+        system, oldest first: its stored history (``histories``), one indexed read."""
+        h = system_histories.c
+        query = select(h.changes).where(h.service == service, h.system == system)
         async with self.engine.connect() as connection:
-            current = (
-                await connection.execute(
-                    select(services.c.current_version).where(services.c.id == service)
-                )
-            ).scalar()
-        if current is None:
-            return []
-        cached = self._histories.get(service)
-        if cached is not None and cached.version >= current:
-            return cached.of(system)
-        # One builder at a time: concurrent first views never read the versions twice.
-        async with self._history_lock:
-            cached = self._histories.get(service)
-            if cached is None or cached.version < current:
-                cached = await self._extend(service, cached, current)
-                self._histories.put(service, cached)
-        return cached.of(system)
-
-    async def _extend(self, service: str, known: History | None, current: int) -> History:
-        history = History() if known is None else known.copy()
-        versions = select(manifest_versions.c.version, manifest_versions.c.created_at).where(
-            manifest_versions.c.service == service,
-            manifest_versions.c.version > history.version,
-            manifest_versions.c.version <= current,
-        )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(versions.order_by(manifest_versions.c.version))).all()
-            for row in rows:
-                content = (
-                    await connection.execute(
-                        select(manifest_versions.c.content).where(
-                            manifest_versions.c.service == service,
-                            manifest_versions.c.version == row.version,
-                        )
-                    )
-                ).scalar_one()
-                self.contents_read += 1
-                day = _utc(row.created_at).date().isoformat()
-                await self.workers.run(_take, history, row.version, day, content)
-        return history
+            found = (await connection.execute(query)).scalar()
+        return [] if found is None else list(from_json(json.loads(found)))
 
     # --- counts ---------------------------------------------------------------
 
