@@ -191,8 +191,9 @@ def test_script_icons_match_the_template_icons() -> None:
     assert script_icons == template_icons
 
 
-def test_script_never_writes_html_strings() -> None:
-    script = (WIDGETS / "ai-notice.js").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["ai-notice.js", "ai-notice-core.js"])
+def test_script_never_writes_html_strings(name: str) -> None:
+    script = (WIDGETS / name).read_text(encoding="utf-8")
     for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert forbidden not in script
 

@@ -7,6 +7,11 @@
 // - AIDisclosure.watchFetch(): shows and announces the notice when a fetched
 //   response carries an AI-Disclosure header whose mode is not "none".
 // Text comes from the notice's JSON block, else from i18n/<lang>.json.
+// The pure parts (header parsing, vocabularies, catalogs) are in ai-notice-core.js.
+
+import { catalogChain, markKind, modeKind, noticeStrings, parseDisclosure } from "./ai-notice-core.js";
+
+export { parseDisclosure };
 
 const ATTR = "data-ai-disclosure-notice";
 const KEY = "ai-disclosure:collapsed";
@@ -19,26 +24,6 @@ const ICONS = {
   "ai-generated": FRAME + "m5 3.5q.75 5.75 6.5 6.5-5.75.75-6.5 6.5-.75-5.75-6.5-6.5 5.75-.75 6.5-6.5z",
   "ai-modified": FRAME + INNER + "M10 5.5q.5 3.5 4 4-3.5.5-4 4-.5-3.5-4-4 3.5-.5 4-4zm10.25 6v5.5A3.25 3.25 0 0 1 17 20.25h-5.5z",
 };
-// IETF header mode -> [EU icon, catalog label].
-const MODES = {
-  "ai-originated": ["ai-generated", "label_ai_generated"],
-  "ai-modified": ["ai-modified", "label_ai_modified"],
-  "machine-generated": ["ai", "label_ai"],
-};
-// Element value (W3C, IETF or EU vocabulary) -> [EU icon, catalog label].
-const GEN = ["ai-generated", "mark_generated"];
-const ASSIST = ["ai-modified", "mark_assisted"];
-const MARKS = {
-  "ai-generated": GEN,
-  "ai-autonomous": GEN,
-  autonomous: GEN,
-  "ai-originated": GEN,
-  "ai-assisted": ASSIST,
-  "ai-modified": ASSIST,
-  "machine-generated": ["ai", "mark_machine"],
-  mixed: ["ai", "mark_mixed"],
-};
-
 const doc = document;
 const nativeFetch = window.fetch;
 const marks = new WeakMap();
@@ -98,20 +83,14 @@ const load = (lang) =>
       if (!r.ok) throw new Error(`no catalog for ${lang}`);
       return r.json();
     })
-    .then((all) => {
-      const s = { lang, dir: all._meta.dir };
-      for (const [k, v] of Object.entries(all)) if (k.startsWith("notice.")) s[k.slice(7)] = v;
-      return s;
-    });
+    .then((all) => noticeStrings(lang, all));
 
 /** Strings in the page's language: from the notice, else from the catalog file of
  * the page's language tag, of its primary language, else French. */
 const strings = () => {
   const own = ownStrings(doc.querySelector(`[${ATTR}]`));
   if (own) return Promise.resolve(own);
-  const tag = doc.documentElement.lang || "fr";
-  const tried = new Set([tag, tag.split("-")[0].toLowerCase(), "fr"]);
-  catalog ||= [...tried]
+  catalog ||= catalogChain(doc.documentElement.lang)
     .reduce((found, lang) => found.catch(() => load(lang)), Promise.reject(new Error("no catalog")))
     .catch((error) => {
       catalog = null; // try again next time
@@ -188,19 +167,8 @@ class AINotice extends HTMLElement {
 
 if (!customElements.get("ai-notice")) customElements.define("ai-notice", AINotice);
 
-/** Parse an AI-Disclosure header: `mode=ai-originated, model="x"` or `mode=ai-originated;model="x"`. */
-export const parseDisclosure = (value) => {
-  const out = {};
-  for (const [, k, v] of String(value || "").matchAll(/([a-z*][\w.*-]*)(?:=("(?:[^"\\]|\\.)*"|[^,;\s]*))?/gi)) {
-    const key = k.toLowerCase();
-    if (key in out) continue;
-    out[key] = v == null ? true : v[0] === '"' ? v.slice(1, -1).replace(/\\(.)/g, "$1") : v;
-  }
-  return out;
-};
-
 const build = (s, mode) => {
-  const [name, key] = MODES[mode] || MODES["machine-generated"];
+  const [name, key] = modeKind(mode);
   const host = make("ai-notice", "ai-notice-host");
   const section = make("section", "ai-notice");
   const title = make("p", "ai-notice__title ai-notice__vh", s.title);
@@ -226,7 +194,7 @@ const show = async (mode, options) => {
   notice.hidden = false;
   if (announced.has(mode)) return;
   announced.add(mode);
-  announce(s[(MODES[mode] || MODES["machine-generated"])[1]]);
+  announce(s[modeKind(mode)[1]]);
 };
 
 /** Stop watching fetch(). */
@@ -271,7 +239,7 @@ export const mark = async (element, { value = "ai-generated", label, model, prov
   element.setAttribute("ai-disclosure", value);
   if (model) element.setAttribute("ai-model", model);
   if (provider) element.setAttribute("ai-provider", provider);
-  const kind = MARKS[String(value).toLowerCase()];
+  const kind = markKind(value);
   const before = element.previousElementSibling;
   let tag = marks.get(element) || (before && before.matches("[data-ai-mark]") ? before : null);
   if (!kind) {
