@@ -203,10 +203,7 @@ def test_every_key_named_exists_and_every_key_is_named() -> None:
 
 
 def test_the_script_reads_the_script_keys() -> None:
-    script = "".join(
-        (ROOT / "widgets" / name).read_text(encoding="utf-8")
-        for name in ("ai-notice.js", "ai-notice-core.js")
-    )
+    script = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "widgets").glob("*.js"))
     used = set(re.findall(r"\bs\.(\w+)", script))
     used |= set(re.findall(r'"((?:label|mark|status)_\w+)"', script))
     assert used - {"lang", "dir"} == set(SCRIPT_KEYS)

@@ -133,3 +133,16 @@ def test_an_invalid_manifest_names_the_file(
     bad.write_text("[service]\nid = 3\n", encoding="utf-8")
     assert main(["render", "--manifest", str(bad)]) == 1
     assert str(bad) in capsys.readouterr().err
+
+
+def test_routes_follow_the_notice_for_single_page_apps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = render(capsys, "--routes")
+    assert code == 0
+    notice_end = out.index("</ai-notice>")
+    assert out.index("<script type=application/json data-ai-notice-routes>") > notice_end
+    page = tmp_path / "app.html"
+    page.write_text(PAGE.format(lang="fr"), encoding="utf-8")
+    assert render(capsys, "--routes", "--into", str(page))[0] == 0
+    assert "data-ai-notice-routes" in page.read_text(encoding="utf-8")

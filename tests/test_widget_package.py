@@ -14,10 +14,10 @@ import pytest
 from ai_disclosure._version import __version__
 
 from .conftest import ROOT
+from .npm_package import NPM, install, pack
 
 WIDGETS = ROOT / "widgets"
 PACKAGE = json.loads((WIDGETS / "package.json").read_text(encoding="utf-8"))
-NPM = shutil.which("npm")
 needs_npm = pytest.mark.skipif(NPM is None, reason="npm is not installed (.ci/run installs it)")
 
 #: Node's test of the installed package, copied into the scratch project.
@@ -52,16 +52,7 @@ def test_the_declarations_type_check() -> None:
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert NPM is not None
-    out = tmp_path_factory.mktemp("pack")
-    subprocess.run(
-        [NPM, "pack", "--pack-destination", str(out), "--loglevel=error"],
-        cwd=WIDGETS,
-        check=True,
-        capture_output=True,
-    )
-    (built,) = out.glob("ai-disclosure-widget-*.tgz")
-    return built
+    return pack(tmp_path_factory.mktemp("pack"))
 
 
 @needs_npm
@@ -72,23 +63,16 @@ def test_the_tarball_holds_the_very_files_the_wheel_serves(tarball: Path) -> Non
             data = tar.extractfile(member)
             assert data is not None
             assert data.read() == (WIDGETS / name).read_bytes(), name
-    catalogs = {p.relative_to(WIDGETS).as_posix() for p in WIDGETS.glob("i18n/*.json")}
-    assert catalogs <= set(members)
+    served = {p.relative_to(WIDGETS).as_posix() for p in WIDGETS.glob("i18n/*.json")}
+    served |= {p.name for p in WIDGETS.glob("*.js")} | {"ai-notice.css"}
+    assert served <= set(members)
     assert not any(name.endswith(".draft") or name.startswith("templates/") for name in members)
 
 
 @needs_npm
 def test_installed_offline_and_imported_by_node(tarball: Path, tmp_path: Path) -> None:
-    assert NPM is not None
     project = tmp_path / "site"
-    project.mkdir()
-    (project / "package.json").write_text('{"name": "site", "private": true, "type": "module"}')
-    subprocess.run(
-        [NPM, "install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", str(tarball)],
-        cwd=project,
-        check=True,
-        capture_output=True,
-    )
+    install(tarball, project)
     shutil.copy(NODE_TEST, project / "widget.test.js")
     result = subprocess.run(
         ["node", "--test", "widget.test.js"],

@@ -1,5 +1,4 @@
-// The notice script's pure parts: no DOM, no network, so that Node and a
-// bundler can import them too (`@ai-disclosure/widget/core`).
+// The script's pure parts, for Node too (`@ai-disclosure/widget/core`, docs/widget.md).
 
 // IETF header mode -> [EU icon, catalog label].
 const MODES = {
@@ -21,7 +20,7 @@ const MARKS = {
   mixed: ["ai", "mark_mixed"],
 };
 
-/** Parse an AI-Disclosure header: `mode=ai-originated, model="x"` or `mode=ai-originated;model="x"`. */
+/** Parse an AI-Disclosure header (`,` or `;` between parameters). */
 export const parseDisclosure = (value) => {
   const out = {};
   for (const [, k, v] of String(value || "").matchAll(/([a-z*][\w.*-]*)(?:=("(?:[^"\\]|\\.)*"|[^,;\s]*))?/gi)) {
@@ -32,18 +31,28 @@ export const parseDisclosure = (value) => {
   return out;
 };
 
-/** A header mode's [icon, catalog key]; an unknown mode reads as machine-generated. */
+/** A header mode's [icon, catalog key]. */
 export const modeKind = (mode) => MODES[mode] || MODES["machine-generated"];
 
-/** An element value's [icon, catalog key], or null for a value meaning no AI. */
+/** An element value's [icon, catalog key], null for no AI. */
 export const markKind = (value) => MARKS[String(value).toLowerCase()] || null;
 
-/** The notice's strings of one catalog file (i18n/<lang>.json), keys without "notice.". */
+/** The notice's strings of a catalog file, keys without "notice.". */
 export const noticeStrings = (lang, all) => {
   const s = { lang, dir: all._meta.dir };
   for (const [k, v] of Object.entries(all)) if (k.startsWith("notice.")) s[k.slice(7)] = v;
   return s;
 };
 
-/** Catalogs to try, in order, for a page's language tag: the tag, its primary language, French. */
+/** Catalogs to try for a language tag: it, its primary language, French. */
 export const catalogChain = (tag) => [...new Set([tag || "fr", (tag || "fr").split("-")[0].toLowerCase(), "fr"])];
+
+/** A server-rendered notice's strings (its JSON block), or null. */
+export const ownStrings = (root) => {
+  const block = root && root.querySelector("script[data-ai-notice-strings]");
+  try {
+    return block && JSON.parse(block.textContent);
+  } catch {
+    return null;
+  }
+};

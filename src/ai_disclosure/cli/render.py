@@ -7,16 +7,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._inject import Injector, Position
 from .._manifest import ManifestError, load_manifest
 from .._model import Manifest, System
-from .._notice import ASSET_PREFIX, render_head, render_notice
+from .._notice import ASSET_PREFIX, json_for_html, render_head, render_notice
 from .._routing import Router
 
-__all__ = ["fragments", "into_page", "register", "run"]
+__all__ = ["Static", "register", "routes_block", "run"]
 
 #: File names ``--out`` writes, as a static site generator's partials.
 HEAD_FILE = "ai-disclosure-head.html"
@@ -64,6 +65,18 @@ def register(subparsers: Any) -> None:
         default=Position.AFTER_SKIP_LINKS.value,
         help="with --into: where the notice goes in <body> (default after-skip-links)",
     )
+    parser.add_argument(
+        "--nonce",
+        metavar="VALUE",
+        help="the page's CSP nonce (or a placeholder the server or CDN replaces per "
+        "response) on the stylesheet and the module script",
+    )
+    parser.add_argument(
+        "--routes",
+        action="store_true",
+        help="add the manifest's route rules after the notice, so that on a single-page "
+        "app the notice follows the route (list every system the app's routes involve)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help=f"write {HEAD_FILE} and {NOTICE_FILE} here")
     where.add_argument(
@@ -85,43 +98,54 @@ def _systems(manifest: Manifest, ids: Sequence[str], route: str | None) -> list[
     return chosen or list(manifest.systems)
 
 
-def fragments(
-    manifest: Manifest,
-    systems: Sequence[System],
-    language: str,
-    *,
-    page_language: str | None = None,
-    asset_prefix: str = ASSET_PREFIX,
-) -> tuple[str, str]:
-    """The head fragment and the notice, as the middleware would insert them."""
-    head = render_head(manifest, systems, language, asset_prefix=asset_prefix)
-    notice = render_notice(
-        manifest, systems, language, page_language=page_language, asset_prefix=asset_prefix
-    )
-    return head, notice
+def routes_block(manifest: Manifest) -> str:
+    """The route rules as the script reads them: ``[pattern, ["service/system", …]]``
+    in the manifest's order (the first match wins, as on the server)."""
+    service = manifest.service.id
+    rules = [[r.path, [f"{service}/{s}" for s in r.systems]] for r in manifest.routes]
+    return f"<script type=application/json data-ai-notice-routes>{json_for_html(rules)}</script>"
 
 
-def into_page(
-    page: bytes,
-    manifest: Manifest,
-    systems: Sequence[System],
-    language: str | None,
-    position: Position,
-    asset_prefix: str = ASSET_PREFIX,
-) -> bytes | None:
-    """The page with the fragments inserted, or None when it cannot safely be
-    changed (it has a notice already, is a frameset, is truncated or empty)."""
+@dataclass(frozen=True, slots=True)
+class Static:
+    """What to render: the systems, the language (None: the page's, else the
+    service's), where the widget files are, the page's CSP nonce and, with
+    ``routes``, the route rules after the notice."""
 
-    def render(page_language: str | None) -> tuple[bytes, bytes]:
-        lang = language or page_language or manifest.service.default_language
-        head, notice = fragments(
-            manifest, systems, lang, page_language=page_language, asset_prefix=asset_prefix
+    manifest: Manifest
+    systems: Sequence[System]
+    language: str | None = None
+    asset_prefix: str = ASSET_PREFIX
+    nonce: str | None = None
+    routes: bool = False
+
+    def fragments(self, page_language: str | None = None) -> tuple[str, str]:
+        """The head fragment and the notice, as the middleware would insert them."""
+        manifest, systems = self.manifest, self.systems
+        lang = self.language or page_language or manifest.service.default_language
+        prefix, nonce = self.asset_prefix, self.nonce
+        head = render_head(
+            manifest, systems, lang, nonce=nonce, style_nonce=nonce, asset_prefix=prefix
         )
-        return head.encode(), notice.encode()
+        notice = render_notice(
+            manifest, systems, lang, page_language=page_language, asset_prefix=prefix
+        )
+        if self.routes:
+            notice += "\n" + routes_block(manifest)
+        return head, notice
 
-    injector = Injector(b"", b"", position, max_holdback=len(page) + 1, render=render)
-    out = injector.feed(page) + injector.close()
-    return out if injector.injected else None
+    def into_page(self, page: bytes, position: Position) -> bytes | None:
+        """The page with the fragments inserted, in its own language, or None when it
+        cannot safely be changed (it has a notice already, is a frameset, is cut
+        short or empty)."""
+
+        def render(page_language: str | None) -> tuple[bytes, bytes]:
+            head, notice = self.fragments(page_language)
+            return head.encode(), notice.encode()
+
+        injector = Injector(b"", b"", position, max_holdback=len(page) + 1, render=render)
+        out = injector.feed(page) + injector.close()
+        return out if injector.injected else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,12 +155,10 @@ def run(args: argparse.Namespace) -> int:
     except (ManifestError, LookupError) as exc:
         print(str(exc).strip('"') if isinstance(exc, KeyError) else exc, file=sys.stderr)
         return 1
-    prefix = args.asset_prefix
+    static = Static(manifest, systems, args.lang, args.asset_prefix, args.nonce, args.routes)
     if args.into:
-        return _into(args.into, manifest, systems, args.lang, Position(args.position), prefix)
-    head, notice = fragments(
-        manifest, systems, args.lang or manifest.service.default_language, asset_prefix=prefix
-    )
+        return _into(static, args.into, Position(args.position))
+    head, notice = static.fragments()
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -148,18 +170,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _into(
-    pages: Sequence[str],
-    manifest: Manifest,
-    systems: Sequence[System],
-    language: str | None,
-    position: Position,
-    prefix: str,
-) -> int:
+def _into(static: Static, pages: Sequence[str], position: Position) -> int:
     failed = 0
     for name in pages:
         path = Path(name)
-        changed = into_page(path.read_bytes(), manifest, systems, language, position, prefix)
+        changed = static.into_page(path.read_bytes(), position)
         if changed is None:
             failed += 1
             print(
