@@ -33,3 +33,6 @@ export function noticeStrings(lang: string, catalog: Catalog): NoticeStrings;
 
 /** Catalogs to try, in order, for a page's language tag: the tag, its primary language, French. */
 export function catalogChain(tag: string | null | undefined): string[];
+
+/** The strings a server-rendered notice carries in its JSON block, or null. */
+export function ownStrings(root: ParentNode | null | undefined): NoticeStrings | null;
