@@ -7,13 +7,12 @@ import json
 import shutil
 import subprocess
 
-import pytest
-
 from ai_disclosure._manifest import load_manifest
 from ai_disclosure._routing import Router
 from ai_disclosure.cli.render import routes_block
 
 from .conftest import EXAMPLE_MANIFEST, ROOT
+from .npm_package import needs_npm
 
 NODE = shutil.which("node")
 MANIFEST = load_manifest(EXAMPLE_MANIFEST)
@@ -38,7 +37,7 @@ PATHS = [
 ]
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed (.ci/run installs it)")
+@needs_npm
 def test_the_script_matches_routes_as_the_server_does() -> None:
     assert NODE is not None
     block = routes_block(MANIFEST)

@@ -20,12 +20,12 @@ from ai_disclosure._manifest import load_manifest
 from ai_disclosure.cli.render import Static
 
 from ..conftest import EXAMPLE_MANIFEST
-from ..npm_package import NAME, NPM, install, pack
+from ..npm_package import NAME, install, needs_npm, pack
 from .conftest import NewPage, describe, wait_until
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.skipif(NPM is None, reason="npm is not installed (.ci/run installs it)"),
+    needs_npm,
 ]
 
 PACKAGE = f"/node_modules/{NAME}"
@@ -216,8 +216,14 @@ async def test_without_a_fallback_the_script_says_where_to_read_more(
     static_site: tuple[str, str], new_page: NewPage, register: str
 ) -> None:
     base, _ = static_site
-    page = await _open(new_page, f"{base}/no-fallback.html")
+    page = await new_page()
+    await page.add_init_script(RECORD_ANNOUNCEMENTS)
+    catalogs: list[str] = []
+    page.on("request", lambda r: catalogs.append(r.url) if "/i18n/" in r.url else None)
+    await page.goto(f"{base}/no-fallback.html")
     await page.wait_for_selector(".ai-notice__fallback a", state="attached")
+    # The words come from one catalog, the page's language's: never all of them.
+    assert catalogs == [f"{base}{PACKAGE}/i18n/fr.json"]
     link = await page.eval_on_selector(".ai-notice__fallback a", "a => [a.href, a.textContent]")
     assert link == [
         f"{register}/systems/demarches/nope",
