@@ -1,13 +1,21 @@
-"""Throughput of the middleware against the bare app, in one run.
+"""Throughput of the middleware against the bare app and the floors, in one run.
+
+Each case is measured beside the bare app, a one-header pure-ASGI middleware
+(the floor for JSON), a naive injector that sends the very same bytes with two
+``bytes.replace`` calls (the floor for HTML) and the app placing the fragments
+itself with ``disclosure_head()``/``disclosure_notice()``.
 
 In-process: the ASGI app is called directly in a loop (no server, no client),
-so the figures show the middleware's own cost. Over uvicorn: a real server on
-127.0.0.1 and a load generator (wrk when installed, else an httpx client pool).
-Prints ratios to the bare app measured in the same run, so a busy machine shifts
-all rows alike. Also measures the peak extra memory of streaming a 200 MB page,
-and the injector alone on the page at each notice position.
+so the figures show the middleware's own cost. ``--callgrind``: the same loop
+under ``valgrind --tool=callgrind``, instructions per request (independent of
+what else the machine runs). Over uvicorn: a real server on 127.0.0.1 and a load
+generator (wrk when installed, else an httpx client pool), rounds rotated, req/s
+and server CPU per request. Prints ratios to the bare app measured in the same
+run, so a busy machine shifts all rows alike. Also measures the peak extra
+memory of streaming a 200 MB page, and the injector alone at each position.
 
-    python bench/bench_middleware.py [--seconds 2] [--uvicorn] [--memory] [--injector]
+    python bench/bench_middleware.py [--seconds 2] [--rounds 3] [--callgrind]
+        [--uvicorn] [--memory] [--injector]
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -24,6 +33,7 @@ import sys
 import time
 import timeit
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +43,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ai_disclosure import AIDisclosureMiddleware, load_manifest
+from ai_disclosure import (
+    AIDisclosureMiddleware,
+    disclosure_head,
+    disclosure_notice,
+    load_manifest,
+)
 from ai_disclosure._headers import header_for, serialize_header
 from ai_disclosure._inject import Injector, Position
 from ai_disclosure._model import involvement
@@ -55,14 +70,97 @@ PAGE = (
 )
 
 
-def bare_app() -> Starlette:
+SKIP_LINK = b"<a href=#main>Aller au contenu</a>"
+HTML_PATH, JSON_PATH = "/dechets/assistant", "/api/horaires"
+
+
+def bare_app(*, helpers: bool = False) -> Starlette:
+    """The app; with ``helpers``, its page places the fragments itself through
+    ``disclosure_head()``/``disclosure_notice()``, as a template would."""
+    head_end = PAGE.index("</head>")
+    notice_at = PAGE.index(SKIP_LINK.decode()) + len(SKIP_LINK)
+
     async def page(request: Request) -> Response:
-        return HTMLResponse(PAGE)
+        if not helpers:
+            return HTMLResponse(PAGE)
+        head = disclosure_head(request)
+        notice = disclosure_notice(request, page_language="fr")
+        # str.join: the page is not markup to escape, the fragments are already safe.
+        return HTMLResponse(
+            "".join((PAGE[:head_end], head, PAGE[head_end:notice_at], notice, PAGE[notice_at:]))
+        )
 
     async def api(request: Request) -> Response:
         return JSONResponse({"answer": "Le verre va dans le conteneur vert.", "id": 42})
 
-    return Starlette(routes=[Route("/dechets/assistant", page), Route("/api/horaires", api)])
+    return Starlette(routes=[Route(HTML_PATH, page), Route(JSON_PATH, api)])
+
+
+class OneHeader:
+    """The floor for JSON: a pure-ASGI middleware that only adds one fixed header."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.header = (b"ai-disclosure", b"mode=none")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        header = self.header
+
+        def wrapped(message: Any) -> Any:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            return send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+class Naive:
+    """The floor for HTML: the project's very bytes and headers, spliced in with
+    two ``bytes.replace`` calls on a page known to hold both places (no parsing,
+    no streaming, no language, no CSP, no count)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        middleware = AIDisclosureMiddleware(app, MANIFEST)
+        plan = middleware._route(HTML_PATH)[0]
+        head, _, notice = middleware.fragments(
+            plan.key, plan.found.systems, "fr", True, legacy=False
+        )
+        self.head = head.replace(b' nonce="aidisclosurenoncesentinel"', b"").replace(
+            b' nonce="aidisclosurestylenoncesentinel"', b""
+        )
+        self.notice = notice
+        self.ai_headers = plan.headers
+        self.no_ai_headers = middleware.no_ai.headers
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        ai = scope["path"] == HTML_PATH
+        start: dict[str, Any] = {}
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *(self.ai_headers if ai else self.no_ai_headers),
+                ]
+                if not ai:
+                    await send(message)
+                else:
+                    start.update(message)
+                return
+            if ai and start:
+                body = message["body"].replace(b"</head>", self.head + b"</head>", 1)
+                body = body.replace(SKIP_LINK, SKIP_LINK + self.notice, 1)
+                start["headers"] = [
+                    (k, str(len(body)).encode() if k == b"content-length" else v)
+                    for k, v in start["headers"]
+                ]
+                await send(start)
+                start.clear()
+                message["body"] = body
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
 
 
 class Reference(BaseHTTPMiddleware):
@@ -123,31 +221,123 @@ async def in_process(app: Any, path: str, seconds: float) -> float:
 def variants() -> dict[str, Any]:
     return {
         "bare": bare_app(),
+        "one-header middleware": OneHeader(bare_app()),
+        "naive same-bytes injector": Naive(bare_app()),
         "ai_disclosure": AIDisclosureMiddleware(bare_app(), MANIFEST),
         # the notice's default place is after the skip links; this one is the body start
         "ai_disclosure body-start": AIDisclosureMiddleware(
             bare_app(), MANIFEST, position="body-start"
         ),
+        "ai_disclosure, template helpers": AIDisclosureMiddleware(bare_app(helpers=True), MANIFEST),
         "BaseHTTPMiddleware": Reference(bare_app()),
     }
 
 
+#: Which variants each case compares (the template helpers only place a notice).
+CASES = (
+    ("JSON, headers only", JSON_PATH, (
+        "bare", "one-header middleware", "ai_disclosure", "BaseHTTPMiddleware",
+    )),
+    ("20 KB HTML page, notice injected", HTML_PATH, (
+        "bare", "naive same-bytes injector", "ai_disclosure", "ai_disclosure body-start",
+        "ai_disclosure, template helpers", "BaseHTTPMiddleware",
+    )),
+)  # fmt: skip
+
+
+def check_same_bytes() -> None:
+    """The naive injector and the template helpers send the project's very bytes."""
+
+    async def body(app: Any) -> bytes:
+        parts: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            parts.append(message.get("body", b""))
+
+        await app(scope_for(HTML_PATH), receive, send)
+        return b"".join(parts)
+
+    apps = variants()
+    ours = asyncio.run(body(apps["ai_disclosure"]))
+    for name in ("naive same-bytes injector", "ai_disclosure, template helpers"):
+        if asyncio.run(body(apps[name])) != ours:
+            raise SystemExit(f"{name} does not send the same bytes as ai_disclosure")
+
+
 def run_in_process(seconds: float, rounds: int) -> None:
     print(f"\nIn-process ASGI loop ({rounds} rounds of {seconds}s each, median req/s)")
-    print(f"{'case':<60}{'req/s':>10}{'vs bare':>10}")
-    for label, path in (
-        ("JSON, headers only", "/api/horaires"),
-        ("20 KB HTML page, notice injected", "/dechets/assistant"),
-    ):
-        results: dict[str, list[float]] = {name: [] for name in variants()}
-        for _ in range(rounds):
-            # Interleave the variants so a noisy neighbour hits all alike.
-            for name, app in variants().items():
-                results[name].append(asyncio.run(in_process(app, path, seconds)))
+    print(f"{'case':<70}{'req/s':>10}{'vs bare':>10}")
+    for label, path, names in CASES:
+        results: dict[str, list[float]] = {name: [] for name in names}
+        for round_ in range(rounds):
+            # Rotate the variants so a noisy neighbour hits all alike.
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]
+            apps = variants()
+            for name in order:
+                results[name].append(asyncio.run(in_process(apps[name], path, seconds)))
         bare = statistics.median(results["bare"])
         for name, values in results.items():
             rate = statistics.median(values)
-            print(f"{label + ' / ' + name:<60}{rate:>10.0f}{rate / bare:>10.2f}")
+            print(f"{label + ' / ' + name:<70}{rate:>10.0f}{rate / bare:>10.2f}")
+
+
+def _callgrind_child(name: str, path: str, count: int) -> None:
+    """Run ``count`` requests in-process (after a warm-up), for callgrind to count."""
+    app = variants()[name]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    async def loop() -> None:
+        for _ in range(50 + count):
+            await app(scope_for(path), receive, send)
+
+    asyncio.run(loop())
+
+
+def instructions(name: str, path: str, counts: tuple[int, int] = (100, 600)) -> float:
+    """Instructions per request under callgrind: two runs that differ only in the
+    number of requests, so start-up and imports cancel out."""
+    totals = []
+    for count in counts:
+        out = subprocess.run(
+            [
+                "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                sys.executable, __file__, "--callgrind-child", name, path, str(count),
+            ],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dicts in both runs
+        ).stderr  # fmt: skip
+        line = next(line for line in out.splitlines() if "Collected :" in line)
+        totals.append(int(line.split()[-1]))
+    return (totals[1] - totals[0]) / (counts[1] - counts[0])
+
+
+def run_callgrind() -> None:
+    if shutil.which("valgrind") is None:
+        print("\nvalgrind is not installed: no instruction counts")
+        return
+    print("\nInstructions per request under callgrind (in-process; load-independent)")
+    print(f"{'case':<70}{'instr':>10}{'bare/this':>10}")
+    # The references that cost most under valgrind are left to the timed loops.
+    runs = [
+        (label, path, name)
+        for label, path, names in CASES
+        for name in names
+        if name not in ("BaseHTTPMiddleware", "ai_disclosure body-start")
+    ]
+    with ThreadPoolExecutor(2) as pool:  # counts do not depend on what runs beside
+        counts = list(pool.map(lambda run: instructions(run[2], run[1]), runs))
+    counted = list(zip(runs, counts, strict=True))
+    bare = {label: count for (label, _, name), count in counted if name == "bare"}
+    for (label, _, name), count in counted:
+        print(f"{label + ' / ' + name:<70}{count:>10.0f}{bare[label] / count:>10.2f}")
 
 
 def free_port() -> int:
@@ -163,28 +353,50 @@ def serve(name: str, port: int) -> subprocess.Popen[bytes]:
         f"uvicorn.run(variants()[{name!r}], host='127.0.0.1', port={port}, log_level='error',"
         " access_log=False)"
     )
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    for _ in range(100):
+    return started(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT), port)
+
+
+def started(process: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
+    """``process`` once something listens on ``port``."""
+    for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return process
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("uvicorn did not start")
+    raise RuntimeError("the server did not start")
 
 
-def load(url: str, seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far (Linux)."""
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:
+            continue
+        pids.extend(int(child) for child in children.split())
+    return total
+
+
+def load(url: str, seconds: float) -> tuple[float, int]:
+    """Requests per second and requests made, from wrk (else an httpx pool)."""
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(
-            [wrk, "-t1", "-c16", f"-d{max(1, round(seconds))}s", url],
+            [wrk, "-t2", "-c32", f"-d{max(1, round(seconds))}s", url],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-        line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
-        return float(line.split()[1])
+        rate = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
+        done = next(line for line in out.splitlines() if "requests in" in line)
+        return float(rate.split()[1]), int(done.split()[0])
     import httpx
 
     async def worker(client: httpx.AsyncClient, stop: float, counts: list[int]) -> None:
@@ -192,34 +404,59 @@ def load(url: str, seconds: float) -> float:
             await client.get(url)
             counts.append(1)
 
-    async def main() -> float:
+    async def main() -> tuple[float, int]:
         counts: list[int] = []
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=16)) as client:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=32)) as client:
             start = time.perf_counter()
             stop = start + seconds
-            await asyncio.gather(*(worker(client, stop, counts) for _ in range(16)))
-            return len(counts) / (time.perf_counter() - start)
+            await asyncio.gather(*(worker(client, stop, counts) for _ in range(32)))
+            return len(counts) / (time.perf_counter() - start), len(counts)
 
     return asyncio.run(main())
 
 
-def run_uvicorn(seconds: float) -> None:
-    tool = "wrk" if shutil.which("wrk") else "httpx (install wrk for a faster load generator)"
-    print(f"\nOver uvicorn on 127.0.0.1, load from {tool}, {seconds}s each")
-    print(f"{'case':<60}{'req/s':>10}{'vs bare':>10}")
-    for label, path in (("JSON", "/api/horaires"), ("20 KB HTML", "/dechets/assistant")):
-        rates: dict[str, float] = {}
-        for name in variants():
-            port = free_port()
-            server = serve(name, port)
-            try:
-                load(f"http://127.0.0.1:{port}{path}", 1)  # warm up
-                rates[name] = load(f"http://127.0.0.1:{port}{path}", seconds)
-            finally:
-                server.terminate()
-                server.wait()
-        for name, rate in rates.items():
-            print(f"{label + ' / ' + name:<60}{rate:>10.0f}{rate / rates['bare']:>10.2f}")
+def measured(url: str, seconds: float, *pids: int) -> tuple[float, float]:
+    """(req/s, server CPU ms per request) of ``pids`` under load on ``url``."""
+    load(url, 1)  # warm up
+    before = sum(cpu_seconds(pid) for pid in pids)
+    rate, done = load(url, seconds)
+    return rate, (sum(cpu_seconds(pid) for pid in pids) - before) * 1000 / max(done, 1)
+
+
+def report(label: str, results: dict[str, list[tuple[float, float]]], base: str) -> None:
+    """Medians over the rounds: req/s, CPU per request, and both ratios to ``base``."""
+    rate0 = statistics.median(r for r, _ in results[base])
+    cpu0 = statistics.median(c for _, c in results[base])
+    for name, values in results.items():
+        rate = statistics.median(r for r, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        print(
+            f"{label + ' / ' + name:<62}{rate:>9.0f}{rate / rate0:>8.2f}"
+            f"{cpu:>9.3f}{cpu0 / cpu:>8.2f}"
+        )
+
+
+def run_uvicorn(seconds: float, rounds: int) -> None:
+    tool = "wrk -t2 -c32" if shutil.which("wrk") else "httpx pool of 32 (install wrk)"
+    print(
+        f"\nOver uvicorn on 127.0.0.1 (1 worker), load from {tool}, {seconds}s each, "
+        f"median of {rounds} rotated rounds; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'case':<62}{'req/s':>9}{'x bare':>8}{'CPU ms':>9}{'x bare':>8}")
+    for label, path, names in CASES:
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        for round_ in range(rounds):
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]
+            for name in order:
+                port = free_port()
+                server = serve(name, port)
+                try:
+                    url = f"http://127.0.0.1:{port}{path}"
+                    results[name].append(measured(url, seconds, server.pid))
+                finally:
+                    server.terminate()
+                    server.wait()
+        report(label, results, "bare")
 
 
 def run_memory(megabytes: int) -> None:
@@ -297,18 +534,29 @@ def run_injector(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--uvicorn", action="store_true", help="also measure over uvicorn")
     parser.add_argument("--memory", action="store_true", help="also stream a 200 MB page")
     parser.add_argument(
         "--injector", action="store_true", help="also time the injector alone, per position"
     )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="also count instructions with valgrind"
+    )
+    parser.add_argument("--callgrind-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.callgrind_child:
+        name, path, count = args.callgrind_child
+        _callgrind_child(name, path, int(count))
+        return
+    check_same_bytes()
     run_in_process(args.seconds, args.rounds)
+    if args.callgrind:
+        run_callgrind()
     if args.injector:
         run_injector(args.rounds)
     if args.uvicorn:
-        run_uvicorn(max(args.seconds, 3))
+        run_uvicorn(max(args.seconds, 3), args.rounds)
     if args.memory:
         run_memory(200)
 

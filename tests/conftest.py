@@ -86,6 +86,7 @@ SLOW = frozenset(
         "test_proxy.py::test_a_trusted_terminator_tells_the_scheme_and_client",
         "test_proxy.py::test_one_date_and_one_server_the_upstreams",
         "test_proxy.py::test_the_cli_proxy_logs_disclosures_to_a_register",
+        "test_proxy.py::test_the_cli_proxy_runs_several_workers",
         "test_proxy.py::test_the_cli_proxy_streams_big_files_and_wraps_pages",
         "test_proxy.py::test_the_cli_proxy_writes_down_no_address_path_or_user_agent",
         "test_proxy.py::test_the_proxys_own_error_pages_are_dated",

@@ -10,6 +10,7 @@ from ai_disclosure._pagecheck import (
     _FRAGMENT,
     _NAVIGATION,
     _SCRIPTED,
+    PageHeaders,
     _charset,
     _fetched,
     _fragment,
@@ -155,6 +156,23 @@ def test_which_responses_are_pages_it_may_change(
     headers: list[tuple[bytes, bytes]], expected: tuple[bool, bytes | None, str | None]
 ) -> None:
     assert _page(headers) == expected
+
+
+def test_the_order_of_the_headers_changes_nothing() -> None:
+    headers = [(b"cache-control", b"no-transform"), TYPE]
+    assert _page(headers) == _page(headers[::-1]) == (False, None, "no-transform")
+    download = [(b"content-disposition", b"attachment"), (b"cache-control", b"no-transform"), TYPE]
+    assert _page(download) == _page(download[::-1]) == (False, None, None)
+
+
+def test_one_pass_reads_what_the_page_needs() -> None:
+    policy = (b"Content-Security-Policy", b"script-src 'nonce-abc'")
+    found = PageHeaders([(b"Content-Length", b"12"), policy, TYPE])
+    assert (found.ok, found.length) == (True, b"12")
+    assert found.policies == [(b"content-security-policy", policy[1])]
+    assert found.legacy  # no charset: ASCII with character references
+    assert not PageHeaders([(b"content-type", b"text/html; charset=UTF-8")]).legacy
+    assert PageHeaders([(b"content-type", b"text/html; charset=latin1")]).legacy
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ import gzip
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -360,6 +362,65 @@ def test_the_cli_proxy_streams_big_files_and_wraps_pages(upstream: str) -> None:
         assert received == BIG_CHUNKS * len(BIG_CHUNK)
         manifest = json.loads(httpx.get(base + "/.well-known/ai-disclosure").text)
         assert manifest["service"]["id"] == "demarches"
+
+
+def test_the_cli_proxy_runs_several_workers(upstream: str) -> None:
+    """``--workers 2``: two server processes, each building the same app from the
+    options the command line gave (manifest, position)."""
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}", "--workers", "2",
+            "--position", "body-end"]  # fmt: skip
+    with cli_server(args, port, "/hop") as process:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(4):
+            page = httpx.get(base + "/dechets/assistant")
+            assert_disclosed(page, notice=True)
+            assert page.text.index("<ai-notice") > page.text.index("</main>")  # body-end
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        workers = [
+            pid for pid in children
+            if "ai_disclosure" in Path(f"/proc/{pid}/cmdline").read_text()
+            or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]  # fmt: skip
+        assert len(workers) >= 2, children
+
+
+async def test_the_workers_connections_send_without_delay() -> None:
+    """The socket the workers share makes connections with Nagle's algorithm off
+    (with it on, each answer waited for the client's delayed ACK: ~40 ms)."""
+    from ai_disclosure.cli.proxy import _listening_socket
+
+    sock = _listening_socket("127.0.0.1", 0)
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(
+            writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        )
+        writer.close()
+
+    server = await asyncio.start_server(handle, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection(*sock.getsockname())
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+    assert seen
+    assert seen[0] != 0
+
+
+@pytest.mark.parametrize("workers", ["0", "two"])
+def test_a_bad_number_of_workers_is_a_clear_error(workers: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ai_disclosure.cli", "proxy", "--upstream", "http://127.0.0.1:1",
+         "--manifest", str(EXAMPLE_MANIFEST), "--workers", workers],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "expected a number of processes >= 1" in result.stderr
 
 
 def test_the_cli_proxy_logs_disclosures_to_a_register(upstream: str, tmp_path: Path) -> None:

@@ -121,6 +121,61 @@ def test_without_a_style_nonce_the_stylesheet_has_none() -> None:
     assert module_script(html)["nonce"] == "s1"
 
 
+@pytest.mark.parametrize(
+    ("nonce", "style_nonce"), [(None, None), ("n1", None), (None, "s2"), ('n"<1', "s&2"), ("", "")]
+)
+def test_the_cached_head_is_what_the_renderer_gives(
+    nonce: str | None, style_nonce: str | None
+) -> None:
+    """Rendered once with marks for the nonces, each call still gets the bytes
+    ``render_head`` would give it, escaped the same, attributes left out alike."""
+    fragments = TemplateFragments(MANIFEST, "/static/ai")
+    fragments.head([SYSTEM], "fr", nonce="other", style_nonce="other")  # fills the cache
+    for language in ("fr", "en"):
+        expected = render_head(
+            MANIFEST,
+            [MANIFEST.system(SYSTEM)],
+            language,
+            nonce=nonce,
+            style_nonce=style_nonce,
+            asset_prefix="/static/ai",
+        )
+        assert fragments.head([SYSTEM], language, nonce, style_nonce) == expected
+
+
+@pytest.mark.parametrize("page_language", [None, "fr", "fr-BE", "en", "EN"])
+@pytest.mark.parametrize("language", ["fr", "en", "en-GB", "xx"])
+def test_the_cached_notice_is_what_the_renderer_gives(
+    language: str, page_language: str | None
+) -> None:
+    fragments = TemplateFragments(MANIFEST)
+    for other in ("fr", "en", None):  # other page languages first: the cache is warm
+        fragments.notice([SYSTEM], language, page_language=other)
+    expected = render_notice(
+        MANIFEST, [MANIFEST.system(SYSTEM)], language, page_language=page_language
+    )
+    assert fragments.notice([SYSTEM], language, page_language=page_language) == expected
+
+
+def test_jinja2_renders_each_combination_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ai_disclosure import _notice
+
+    calls: list[str] = []
+    for name in ("render_head", "render_notice"):
+        real = getattr(_notice, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> str:
+            calls.append(_name)
+            return str(_real(*args, **kwargs))
+
+        monkeypatch.setattr(_notice, name, counted)
+    fragments = TemplateFragments(MANIFEST)
+    for nonce in ("a", "b", "c"):
+        fragments.head([SYSTEM], "fr", nonce=nonce, style_nonce=nonce)
+        fragments.notice([SYSTEM], "fr", page_language="fr")
+    assert sorted(calls) == ["render_head", "render_notice"]
+
+
 # --- A real app under a CSP with nonces -------------------------------------
 
 NONCE = "x"

@@ -17,7 +17,8 @@ __all__ = ["ai_content", "disclose", "disclosure_head", "disclosure_notice", "re
 def _scope(request: Any) -> Any:
     """The ASGI scope behind a request of any framework this project wraps."""
     scope = getattr(request, "scope", None)  # Starlette, FastAPI, Django's ASGIRequest
-    if isinstance(scope, MutableMapping):
+    # A plain dict first: the ABC check alone costs more than the rest of a helper.
+    if type(scope) is dict or isinstance(scope, MutableMapping):
         return scope
     # Flask/Werkzeug (.environ), Django's WSGIRequest (.META) or a bare WSGI environ:
     # a2wsgi keeps the ASGI scope in the environ.
@@ -31,7 +32,8 @@ def request_disclosure(request_or_scope: Any) -> RequestDisclosure:
     """The per-request disclosure state of a request (Starlette, FastAPI, Flask or
     Django behind ``a2wsgi``, Django ASGI), a WSGI environ or an ASGI scope."""
     scope = _scope(request_or_scope)
-    state = scope.get(SCOPE_KEY) if isinstance(scope, MutableMapping) else None
+    mapping = type(scope) is dict or isinstance(scope, MutableMapping)
+    state = scope.get(SCOPE_KEY) if mapping else None
     if not isinstance(state, RequestDisclosure):
         raise RuntimeError(
             "this request did not pass through AIDisclosureMiddleware: wrap the app with "

@@ -54,10 +54,8 @@ from ._htmlsyntax import (
     _BOM,
     _COMMENT_END,
     _COMMENT_HOLD,
-    _FAST,
     _HEAD_ELEMENTS,
     _HEAD_SKIP,
-    _HTML_TAG,
     _IMPLY_BODY_END_TAGS,
     _LANG,
     _RAW,
@@ -70,6 +68,7 @@ from ._htmlsyntax import (
     _Phase,
     _State,
 )
+from ._pagestart import page_start
 from ._skiplinks import SkipLinkReader
 
 __all__ = ["MARKER", "PLACEHOLDER", "Injector", "Position"]
@@ -258,17 +257,15 @@ class Injector(SkipLinkReader):
     # --- the fast path ------------------------------------------------------
 
     def _fast(self, data: bytes, out: list[bytes]) -> bytes | None:
-        """The page start up to <body> in one regex match, when the first chunk allows."""
-        found = _FAST.match(data)
+        """The page start up to <body> in one regex match (or none, for a start seen
+        before: ``_pagestart``), when the first chunk allows."""
+        found = page_start(data)
         if found is None:
             return None
-        html_start, html_end = found.span("html")
-        head_start, head_end = found.span("head")
-        body_start, body_end = found.span("body")
+        html_start, html_end, head_start, head_end, body_start, body_end, clean = found
         hold_from = head_start if head_start >= 0 else body_start
         if (
-            data.find(MARKER, 0, body_end) >= 0
-            or len(_HTML_TAG.findall(data, 0, body_end)) != (html_start >= 0)
+            not clean
             or body_end - hold_from > self.max_holdback
             or body_end - body_start > _TOKEN_LIMIT
             or html_end - html_start > _TOKEN_LIMIT

@@ -255,16 +255,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
     uuids: dict[str, int] = {}
     for index, system in _objects(data.get("systems")):
         system_id = system.get("id")
-        if isinstance(system_id, str) and system_id in seen:
-            problems.append(
-                ManifestProblem(
-                    f"/systems/{index}/id",
-                    f"duplicate system id {system_id!r} (already used by "
-                    f"/systems/{seen[system_id]}); give each system its own id",
-                )
-            )
-        elif isinstance(system_id, str):
-            seen[system_id] = index
+        problems += _once(seen, system_id, index, "id", _DUPLICATE_ID)
         if isinstance(default, str):
             for name in _TEXT_FIELDS:
                 if _missing_default(system.get(name), default):
@@ -284,17 +275,7 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
                 )
             )
         problems += _ai_act_problems(index, system)
-        uuid = system.get("uuid")
-        if isinstance(uuid, str) and uuid in uuids:
-            problems.append(
-                ManifestProblem(
-                    f"/systems/{index}/uuid",
-                    f"duplicate uuid (already /systems/{uuids[uuid]}/uuid); each system keeps "
-                    "its own: make a new one with python3 -c 'import uuid; print(uuid.uuid4())'",
-                )
-            )
-        elif isinstance(uuid, str):
-            uuids[uuid] = index
+        problems += _once(uuids, system.get("uuid"), index, "uuid", _DUPLICATE_UUID)
     known = ", ".join(sorted(seen)) or "none declared"
     paths: dict[str, int] = {}
     for index, route in _objects(data.get("routes")):
@@ -320,6 +301,32 @@ def _cross_check(data: Mapping[str, Any]) -> list[ManifestProblem]:
                     )
                 )
     return problems
+
+
+_DUPLICATE_ID = (
+    "duplicate system id {value!r} (already used by /systems/{first}); give each system its own id"
+)
+_DUPLICATE_UUID = (
+    "duplicate uuid (already /systems/{first}/uuid); each system keeps its own: "
+    "make a new one with python3 -c 'import uuid; print(uuid.uuid4())'"
+)
+
+
+def _once(
+    seen: dict[str, int], value: object, index: int, field: str, message: str
+) -> list[ManifestProblem]:
+    """A problem if ``value`` was already given by an earlier system (``message``
+    names the value and that system's index); else remembers it."""
+    if not isinstance(value, str):
+        return []
+    if value in seen:
+        return [
+            ManifestProblem(
+                f"/systems/{index}/{field}", message.format(value=value, first=seen[value])
+            )
+        ]
+    seen[value] = index
+    return []
 
 
 def _ai_act_problems(index: int, system: Mapping[str, Any]) -> list[ManifestProblem]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol
 
 from ._assets import Assets
@@ -28,6 +29,7 @@ from ._csp import _NONCE_SENTINEL, _STYLE_SENTINEL
 from ._encoding import Recoder
 from ._headers import HEADER_NAME, header_for, link_header, serialize_header
 from ._inject import Position
+from ._language import choose_language
 from ._manifest import load_manifest
 from ._misses import Misses
 from ._model import Involvement, Manifest, System, involvement
@@ -38,7 +40,7 @@ from ._notice import (
     render_notice,
     service_languages,
 )
-from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, _fetched, _page
+from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, PageHeaders, _fetched
 from ._rawheaders import add_vary, drop, weaken_etag
 from ._responder import _Responder
 from ._routing import Match, PathCache, Router
@@ -50,6 +52,7 @@ __all__ = ["SCOPE_KEY", "AIDisclosureMiddleware", "DisclosureRecorder", "Request
 SCOPE_KEY = "ai_disclosure"
 
 _HEADER = HEADER_NAME.lower().encode("latin-1")
+_name = itemgetter(0)
 #: 2xx answers that carry no page: no content, reset, a part of a file.
 _NOT_A_PAGE = frozenset({204, 205, 206})
 
@@ -119,10 +122,18 @@ class _Plan:
     key: tuple[str, ...]
     found: Involvement
     headers: tuple[tuple[bytes, bytes], ...]
+    ai: bool  # ``found.involves_ai``, read on every response
 
 
 #: A path's route rule: its plan, its template, its match (None: no rule matched).
 _Routed = tuple[_Plan, str, Match | None]
+#: (systems, legacy charset, page language, Accept-Language) of a page.
+_RenderKey = tuple[tuple[str, ...], bool, str | None, str | None]
+#: The notice's language, Vary: Accept-Language, head with nonce sentinels, head
+#: without nonces, notice.
+_Rendered = tuple[str, bool, bytes, bytes, bytes]
+#: Combinations kept; past it the cache starts again (readers choose Accept-Language).
+_RENDERED_LIMIT = 1024
 
 
 class AIDisclosureMiddleware:
@@ -164,6 +175,7 @@ class AIDisclosureMiddleware:
         self._fragments: dict[
             tuple[tuple[str, ...], str, bool, bool], tuple[bytes, bytes, bytes]
         ] = {}
+        self._rendered: dict[_RenderKey, _Rendered] = {}
         self.no_ai = self.plan({})
         self._route_plans = {
             route.path: self.plan({sid: self.manifest.system(sid) for sid in route.systems})
@@ -200,7 +212,7 @@ class AIDisclosureMiddleware:
                 plan, route = self._plan_for(scope, state)
             headers, app_spoke = _add_headers(message.get("headers", ()), plan.headers)
             message["headers"] = headers
-            if app_spoke or not plan.found.involves_ai:
+            if app_spoke or not plan.ai:
                 # An app that sets AI-Disclosure speaks for itself (or an inner
                 # AIDisclosureMiddleware did): a notice or a count would contradict it.
                 return send(message)
@@ -213,7 +225,7 @@ class AIDisclosureMiddleware:
             if scope.get("method") == "HEAD":
                 # A HEAD shows nobody anything: not counted. Its length would be the
                 # app's, without the notice GET adds: say none rather than a wrong one.
-                if self.inject and not state.notice_placed and _page(headers)[0]:
+                if self.inject and not state.notice_placed and PageHeaders(headers).ok:
                     drop(headers, b"content-length")
                     weaken_etag(headers)
                 return send(message)
@@ -223,7 +235,8 @@ class AIDisclosureMiddleware:
                 self._record(plan, route, notice_shown=True, language=state.language)
                 return send(message)
             if self.inject:
-                ok, coding, miss = _page(headers)
+                page = PageHeaders(headers)
+                ok = page.ok
                 fetched = _fetched(scope) if ok else _NAVIGATION
                 if fetched is _FRAGMENT:
                     # A piece a script puts into a page already shown (htmx, Turbo
@@ -231,13 +244,13 @@ class AIDisclosureMiddleware:
                     ok = False
                 if ok:
                     # Held until the first body message decides how the page changes.
-                    responder = _Responder(self, scope, state, send, plan, route, message)
-                    if coding is not None:
-                        responder.recoder = Recoder(coding)
+                    responder = _Responder(self, scope, state, send, plan, route, message, page)
+                    if page.coding is not None:
+                        responder.recoder = Recoder(page.coding)
                     responder.needs_document = fetched is _SCRIPTED
                     return _done()
-                if miss is not None:
-                    self.misses.report(route, miss)
+                if page.miss is not None:
+                    self.misses.report(route, page.miss)
             self._record(plan, route, notice_shown=False, language=None)
             return send(message)
 
@@ -304,7 +317,7 @@ class AIDisclosureMiddleware:
             if combined.involves_ai:
                 urls = (self._entry(s) for s in combined.systems)
                 headers.append((b"link", link_header(urls).encode("latin-1")))
-            found = self._plans[key] = _Plan(key, combined, tuple(headers))
+            found = self._plans[key] = _Plan(key, combined, tuple(headers), combined.involves_ai)
         return found
 
     def _entry(self, system: System) -> str:
@@ -350,6 +363,29 @@ class AIDisclosureMiddleware:
             found = self._fragments[cache_key] = (head, plain, notice)
         return found
 
+    def rendered(
+        self, plan: _Plan, legacy: bool, page_language: str | None, accept: str | None
+    ) -> _Rendered:
+        """Everything a page's fragments need that does not depend on its body: the
+        notice's language, whether it depends on ``Accept-Language`` (Vary), and the
+        fragments; one dict lookup per page once seen (bounded: ``Accept-Language``
+        comes from readers)."""
+        key = (plan.key, legacy, page_language, accept)
+        found = self._rendered.get(key)
+        if found is None:
+            manifest = self.manifest
+            language, negotiated = choose_language(
+                self.languages, manifest.service.default_language, page_language, accept
+            )
+            own_lang = page_language is not None and page_language.split("-")[0] == language
+            head, plain, notice = self.fragments(
+                plan.key, plan.found.systems, language, own_lang, legacy
+            )
+            if len(self._rendered) >= _RENDERED_LIMIT:
+                self._rendered.clear()
+            found = self._rendered[key] = (language, negotiated, head, plain, notice)
+        return found
+
 
 async def _done() -> None:
     """An awaitable that does nothing: the start message is held, not sent yet."""
@@ -362,7 +398,7 @@ def _add_headers(
     ``AI-Disclosure`` itself."""
     headers = list(app_headers)
     # One C-level look at all names first: most apps set neither header.
-    names = b"\n".join([key for key, _ in headers]).lower()
+    names = b"\n".join(map(_name, headers)).lower()
     if _HEADER not in names and b"link" not in names:
         headers.extend(ours)
         return headers, False

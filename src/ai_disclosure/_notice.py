@@ -122,6 +122,12 @@ def service_languages(manifest: Manifest) -> tuple[str, ...]:
 # --- Languages --------------------------------------------------------------
 
 
+def _same_language(page_language: str | None, lang: str) -> bool:
+    """Whether a page in ``page_language`` reads the catalog language ``lang``: the
+    notice then need not state its own ``lang`` and ``dir``."""
+    return page_language is not None and best_match(page_language, (lang,)) is not None
+
+
 def _catalog_language(language: str) -> str:
     """The catalog's language for a tag (``fr-BE`` -> ``fr``), else the default."""
     return best_match(language, catalogs()) or DEFAULT_LANGUAGE
@@ -364,7 +370,7 @@ def render_notice(
     ).hexdigest()[:8]
     uid = f"ai-notice-{digest}"
     items = [view.item(system, f"{uid}-{n}") for n, system in enumerate(chosen, 1)]
-    same_language = page_language is not None and best_match(page_language, (lang,)) is not None
+    same_language = _same_language(page_language, lang)
     strings, fill_markup = _translator(lang)
     script_strings = {"lang": lang, "dir": strings.dir} | {
         key: strings(f"notice.{key}") for key in SCRIPT_KEYS
@@ -419,21 +425,46 @@ def render_head(
     )
 
 
+#: Stands where the template helpers' head puts the page's nonces (rendered once).
+_NONCE_MARK = "aidisclosurehelpernonce"
+_STYLE_NONCE_MARK = "aidisclosurehelperstylenonce"
+#: Renderings kept per helper; past it the cache starts again (languages and
+#: systems are few, so only odd arguments ever fill it).
+_CACHE_LIMIT = 256
+
+
+def _place_nonce(head: str, mark: str, nonce: str | None) -> str:
+    """``head`` with ``nonce`` (escaped as the template would) where ``mark`` stands,
+    or without the attribute when there is none, as ``head.html`` leaves it out."""
+    if not nonce:
+        return head.replace(f' nonce="{mark}"', "")
+    return head.replace(mark, escape(nonce))
+
+
 class TemplateFragments:
     """The head fragment and the notice as safe markup, for a template that places
     them itself: the one path behind :func:`install_jinja_globals` and
     ``disclosure_head``/``disclosure_notice``, so each forwards every option of
     :func:`render_head` and :func:`render_notice` (the asset prefix is bound here).
-    Systems are :class:`System` objects or manifest ids."""
+    Systems are :class:`System` objects or manifest ids.
 
-    __slots__ = ("asset_prefix", "manifest")
+    Each combination of systems and language is rendered once (the head with marks
+    where the nonces go), so jinja2 runs once per combination, never per request."""
+
+    __slots__ = ("_heads", "_notices", "asset_prefix", "manifest")
 
     def __init__(self, manifest: Manifest, asset_prefix: str = ASSET_PREFIX) -> None:
         self.manifest = manifest
         self.asset_prefix = asset_prefix
+        self._heads: dict[tuple[tuple[str, ...], str], str] = {}
+        self._notices: dict[tuple[tuple[str, ...], str, bool], Markup] = {}
 
     def _systems(self, systems: Iterable[System | str]) -> list[System]:
         return [s if isinstance(s, System) else self.manifest.system(s) for s in systems]
+
+    def _key(self, systems: Iterable[System | str]) -> tuple[list[System], tuple[str, ...]]:
+        chosen = self._systems(systems)
+        return chosen, tuple([system.id for system in chosen])
 
     def head(
         self,
@@ -444,30 +475,45 @@ class TemplateFragments:
     ) -> Markup:
         """:func:`render_head`; ``nonce`` and ``style_nonce`` are the page's CSP
         nonces for scripts and for styles."""
-        return Markup(
-            render_head(
+        chosen, ids = self._key(systems)
+        key = (ids, language)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= _CACHE_LIMIT:
+                self._heads.clear()
+            head = self._heads[key] = render_head(
                 self.manifest,
-                self._systems(systems),
+                chosen,
                 language,
-                nonce=nonce,
-                style_nonce=style_nonce,
+                nonce=_NONCE_MARK,
+                style_nonce=_STYLE_NONCE_MARK,
                 asset_prefix=self.asset_prefix,
             )
-        )
+        head = _place_nonce(head, _NONCE_MARK, nonce)
+        return Markup(_place_nonce(head, _STYLE_NONCE_MARK, style_nonce))
 
     def notice(
         self, systems: Iterable[System | str], language: str, page_language: str | None = None
     ) -> Markup:
         """:func:`render_notice`: empty without systems."""
-        return Markup(
-            render_notice(
-                self.manifest,
-                self._systems(systems),
-                language,
-                page_language=page_language,
-                asset_prefix=self.asset_prefix,
+        chosen, ids = self._key(systems)
+        # The page's language only decides whether the notice states its own.
+        same = _same_language(page_language, _catalog_language(language))
+        key = (ids, language, same)
+        notice = self._notices.get(key)
+        if notice is None:
+            if len(self._notices) >= _CACHE_LIMIT:
+                self._notices.clear()
+            notice = self._notices[key] = Markup(
+                render_notice(
+                    self.manifest,
+                    chosen,
+                    language,
+                    page_language=page_language,
+                    asset_prefix=self.asset_prefix,
+                )
             )
-        )
+        return notice
 
     def content(
         self,

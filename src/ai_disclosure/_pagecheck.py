@@ -3,6 +3,8 @@ for (sans-I/O: headers and first bytes in, a decision out)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ._encoding import decodable
 from ._types import Scope
 
@@ -23,43 +25,77 @@ def _charset(content_type: bytes) -> str | None:
     return None
 
 
-def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str | None]:
-    """Whether the body is an HTML page this middleware may safely change: (yes,
-    the content-coding to undo first or None, why not when it is a page that
-    should have shown the notice)."""
-    content_type = b""
-    coding: bytes | None = None
-    for key, value in headers:
-        name = key.lower()
-        if name == b"content-type":
-            content_type = value.lower()
-        elif name == b"content-encoding":
-            coding = value.strip().lower()
-        elif name == b"content-range" or (
-            name == b"content-disposition" and value.strip().lower().startswith(b"attachment")
-        ):
-            return False, None, None  # a part of a file, or a download: not a page view
-        elif name == b"cache-control" and b"no-transform" in value.lower():
-            miss: str | None = "no-transform"
-            break
-    else:
-        miss = None
+@lru_cache(maxsize=64)
+def _media(content_type: bytes) -> tuple[bool, str | None, bool]:
+    """What a (lower-cased) ``Content-Type`` alone says, worked out once per value:
+    (an HTML page, why not when it should have been, its fragments go as ASCII
+    with character references)."""
     media = content_type.split(b";", 1)[0].strip()
     if media != b"text/html":
         # application/xhtml+xml goes to an XML parser, which would reject the HTML
         # fragments (void elements, bare attributes): headers only, page untouched.
-        return False, None, "xhtml" if media == b"application/xhtml+xml" else None
-    if miss is not None:
-        return False, None, miss
+        return False, "xhtml" if media == b"application/xhtml+xml" else None, False
     charset = _charset(content_type)
     if charset is not None and not charset.startswith(_ASCII_COMPATIBLE):
-        return False, None, "charset"
-    if coding in (None, b"", b"identity"):
-        return True, None, None
-    assert coding is not None
-    if decodable(coding):
-        return True, coding, None
-    return False, None, "encoding"
+        return False, "charset", False
+    return True, None, charset is None or not charset.startswith(("utf-8", "utf8"))
+
+
+class PageHeaders:
+    """What one pass over a response's headers says about its page.
+
+    ``ok``: an HTML page this middleware may safely change; ``coding``: the
+    content-coding to undo first, or None; ``miss``: why not, when it is a page
+    that should have shown the notice; ``legacy``: its fragments go as ASCII with
+    character references (no UTF-8 charset); ``length``: its ``Content-Length``;
+    ``policies``: its ``Content-Security-Policy`` values (where nonces are read).
+    """
+
+    __slots__ = ("coding", "legacy", "length", "miss", "ok", "policies")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.length: bytes | None = None
+        self.policies: list[tuple[bytes, bytes]] = []
+        self.coding: bytes | None = None
+        self.ok, self.miss, self.legacy = False, None, False
+        content_type = b""
+        coding: bytes | None = None
+        no_transform = False
+        for key, value in headers:
+            name = key.lower()
+            if name == b"content-type":
+                content_type = value.lower()
+            elif name == b"content-length":
+                self.length = value
+            elif name == b"content-encoding":
+                coding = value.strip().lower()
+            elif name == b"content-security-policy":
+                self.policies.append((name, value))
+            elif name == b"content-range" or (
+                name == b"content-disposition" and value.strip().lower().startswith(b"attachment")
+            ):
+                return  # a part of a file, or a download: not a page view
+            elif name == b"cache-control" and b"no-transform" in value.lower():
+                no_transform = True
+        page, self.miss, self.legacy = _media(content_type)
+        if not page:
+            return
+        if no_transform:
+            self.miss = "no-transform"
+        elif not coding or coding == b"identity":
+            self.ok = True
+        elif decodable(coding):
+            self.ok, self.coding = True, coding
+        else:
+            self.miss = "encoding"
+
+
+def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str | None]:
+    """Whether the body is an HTML page this middleware may safely change: (yes,
+    the content-coding to undo first or None, why not when it is a page that
+    should have shown the notice)."""
+    found = PageHeaders(headers)
+    return found.ok, found.coding, found.miss
 
 
 _NAVIGATION, _SCRIPTED, _FRAGMENT = object(), object(), object()

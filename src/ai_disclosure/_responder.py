@@ -16,13 +16,12 @@ from ._csp import (
 )
 from ._encoding import DecodeError, Recoder
 from ._inject import Injector
-from ._language import choose_language
-from ._pagecheck import _charset, _fragment
-from ._rawheaders import add_vary, drop, first, set_content_length, weaken_etag
+from ._pagecheck import PageHeaders, _fragment
+from ._rawheaders import add_vary, drop, set_content_length, weaken_etag
 from ._types import Message, Scope, Send
 
 if TYPE_CHECKING:
-    from ._middleware import AIDisclosureMiddleware, RequestDisclosure, _Plan
+    from ._middleware import AIDisclosureMiddleware, RequestDisclosure, _Plan, _Rendered
 
 #: The injector's reasons that are no miss: the page has its own notice, or is blank.
 _NOT_MISSED = frozenset({"marker", "empty", ""})
@@ -37,8 +36,7 @@ class _Responder:
     __slots__ = (
         "_collected",
         "_send",
-        "choose",
-        "content_type",
+        "accept",
         "ended",
         "fed",
         "injector",
@@ -46,6 +44,7 @@ class _Responder:
         "left_alone",
         "middleware",
         "needs_document",
+        "page",
         "plan",
         "recoder",
         "route",
@@ -63,6 +62,7 @@ class _Responder:
         plan: _Plan,
         route: str,
         start: Message,
+        page: PageHeaders,
     ) -> None:
         self.middleware = middleware
         self.scope = scope
@@ -71,7 +71,8 @@ class _Responder:
         self.plan = plan
         self.route = route
         self.start: Message | None = start
-        self.content_type = first(start["headers"], b"content-type") or b""
+        self.page = page  # what its headers said, read once
+        self.accept: str | None = None  # the reader's Accept-Language
         self.injector: Injector | None = None
         self.recoder: Recoder | None = None
         self.language: str | None = None
@@ -104,7 +105,7 @@ class _Responder:
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
         collected = self._collected
-        if collected is not None or (more and self._worth_collecting(start, body)):
+        if collected is not None or (more and self._worth_collecting(body)):
             if collected is None:
                 collected = self._collected = []
             collected.append(body)
@@ -118,7 +119,7 @@ class _Responder:
             # The app placed the notice itself: nothing to change.
             await self._untouched(start, message, notice_shown=True)
             return
-        injector = self.injector = self._make_injector(headers)
+        injector = self.injector = self._make_injector()
         try:
             output = self._process(body, final=not more)
         except DecodeError:
@@ -132,14 +133,14 @@ class _Responder:
             return
         # Headers go out now, perhaps before the page's <html lang> arrived (then
         # page_language is None): say Vary whenever the answer could depend on it.
-        if self.choose(injector.page_language or None)[1]:
+        if self._rendered(injector.page_language or None)[1]:
             add_vary(headers, b"Accept-Language")
         if not more:
             if injector.injected:
                 set_content_length(headers, len(output))
                 weaken_etag(headers)
                 message["body"] = output
-            elif first(headers, b"content-length") is None:
+            elif self.page.length is None:
                 # Unchanged: the app's own bytes and ETag, and a length it did not give.
                 set_content_length(headers, len(body))
             await self._send(start)
@@ -168,9 +169,9 @@ class _Responder:
         elif self.needs_document and _fragment(piece):
             self.left_alone = ""  # fetched by a script, a piece of a page: not a page view
 
-    def _worth_collecting(self, start: Message, body: bytes) -> bool:
+    def _worth_collecting(self, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
-        length = first(start["headers"], b"content-length")
+        length = self.page.length
         return (
             length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
         )
@@ -237,43 +238,34 @@ class _Responder:
             self.middleware.misses.report(self.route, reason or "truncated")
         self._log(notice_shown=injector.injected)
 
-    def _make_injector(self, headers: list[tuple[bytes, bytes]]) -> Injector:
-        middleware = self.middleware
-        found = self.plan.found
-        manifest = middleware.manifest
-        accept = None
+    def _make_injector(self) -> Injector:
         for key, value in self.scope.get("headers", ()):
             if key == b"accept-language":
-                accept = value.decode("latin-1")
+                self.accept = value.decode("latin-1")
                 break
-        nonce = _csp_nonce(headers, _SCRIPT_DIRECTIVES)
-        style_nonce = _csp_nonce(headers, _STYLE_DIRECTIVES)
-        charset = _charset(self.content_type)
-        legacy = charset is None or not charset.startswith(("utf-8", "utf8"))
+        return Injector(b"", b"", self.middleware.position, render=self._render)
 
-        def choose(page_lang: str | None) -> tuple[str, bool]:
-            return choose_language(
-                middleware.languages, manifest.service.default_language, page_lang, accept
-            )
+    def _rendered(self, page_lang: str | None) -> _Rendered:
+        return self.middleware.rendered(self.plan, self.page.legacy, page_lang, self.accept)
 
-        def render(page_lang: str | None) -> tuple[bytes, bytes]:
-            language, _ = choose(page_lang)
-            self.language = language
-            own_lang = page_lang is not None and page_lang.split("-")[0] == language
-            head, plain, notice = middleware.fragments(
-                self.plan.key, found.systems, language, own_lang, legacy
-            )
-            if self.state.head_placed:
-                head = b""  # the app's template carries it already
-            elif nonce is None and style_nonce is None:
+    def _render(self, page_lang: str | None) -> tuple[bytes, bytes]:
+        """The fragments for this page, once its ``<html lang>`` is known."""
+        language, _, head, plain, notice = self._rendered(page_lang)
+        self.language = language
+        policies = self.page.policies
+        if self.state.head_placed:
+            head = b""  # the app's template carries it already
+        elif not policies:
+            head = plain
+        else:
+            nonce = _csp_nonce(policies, _SCRIPT_DIRECTIVES)
+            style_nonce = _csp_nonce(policies, _STYLE_DIRECTIVES)
+            if nonce is None and style_nonce is None:
                 head = plain
             else:
                 head = _with_nonce(head, _NONCE_SENTINEL_BYTES, nonce)
                 head = _with_nonce(head, _STYLE_SENTINEL_BYTES, style_nonce)
-            return head, notice
-
-        self.choose = choose
-        return Injector(b"", b"", middleware.position, render=render)
+        return head, notice
 
     def _log(self, notice_shown: bool) -> None:
         language = self.language if notice_shown else None

@@ -44,6 +44,7 @@ PG_URL = os.environ.get(
     "AI_DISCLOSURE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 TABLES = (
+    "system_histories",
     "decisions",
     "decision_months",
     "listed_systems",
@@ -84,6 +85,17 @@ def _pg_reachable() -> str | None:
     return None
 
 
+async def execute(url: str, *statements: str) -> None:
+    """Run SQL statements in one transaction on a database of its own engine."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("registry-template") / "template.sqlite3"
@@ -109,24 +121,17 @@ def pg_schema() -> Iterator[Backend]:
     schema = f"registry_test_{uuid.uuid4().hex[:12]}"
     backend = Backend("postgresql", PG_URL, {"server_settings": {"search_path": schema}})
 
-    async def run(statements: list[str], *, migrate_after: bool = False) -> None:
-        engine = create_engine(PG_URL)
+    async def create() -> None:
+        await execute(PG_URL, f'CREATE SCHEMA "{schema}"')
+        scoped = create_engine(PG_URL, connect_args=backend.connect_args)
         try:
-            async with engine.begin() as connection:
-                for statement in statements:
-                    await connection.execute(text(statement))
+            await migrate(scoped)
         finally:
-            await engine.dispose()
-        if migrate_after:
-            scoped = create_engine(PG_URL, connect_args=backend.connect_args)
-            try:
-                await migrate(scoped)
-            finally:
-                await scoped.dispose()
+            await scoped.dispose()
 
-    asyncio.run(run([f'CREATE SCHEMA "{schema}"'], migrate_after=True))
+    asyncio.run(create())
     yield backend
-    asyncio.run(run([f'DROP SCHEMA "{schema}" CASCADE']))
+    asyncio.run(execute(PG_URL, f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,17 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai_disclosure.registry.db import alembic_config, create_engine, migrate
+from ai_disclosure.registry.histories import fill
+from ai_disclosure.registry.listing import rebuild
 from ai_disclosure.registry.reads import Filters, Reads
 from ai_disclosure.registry.store import Store, canonical_json
 from ai_disclosure.registry.tables import metadata, outside_metadata
 from ai_disclosure.registry.tokens import issue_token
 
-from .conftest import SERVICE, Backend, batch, example_manifest, row
+from .conftest import SERVICE, Backend, batch, example_manifest, execute, row
+from .test_histories import three_versions
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -69,19 +72,11 @@ def empty_database(backend: Backend, tmp_path: Path) -> Iterator[Backend]:
         return
     schema = f"registry_upgrade_{uuid.uuid4().hex[:12]}"
 
-    async def run(statement: str) -> None:
-        engine = create_engine(backend.url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(execute(backend.url, f'CREATE SCHEMA "{schema}"'))
     try:
         yield Backend(backend.name, backend.url, {"server_settings": {"search_path": schema}})
     finally:
-        asyncio.run(run(f'DROP SCHEMA "{schema}" CASCADE'))
+        asyncio.run(execute(backend.url, f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 async def _to(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
@@ -364,8 +359,9 @@ async def test_0004_lists_every_current_manifest_of_a_register_in_use(
 async def test_0005_gives_every_listed_card_its_systems_uuid(empty_database: Backend) -> None:
     engine = create_engine(empty_database.url, connect_args=empty_database.connect_args)
     try:
-        await _to(engine, "0004")
+        await migrate(engine)
         await Store(engine).publish(SERVICE, example_manifest())
+        await _to(engine, "0004", down=True)
         # The cards as 0004 wrote them: without the uuid the register now states.
         async with engine.begin() as connection:
             rows = (await connection.execute(text("SELECT id, card FROM listed_systems"))).all()
@@ -382,5 +378,59 @@ async def test_0005_gives_every_listed_card_its_systems_uuid(empty_database: Bac
         page = await Reads(engine).page(Filters(), offset=0, limit=50)
         declared = {s["id"]: s.get("uuid") for s in example_manifest()["systems"]}
         assert {item.key[1]: item.card["summary"]["uuid"] for item in page.items} == declared
+    finally:
+        await engine.dispose()
+
+
+async def _histories_and_cards(engine: AsyncEngine) -> tuple[list[Any], dict[str, Any]]:
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT * FROM system_histories ORDER BY service, system")
+            )
+        ).all()
+        cards = (
+            await connection.execute(text("SELECT service, system, card FROM listed_systems"))
+        ).all()
+    return [tuple(r) for r in rows], {f"{c.service}/{c.system}": json.loads(c.card) for c in cards}
+
+
+async def test_0006_fills_the_histories_publishing_would_have_kept(
+    empty_database: Backend,
+) -> None:
+    engine = create_engine(empty_database.url, connect_args=empty_database.connect_args)
+    try:
+        await migrate(engine)
+        store = Store(engine)
+        for manifest in three_versions():
+            await store.publish(SERVICE, manifest)
+        await store.publish("voirie", _renamed("voirie", keep=2))
+        published = await _histories_and_cards(engine)
+        assert (SERVICE, "tri-courrier") in {(r[0], r[1]) for r in published[0]}  # removed
+        assert [h["change"] for h in published[1][f"{SERVICE}/detection-fuites"]["history"]] == [
+            "added",
+            "changed",
+        ]
+        # The register as 0005 left it: no histories, cards without one.
+        await _to(engine, "0005", down=True)
+        async with engine.begin() as connection:
+            rows = (await connection.execute(text("SELECT id, card FROM listed_systems"))).all()
+            for row in rows:
+                card = json.loads(row.card)
+                del card["history"]
+                await connection.execute(
+                    text("UPDATE listed_systems SET card = :card WHERE id = :id"),
+                    {"card": json.dumps(card), "id": row.id},
+                )
+
+        await migrate(engine)
+
+        assert (await _revision_and_tables(engine))[0] == HEAD
+        assert await _histories_and_cards(engine) == published
+        # Run again over its own result: the same rows, nothing doubled.
+        async with engine.begin() as connection:
+            await connection.run_sync(fill)
+            await connection.run_sync(rebuild)
+        assert await _histories_and_cards(engine) == published
     finally:
         await engine.dispose()

@@ -58,7 +58,7 @@ async def test_a_language_the_catalog_lacks_gets_a_notice_that_says_its_own(
     harness: Harness,
 ) -> None:
     await harness.ready()
-    body = await notice(harness, lang="ar")
+    body = await notice(harness, lang="tlh")
     host = _Host(body["html"])
     assert (body["lang"], host.host["lang"], host.host["dir"]) == ("fr", "fr", "ltr")
     assert (await notice(harness))["lang"] == "fr"  # no lang: the service's language

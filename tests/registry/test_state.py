@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from ai_disclosure.registry import reads as reads_module
-from ai_disclosure.registry.db import create_engine
 from ai_disclosure.registry.store import Store
 
-from .conftest import SERVICE, Backend, Harness, batch, example_manifest, row
+from .conftest import SERVICE, Backend, Harness, batch, example_manifest, execute, row
 
 PUBLIC = [
     "/",
@@ -93,15 +91,6 @@ async def test_public_reads_come_from_the_read_database(
     assert listed["items"][0]["disclosures"] == 7
 
 
-async def _replica(replica: Backend, statement: str) -> None:
-    engine = create_engine(replica.url)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def _eventually_counted(app: Harness, count: int) -> None:
     """Wait for the replica to replay what the primary committed."""
     deadline = time.monotonic() + 30
@@ -123,7 +112,7 @@ async def test_public_reads_come_from_a_streaming_replica(
     token = await app.ready()  # a write: the standby would refuse it
     assert (await app.send(token, batch([row(count=3)]))).status_code == 202
     await _eventually_counted(app, 3)
-    await _replica(pg_replica, "SELECT pg_wal_replay_pause()")
+    await execute(pg_replica.url, "SELECT pg_wal_replay_pause()")
     try:
         renamed = example_manifest()
         renamed["service"]["name"] = "Démarches, nouveau nom"
@@ -145,7 +134,7 @@ async def test_public_reads_come_from_a_streaming_replica(
         assert (await store.totals(SERVICE))[(SERVICE, "assistant-dechets")].count == 7
         assert [v.version for v in await store.versions(SERVICE)] == [1, 2]
     finally:
-        await _replica(pg_replica, "SELECT pg_wal_replay_resume()")
+        await execute(pg_replica.url, "SELECT pg_wal_replay_resume()")
     await _eventually_counted(app, 7)
     assert "nouveau nom" in (await app.client.get("/")).text
 

@@ -44,10 +44,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from ..demo.chain import DemoPorts, run_chain
-    except ImportError as exc:  # uvicorn or the registry's database drivers
+    except ImportError as exc:  # uvicorn, aiohttp or the registry's database drivers
         print(
-            f"the demo needs the server and registry extras ({exc.name} is missing): "
-            "pip install 'ai-disclosure[serve,registry]'",
+            f"the demo needs the registry and proxy extras ({exc.name} is missing): "
+            "pip install 'ai-disclosure[registry,proxy]'",
             file=sys.stderr,
         )
         return 1

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import os
+import socket
 import sys
 from typing import Any
 
 from .._inject import Position
 from .._manifest import ManifestError
+from .._types import ASGIApp
 from .remote import add_registry_options, missing_registry_options
 
-__all__ = ["register", "run"]
+__all__ = ["app_from_environment", "register", "run"]
+
+#: How the server's worker processes get the options (they import the app anew):
+#: private to this command, set for its own workers, never a setting to document.
+_OPTIONS_VARIABLE = "_AI_DISCLOSURE_PROXY_OPTIONS"
+#: The options a worker needs to build the same app.
+_APP_OPTIONS = ("upstream", "manifest", "position", "timeout", "preserve_host", "registry",
+                "token", "spool_dir")  # fmt: skip
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -44,6 +56,10 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=60.0, help="upstream read timeout, s")
     parser.add_argument(
+        "--workers", type=_workers, default=1, metavar="N",
+        help="server processes, one per core to use (default 1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--preserve-host", action="store_true",
         help="send the visitor's Host to the upstream instead of the upstream's own "
         "(the app must accept that name, e.g. Django ALLOWED_HOSTS); see docs/proxy.md",
@@ -61,55 +77,96 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn
-    except ImportError:
-        print("the proxy needs uvicorn: pip install 'ai-disclosure[serve]'", file=sys.stderr)
-        return 1
+def _workers(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes >= 1, got {value!r}")
+    return int(value)
+
+
+def _build(args: argparse.Namespace) -> tuple[ASGIApp, str, bool]:
+    """The app the server runs, the upstream's URL and whether counts are sent."""
     from .._logger import DisclosureLogger
     from .._manifest import load_manifest
     from .._middleware import AIDisclosureMiddleware
     from ..proxy import ReverseProxy, dated
 
+    manifest = load_manifest(args.manifest)
+    proxy = ReverseProxy(args.upstream, timeout=args.timeout, preserve_host=args.preserve_host)
+    logger = None
+    if args.registry:
+        logger = DisclosureLogger(
+            manifest.service.id, args.registry, args.token, spool_dir=args.spool_dir
+        )
+    # Without --position, the middleware's own default applies.
+    placement = {"position": args.position} if args.position else {}
+    app = AIDisclosureMiddleware(proxy, manifest, logger=logger, **placement)
+    return dated(app), proxy.upstream, logger is not None
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made as TCP by name: asyncio turns Nagle's
+    algorithm off only on connections of a socket that says so (uvicorn's own, made
+    with protocol 0, answered each request ~40 ms late: Nagle against delayed ACKs)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def app_from_environment() -> ASGIApp:
+    """The app of one worker process, from the options ``run`` left in its environment."""
+    return _build(argparse.Namespace(**json.loads(os.environ[_OPTIONS_VARIABLE])))[0]
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        print("the proxy needs uvicorn: pip install 'ai-disclosure[proxy]'", file=sys.stderr)
+        return 1
     missing = missing_registry_options(args) if args.registry else None
     if missing is not None:
         print(missing, file=sys.stderr)
         return 1
     try:
-        manifest = load_manifest(args.manifest)
-        proxy = ReverseProxy(args.upstream, timeout=args.timeout, preserve_host=args.preserve_host)
-        logger = None
-        if args.registry:
-            logger = DisclosureLogger(
-                manifest.service.id, args.registry, args.token, spool_dir=args.spool_dir
-            )
-        # Without --position, the middleware's own default applies.
-        placement = {"position": args.position} if args.position else {}
-        app = AIDisclosureMiddleware(proxy, manifest, logger=logger, **placement)
+        # Built here even for several workers: a bad manifest or URL fails at once.
+        app, upstream, logged = _build(args)
     except (ManifestError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     host, port = args.listen
-    print(f"Proxy: http://{host}:{port}/ -> {proxy.upstream}  (Ctrl+C to stop)", flush=True)
-    if logger is not None:
+    print(f"Proxy: http://{host}:{port}/ -> {upstream}  (Ctrl+C to stop)", flush=True)
+    if logged:
         print(f"Disclosure counts go to {args.registry}", flush=True)
-    # httpx logs every request's URL at INFO: never written down, whatever the
-    # logging set-up.
+    # httpx (the register's client) logs every request's URL at INFO: never written
+    # down, whatever the logging set-up.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    uvicorn.run(
-        dated(app),
-        host=host,
-        port=port,
-        log_level="warning",
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
         # No visitor's address or path is written down.
-        access_log=False,
+        "access_log": False,
         # The client and scheme are the peer's, unless the peer is a named terminator:
         # never a header any visitor could forge.
-        proxy_headers=args.forwarded_allow_ips is not None,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        "proxy_headers": args.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
         # One Date and one Server per response, the upstream's.
-        date_header=False,
-        server_header=False,
+        "date_header": False,
+        "server_header": False,
+    }
+    if args.workers == 1:
+        uvicorn.run(app, **options)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    # Each worker imports the app anew and builds it from the same options.
+    os.environ[_OPTIONS_VARIABLE] = json.dumps({name: getattr(args, name) for name in _APP_OPTIONS})
+    config = uvicorn.Config(
+        f"{__name__}:app_from_environment", factory=True, workers=args.workers, **options
     )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C stops the workers: done
+        Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
     return 0

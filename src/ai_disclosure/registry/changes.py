@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Change", "ChangeKind", "History"]
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "History",
+    "compare",
+    "from_json",
+    "history_json",
+    "system_digests",
+]
 
 
 class ChangeKind(StrEnum):
@@ -34,13 +42,41 @@ class Change:
     change: ChangeKind
 
 
-def _systems(content: Mapping[str, Any]) -> dict[str, bytes]:
+def history_json(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """A history as the register publishes it: the system's ``history`` array."""
+    return [{"version": c.version, "date": c.date, "change": c.change.value} for c in changes]
+
+
+def from_json(items: Iterable[Mapping[str, Any]]) -> list[Change]:
+    """A history read back from ``history_json``'s form."""
+    return [Change(c["version"], c["date"], ChangeKind(c["change"])) for c in items]
+
+
+def system_digests(content: Mapping[str, Any]) -> dict[str, bytes]:
     """A 16-byte digest of each system's own content, by system id."""
     found: dict[str, bytes] = {}
     for system in content.get("systems", ()):
         if isinstance(system, Mapping) and isinstance(system.get("id"), str):
             text = json.dumps(system, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
             found.setdefault(system["id"], hashlib.blake2b(text.encode(), digest_size=16).digest())
+    return found
+
+
+def compare(before: Mapping[str, bytes], now: Mapping[str, bytes]) -> dict[str, ChangeKind]:
+    """What a version whose systems digest to ``now`` did to each system, given the
+    digests of the version before (systems it left alone are absent)."""
+    found: dict[str, ChangeKind] = {}
+    for system in sorted(now.keys() | before.keys()):
+        old, new = before.get(system), now.get(system)
+        if old == new:
+            continue
+        found[system] = (
+            ChangeKind.ADDED
+            if old is None
+            else ChangeKind.REMOVED
+            if new is None
+            else ChangeKind.CHANGED
+        )
     return found
 
 
@@ -56,18 +92,8 @@ class History:
         """Take the next version (``version`` must follow the last one taken)."""
         if version <= self.version:
             raise ValueError(f"version {version} after {self.version}")
-        current = _systems(content)
-        for system in current.keys() | self._last.keys():
-            before, now = self._last.get(system), current.get(system)
-            if before == now:
-                continue
-            kind = (
-                ChangeKind.ADDED
-                if before is None
-                else ChangeKind.REMOVED
-                if now is None
-                else ChangeKind.CHANGED
-            )
+        current = system_digests(content)
+        for system, kind in compare(self._last, current).items():
             self._changes.setdefault(system, []).append(Change(version, date, kind))
         self._last = current
         self.version = version

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._model import Manifest, System, Text
-from .changes import Change
+from .changes import Change, history_json
 from .store import DayCount, Published, Totals
 
 __all__ = [
@@ -158,9 +158,7 @@ def system_json(
             },
             "routes": _routes(entry.manifest, system.id),
             "service_info": service_json(entry.published),
-            "history": [
-                {"version": c.version, "date": c.date, "change": c.change} for c in changes
-            ],
+            "history": history_json(changes),
             "counts": {
                 "total": totals.count,
                 "notice_shown": totals.notice_shown,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._model import Interaction, Origin, PublicationCategory, RiskCategory, System, Text
-from .changes import ChangeKind
+from .changes import ChangeKind, from_json
 from .entries import Change, Entry, system_uuid
 from .reads import Listed
 from .store import Totals
@@ -167,7 +167,7 @@ CSV_COLUMNS = (
     "service", "system", "uuid", "name", "service_name", "operator", "interaction", "origin",
     "status", "audience", "human_review", "reviewed_by", "provider", "model", "purpose",
     "legal_basis", "recourse", "ethics_review", "ethics_review_date", "bias_audit_date",
-    "disclosures", "register_page",
+    "first_published", "last_changed", "versions", "disclosures", "register_page",
 )  # fmt: skip
 
 
@@ -197,6 +197,7 @@ def system_row(listed: Listed, totals: Totals, base_url: str) -> tuple[object, .
     card = listed.card
     summary = card["summary"]
     ethics = card["ethics_review"]
+    changes = from_json(card["history"])
     return (
         listed.service,
         listed.system,
@@ -218,6 +219,9 @@ def system_row(listed: Listed, totals: Totals, base_url: str) -> tuple[object, .
         ethics["status"] if ethics else None,
         ethics["date"] if ethics else None,
         card["bias_audit_date"],
+        _first_published(changes),
+        _last_changed(changes),
+        len(changes),
         totals.count,
         base_url + summary["url"],
     )
@@ -277,7 +281,8 @@ class XlsxBook:
 def systems_ndjson(data: RegisterData) -> str:
     """One JSON object a line per system (JSON Lines): its summary as the list API
     gives it, its texts in every language of its manifest, the service facts, its
-    reviews and its number of disclosures."""
+    reviews, its history (the versions that added, changed or removed it) and its
+    number of disclosures."""
     lines = []
     for listed in data.systems:
         card = listed.card
@@ -289,6 +294,7 @@ def systems_ndjson(data: RegisterData) -> str:
             "texts": card["texts"],
             "ethics_review": card["ethics_review"],
             "bias_audit_date": card["bias_audit_date"],
+            "history": card["history"],
             "disclosures": data.totals.get(listed.key, Totals()).count,
             "register_page": data.base_url + card["summary"]["url"],
         }
@@ -356,6 +362,10 @@ def _oversight(entry: Entry, language: str) -> str | None:
 
 def _first_published(changes: Sequence[Change]) -> str | None:
     return next((c.date for c in changes if c.change is ChangeKind.ADDED), None)
+
+
+def _last_changed(changes: Sequence[Change]) -> str | None:
+    return changes[-1].date if changes else None
 
 
 def algoritmeregister(data: SystemData) -> dict[str, Any]:
@@ -558,7 +568,7 @@ def eurocities(data: SystemData) -> dict[str, Any]:
         "uuid": system_uuid(entry),
         "lang": language,
         "publication_date": _first_published(changes),
-        "last_change_date": changes[-1].date if changes else None,
+        "last_change_date": _last_changed(changes),
         "revision_date": None,
         "revision_note": None,
         "keywords": None,
@@ -615,7 +625,11 @@ EXPORTS: tuple[Export, ...] = (
         render=systems_csv,
         summary="The AI systems of the register as CSV",
         operation_id="systemsCsv",
-        description="One row per system (RFC 4180, UTF-8).",
+        description=(
+            "One row per system (RFC 4180, UTF-8). `first_published` and `last_changed` are "
+            "the days of the first version of the service's manifest that added the system "
+            "and of the last one that touched it; `versions`, how many versions touched it."
+        ),
         filename="ai-systems.csv",
     ),
     RegisterExport(
@@ -624,7 +638,11 @@ EXPORTS: tuple[Export, ...] = (
         render=systems_ndjson,
         summary="The AI systems of the register as JSON lines",
         operation_id="systemsNdjson",
-        description="One JSON object a line per system, texts in every language (JSON Lines).",
+        description=(
+            "One JSON object a line per system, texts in every language (JSON Lines). "
+            "`history` lists the versions of the service's manifest that added, changed or "
+            "removed the system (`version`, `date`, `change`), oldest first."
+        ),
         filename="ai-systems.ndjson",
     ),
     SystemExport(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from sqlalchemy import Connection, TextClause, insert, inspect, select, text
 
 from .._manifest import ManifestError, parse_manifest
 from .._model import Text
+from . import histories
+from .changes import Change, history_json
 from .entries import Entry, system_summary, text_json
 from .search import words
 from .store import Published
@@ -37,8 +39,9 @@ def _all(text: Text | None) -> list[str]:
     return list((text or {}).values())
 
 
-def card(entry: Entry) -> dict[str, Any]:
-    """What lists and exports show of one system (JSON-ready)."""
+def card(entry: Entry, changes: Sequence[Change] = ()) -> dict[str, Any]:
+    """What lists and exports show of one system (JSON-ready), with its history
+    (``changes``, oldest first) for the bulk downloads."""
     system = entry.system
     service = entry.manifest.service
     ethics = system.ethics_review
@@ -55,11 +58,16 @@ def card(entry: Entry) -> dict[str, Any]:
         },
         "ethics_review": None if ethics is None else {"status": ethics.status, "date": ethics.date},
         "bias_audit_date": system.bias_audit.date if system.bias_audit else None,
+        "history": history_json(changes),
     }
 
 
-def listing_rows(published: Published) -> list[dict[str, Any]]:
-    """The ``listed_systems`` rows of a service's current manifest (CPU only)."""
+def listing_rows(
+    published: Published, changes: Mapping[str, Sequence[Change]] | None = None
+) -> list[dict[str, Any]]:
+    """The ``listed_systems`` rows of a service's current manifest, with each
+    system's history from ``changes`` (by system id) (CPU only)."""
+    changes = changes or {}
     manifest = published.manifest
     service = manifest.service
     found = []
@@ -78,7 +86,11 @@ def listing_rows(published: Published) -> list[dict[str, Any]]:
                 "origin": system.origin.value,
                 "audience": system.audience,
                 "reviewed": system.human_review.reviewed,
-                "card": json.dumps(card(entry), ensure_ascii=False, separators=(",", ":")),
+                "card": json.dumps(
+                    card(entry, changes.get(system.id, ())),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ),
                 "title": words(title),
                 "body": words(body),
             }
@@ -138,18 +150,34 @@ def _current(connection: Connection) -> Iterator[Published]:
 
 
 def rebuild(connection: Connection) -> int:
-    """Rewrite every service's rows from its current manifest (a migration's
-    backfill); how many systems are listed. Only the columns the table has at this
-    point of the migrations are written: a later migration that adds one rebuilds
+    """Rewrite every service's rows from its current manifest and its systems'
+    stored histories (a migration's backfill); how many systems are listed. Only
+    the columns the table has at this point of the migrations are written, and the
+    histories once their table exists: a later migration that adds one rebuilds
     again."""
     before, after = replace_statements(connection.dialect.name == "sqlite")
-    present = {column["name"] for column in inspect(connection).get_columns("listed_systems")}
+    inspector = inspect(connection)
+    present = {column["name"] for column in inspector.get_columns("listed_systems")}
+    kept = "system_histories" in inspector.get_table_names()
     listed = 0
     for published in _current(connection):
         service = {"service": published.manifest.service.id}
         for statement in before:
             connection.execute(statement, service)
-        rows = [{k: v for k, v in row.items() if k in present} for row in listing_rows(published)]
+        changes = (
+            {
+                system: history.changes
+                for system, history in histories.read(
+                    connection.execute(histories.query(service["service"]))
+                ).items()
+            }
+            if kept
+            else None
+        )
+        rows = [
+            {k: v for k, v in row.items() if k in present}
+            for row in listing_rows(published, changes)
+        ]
         if rows:
             connection.execute(insert(listed_systems), rows)
         for statement in after:

@@ -407,7 +407,9 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                         "parameters": _FILTERS,
                         "responses": {
                             "200": {
-                                "description": "The CSV download's columns and rows.",
+                                "description": (
+                                    "The CSV download's columns and rows, with its history columns."
+                                ),
                                 "content": {XLSX: {"schema": {"type": "string"}}},
                             },
                             **_BAD_QUERY,

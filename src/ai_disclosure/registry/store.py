@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .._manifest import ManifestError, parse_manifest
 from .._model import Manifest
 from .._receipts import ReceiptStatus
+from . import histories
 from .changes import Change, History
 from .tables import (
     batches,
@@ -523,7 +524,8 @@ class Store:
         """Record ``data`` as the service's manifest; a new version only if it changed.
         ``manifest``, ``data`` already parsed, is kept so pages need not parse it again.
         The service's rows of ``listed_systems`` are rewritten in the same transaction,
-        so lists never show a manifest other than the current one."""
+        so lists never show a manifest other than the current one, and so are the
+        histories of the systems this version added, changed or removed."""
         content, digest, systems = await self.workers.run(_canonical, data, service=service)
         if manifest is None:
             manifest = await self.workers.run(_parse, data, service, service=service)
@@ -560,8 +562,17 @@ class Store:
                 .where(services.c.id == service)
                 .values(current_version=version, updated_at=now, systems=systems)
             )
+            # Each system's history gets this version's entry, compared with the
+            # digests stored for the last one: no old manifest is read.
+            known = histories.read(await connection.execute(histories.query(service)))
+            changed = await self.workers.run(
+                histories.advance, known, version, now.date().isoformat(), data, service=service
+            )
+            for write, parameters in histories.writes(service, changed):
+                await connection.execute(write, parameters)
+            changes = {s: h.changes for s, h in {**known, **changed}.items()}
             rows = await self.workers.run(
-                self._listing_rows, Published(manifest, version, now), service=service
+                self._listing_rows, Published(manifest, version, now), changes, service=service
             )
             for statement in self._unlist:
                 await connection.execute(statement, {"service": service})

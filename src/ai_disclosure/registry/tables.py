@@ -18,6 +18,13 @@ exports are SQL over it, returning only the page they show; nothing on a request
 path parses every manifest. Its search index is not a table of this metadata: on
 PostgreSQL a GIN index over the ``SEARCH_COLUMN``, on SQLite the FTS5 table
 ``SEARCH_TABLE`` (created by migration 0004).
+
+``system_histories`` holds each system's history (the manifest versions that
+added, changed or removed it), advanced by ``Store.publish`` in the same
+transaction (see ``histories.py``), with a digest of the system's current content
+to compare the next version with. A removed system keeps its row (digest NULL), so
+its history goes on if a later version declares it again; the listed card copies
+the history, so bulk downloads never read old manifests.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ __all__ = [
     "metadata",
     "outside_metadata",
     "services",
+    "system_histories",
     "tokens",
 ]
 
@@ -225,4 +233,15 @@ listed_systems = Table(
     Index("ix_listed_systems_service_position", "service", "position", unique=True),
     Index("ix_listed_systems_status", "status"),
     Index("ix_listed_systems_interaction", "interaction"),
+)
+
+system_histories = Table(
+    "system_histories",
+    metadata,
+    Column("service", String(IDENTIFIER), nullable=False),
+    Column("system", String(IDENTIFIER), nullable=False),
+    # Hex BLAKE2b-128 of the system's content in the current manifest; NULL once removed.
+    Column("digest", String(32), nullable=True),
+    Column("changes", Text, nullable=False),  # JSON: [[version, "YYYY-MM-DD", kind], ...]
+    PrimaryKeyConstraint("service", "system"),
 )

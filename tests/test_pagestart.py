@@ -1,0 +1,71 @@
+"""The page start's memo gives what ``_FAST`` gives, for any page sharing a start
+with one seen before, and stays bounded."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ai_disclosure import _pagestart
+from ai_disclosure._htmlsyntax import _FAST, _HTML_TAG, MARKER
+from ai_disclosure._pagestart import page_start
+
+from .test_inject import fragments, pages
+
+
+def matched(data: bytes) -> _pagestart.Spans | None:
+    """What ``_FAST`` alone says, checks included, as ``page_start`` gives it."""
+    found = _FAST.match(data)
+    if found is None:
+        return None
+    html_start = found.start("html")
+    body_end = found.end("body")
+    clean = data.find(MARKER, 0, body_end) < 0 and len(_HTML_TAG.findall(data, 0, body_end)) == (
+        html_start >= 0
+    )
+    return (*found.span("html"), *found.span("head"), *found.span("body"), clean)
+
+
+@pytest.fixture(autouse=True)
+def empty_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pagestart, "_known", {})
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    start=pages,
+    rest=st.lists(fragments, max_size=12).map(b"".join),
+    other=st.lists(fragments, max_size=12).map(b"".join),
+)
+def test_a_start_seen_before_gives_what_the_match_gives(
+    start: bytes, rest: bytes, other: bytes
+) -> None:
+    """Two pages with the same bytes before their first ``<body``, whatever follows."""
+    _pagestart._known.clear()
+    cut = start.find(b"<body")
+    prefix = start if cut < 0 else start[:cut]
+    first, second = prefix + b"<body" + rest, prefix + b"<body" + other
+    assert page_start(first) == matched(first)
+    assert page_start(second) == matched(second)
+    assert page_start(second) == matched(second)  # and once more, from the memo
+
+
+def test_the_usual_page_is_remembered_and_a_marker_still_seen() -> None:
+    head = b"<!doctype html><html lang=fr><head><title>t</title></head>"
+    page = head + b"<body class=a><main>x</main></body>"
+    assert page_start(page) == matched(page)
+    assert list(_pagestart._known) == [head]
+    marked = head + b"<body " + MARKER + b"><main>x</main>"
+    assert page_start(marked) == matched(marked)
+    assert page_start(marked)[-1] is False  # type: ignore[index]
+
+
+def test_the_memo_stays_bounded() -> None:
+    for n in range(3 * _pagestart._LIMIT):
+        page = b"<html><head><meta name=csrf content=%d></head><body>x" % n
+        assert page_start(page) == matched(page)
+        assert len(_pagestart._known) <= _pagestart._LIMIT
+    long_head = b"<head><title>" + b"t" * _pagestart._LONGEST + b"</title></head><body>x"
+    assert page_start(long_head) == matched(long_head)
+    assert all(len(key) <= _pagestart._LONGEST for key in _pagestart._known)
