@@ -270,3 +270,15 @@ def test_over_a_real_server() -> None:
         machine = httpx.get(base + WELL_KNOWN)  # httpx says Accept: */*
         assert machine.content == JSON_BODY
         assert machine.headers["vary"] == "Accept, Accept-Language"
+
+
+async def test_the_script_modules_are_served_not_the_package_manifest() -> None:
+    async with client() as http:
+        for name in ("ai-notice.js", "ai-notice-core.js"):
+            response = await http.get(f"{WELL_KNOWN}/{name}")
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+        core = await http.get(f"{WELL_KNOWN}/ai-notice-core.js")
+        assert "export const parseDisclosure" in core.text
+        manifest = await http.get(f"{WELL_KNOWN}/package.json")
+        assert "@ai-disclosure/widget" not in manifest.text

@@ -203,7 +203,7 @@ def test_every_key_named_exists_and_every_key_is_named() -> None:
 
 
 def test_the_script_reads_the_script_keys() -> None:
-    script = (ROOT / "widgets" / "ai-notice.js").read_text(encoding="utf-8")
+    script = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "widgets").glob("*.js"))
     used = set(re.findall(r"\bs\.(\w+)", script))
     used |= set(re.findall(r'"((?:label|mark|status)_\w+)"', script))
     assert used - {"lang", "dir"} == set(SCRIPT_KEYS)
@@ -230,7 +230,7 @@ def _words_of(path: Path) -> str:
 
 def test_no_month_names_or_plural_suffixes_in_the_code() -> None:
     demo = ROOT / "src" / "ai_disclosure" / "demo"  # the demo site's own French pages
-    for path in [*_sources(), ROOT / "widgets" / "ai-notice.js"]:
+    for path in [*_sources(), *(ROOT / "widgets").glob("*.js")]:
         if path.is_relative_to(demo):
             continue
         text = _words_of(path)

@@ -65,7 +65,8 @@ def _load_widget_files() -> dict[str, _File]:
     files: dict[str, _File] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or relative.parts[0] in ("templates", "docs"):
+        # The front-end package's manifest describes the files; a page needs none of it.
+        if not path.is_file() or relative.parts[0] in ("templates", "docs", "package.json"):
             continue
         media_type = _MEDIA_TYPES.get(path.suffix)
         if media_type is not None:

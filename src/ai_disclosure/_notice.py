@@ -74,6 +74,7 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "mark_assisted",
     "mark_machine",
     "mark_mixed",
+    "register",
 )
 
 #: Catalog key of the short (level 1) label for each kind of system.

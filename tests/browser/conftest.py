@@ -9,6 +9,8 @@
   and closes everything after the test.
 - ``site``: a real uvicorn server on 127.0.0.1 (a free port) serving the
   widget assets and test pages under a strict Content-Security-Policy.
+- ``register``: a registry on uvicorn (SQLite) with the Montpellier manifest
+  published and a few weeks of counts; its base URL.
 - ``run_axe``: runs axe-core (from ``node_modules``, see ``package.json``) on
   a page for the WCAG 2.1 A and AA rules and returns the violations.
 
@@ -23,12 +25,19 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
+import threading
+import time
+import tomllib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -49,8 +58,9 @@ from ai_disclosure._model import (
     System,
 )
 from ai_disclosure._notice import notice_languages, render_head, render_notice, widgets_dir
+from ai_disclosure.registry import create_app, create_token
 
-from ..conftest import NAMED_LANGUAGES, marked_catalog, with_named_languages
+from ..conftest import EXAMPLE_MANIFEST, NAMED_LANGUAGES, marked_catalog, with_named_languages
 from ..servers import thread_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -554,3 +564,55 @@ async def wait_until(page: Any, expression: str, arg: Any = None, seconds: float
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {seconds}s waiting for {expression}")
         await asyncio.sleep(0.05)
+
+
+# --- A running register ----------------------------------------------------------
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # not the main thread
+        pass
+
+
+@pytest.fixture(scope="session")
+def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A registry on uvicorn with the Montpellier manifest and a week of counts."""
+    folder: Path = tmp_path_factory.mktemp("register")
+    url = f"sqlite+aiosqlite:///{folder / 'registry.sqlite3'}"
+    token = create_token(url, "demarches")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(url), log_level="warning", access_log=False, ws="none")
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the registry did not start")
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    with EXAMPLE_MANIFEST.open("rb") as file:
+        manifest = tomllib.load(file)
+    rows = [
+        {
+            "system": "assistant-dechets",
+            "route": "/dechets/assistant*",
+            "mode": "ai-originated",
+            "notice_shown": True,
+            "language": "fr",
+            "window_start": f"2026-11-{day:02d}T09:00:00Z",
+            "count": day * 3,
+        }
+        for day in range(10, 27)
+        if day % 4
+    ]
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.put("/v1/services/demarches/manifest", json=manifest).status_code == 201
+        body = {"batch_id": str(uuid.uuid4()), "service": "demarches", "counts": rows}
+        assert client.post("/v1/disclosures", json=body).status_code == 202
+    yield base
+    server.should_exit = True
+    thread.join(timeout=15)
+    sock.close()

@@ -3,27 +3,16 @@ keyboard, and the strict Content-Security-Policy (nothing blocked)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-import tomllib
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
 from ai_disclosure._catalog import catalogs
-from ai_disclosure.registry import create_app, create_token
 
-from .conftest import ROOT, NewPage, describe
+from .conftest import NewPage, describe
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-MANIFEST = ROOT / "examples" / "montpellier" / "ai-disclosure.toml"
 PAGES = [
     "/",
     "/?lang=en",
@@ -46,55 +35,6 @@ SAMPLE_PAGES = (
     "/guide",
 )
 OVERFLOW = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # not the main thread
-        pass
-
-
-@pytest.fixture(scope="module")
-def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A registry on uvicorn with the Montpellier manifest and a week of counts."""
-    folder: Path = tmp_path_factory.mktemp("register")
-    url = f"sqlite+aiosqlite:///{folder / 'registry.sqlite3'}"
-    token = create_token(url, "demarches")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(url), log_level="warning", access_log=False, ws="none")
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the registry did not start")
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    with MANIFEST.open("rb") as file:
-        manifest = tomllib.load(file)
-    rows = [
-        {
-            "system": "assistant-dechets",
-            "route": "/dechets/assistant*",
-            "mode": "ai-originated",
-            "notice_shown": True,
-            "language": "fr",
-            "window_start": f"2026-11-{day:02d}T09:00:00Z",
-            "count": day * 3,
-        }
-        for day in range(10, 27)
-        if day % 4
-    ]
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
-        assert client.put("/v1/services/demarches/manifest", json=manifest).status_code == 201
-        body = {"batch_id": str(uuid.uuid4()), "service": "demarches", "counts": rows}
-        assert client.post("/v1/disclosures", json=body).status_code == 202
-    yield base
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
 
 
 @pytest.mark.parametrize("path", PAGES)

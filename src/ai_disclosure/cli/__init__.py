@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import check, demo, proxy, registry, validate
+from . import check, demo, proxy, registry, render, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (validate, demo, proxy, check, registry)
+_COMMANDS = (validate, render, demo, proxy, check, registry)
 
 
 def build_parser() -> argparse.ArgumentParser:

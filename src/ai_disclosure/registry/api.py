@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from .._catalog import DEFAULT_LANGUAGE, catalogs
+from .._language import best_match, choose_language
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
 from .._patterns import DATE
@@ -41,6 +43,7 @@ from .exports import (
     XlsxBook,
     system_row,
 )
+from .notices import notice_json
 from .problems import Problem
 from .reads import Filters, Marker
 from .state import RegistryState
@@ -381,6 +384,21 @@ class Api:
             entry, totals=totals, daily=await store.daily(service, system), changes=changes
         )
         return json_response(body)
+
+    async def get_notice(self, request: Request) -> Response:
+        """The system's notice in the page's language (``?lang=``), for
+        ``<ai-notice src>`` on pages no server of the service touches."""
+        store, _reads = await self.registry.public()
+        entry = await self._entry(
+            store, request.path_params["service"], request.path_params["system"]
+        )
+        # The page's language decides, never Accept-Language: one answer per URL.
+        asked = request.query_params.get("lang") or None
+        available = tuple(catalogs())
+        fallback = best_match(entry.manifest.service.default_language, available)
+        language, _ = choose_language(available, fallback or DEFAULT_LANGUAGE, asked)
+        base = base_url(request, self.settings.public_url)
+        return json_response(notice_json(entry, language, asked, base))
 
     async def get_service(self, request: Request) -> Response:
         store, _reads = await self.registry.public()

@@ -139,6 +139,7 @@ def create_app(
             if isinstance(e, RegisterExport)
         ),
         Route(f"/v1/systems{system}", api.get_system, methods=["GET"]),
+        Route(f"/v1/systems{system}/notice", api.get_notice, methods=["GET"]),
         *(
             Route(f"/v1/systems{system}/{e.name}", api.export(e), methods=["GET"])
             for e in exports

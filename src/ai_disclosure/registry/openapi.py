@@ -39,6 +39,7 @@ COMPONENTS = {
     "register-systems": "SystemPage",
     "register-service": "Service",
     "register-stats": "StatsPage",
+    "register-notice": "Notice",
     "export-algoritmeregister": "Algoritmeregister",
     "export-atrs": "Atrs",
 }
@@ -351,6 +352,27 @@ def _paths(settings: Settings, exports: Sequence[Export]) -> dict[str, Any]:
                 "operationId": "getSystem",
                 "parameters": _SYSTEM_PARAMS,
                 "responses": {"200": entry_ok, **_NOT_FOUND, **_NOT_MODIFIED},
+            }
+        },
+        "/v1/systems/{service}/{system}/notice": {
+            "get": {
+                "summary": "A system's notice, ready to show on a page no service server touches",
+                "operationId": "getNotice",
+                "parameters": [
+                    *_SYSTEM_PARAMS,
+                    _query(
+                        "lang",
+                        "The page's language: the notice speaks it if the catalog has it "
+                        "(else its primary language, else the service's) and states its own "
+                        "language otherwise.",
+                        {"type": "string"},
+                    ),
+                ],
+                "responses": {
+                    "200": _json(_ref("Notice"), "The notice."),
+                    **_NOT_FOUND,
+                    **_NOT_MODIFIED,
+                },
             }
         },
         **export_paths,
