@@ -25,8 +25,13 @@ BUDGETS: dict[str, tuple[tuple[str, ...], int | None]] = {
     "+ <ai-notice src>": ((*_BASE, "ai-notice-remote.js"), 5 * 1024),
     "+ SPA routes": ((*_BASE, "ai-notice-routes.js"), 5 * 1024),
     "+ src and routes": ((*_BASE, "ai-notice-remote.js", "ai-notice-routes.js"), 5 * 1024),
-    # Only when the register cannot be reached: the fallback sentence needs the catalog.
-    "+ src, unreachable": ((*_BASE, "ai-notice-remote.js", "ai-notice-dom.js"), None),
+    # When the register cannot be reached, a page's fallback (in the element or in its
+    # <noscript>) is shown with no more script; only a page that gave none gets a
+    # sentence built from the catalog's words, which loads ai-notice-dom.js.
+    "+ src, unreachable, no fallback given": (
+        (*_BASE, "ai-notice-remote.js", "ai-notice-dom.js"),
+        None,
+    ),
     "ai-notice.css": (("ai-notice.css",), 3 * 1024),
     # One language, fetched only by pages with no server-rendered notice.
     "i18n/fr.json": (("i18n/fr.json",), None),

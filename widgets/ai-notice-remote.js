@@ -1,7 +1,6 @@
-// <ai-notice src="…/v1/systems/SERVICE/SYSTEM">, loaded by ai-notice.js when a page has
-// one: the notice the register renders for the entry in the page's language - the
-// server's own markup, so the same notice. Only markup comes in: scripts (but the
-// strings' JSON block), event handlers and links other than http(s), mailto, tel go.
+// <ai-notice src="…/v1/systems/SERVICE/SYSTEM">: the register's own notice markup for
+// the entry, in the page's language. Scripts (but the strings' JSON), event handlers
+// and links other than http(s), mailto, tel are dropped.
 
 const ATTR = "data-ai-disclosure-notice";
 
@@ -21,10 +20,13 @@ export const fill = async (host) => {
   host.replaceChildren(...notice.childNodes);
 };
 
-// The entry could not be read: the page's own fallback inside <ai-notice src> stays,
-// else (a <noscript> is none) a sentence and a link to the entry's page in the register.
+// Unreadable entry: the page's fallback stays, or shows from its <noscript>; else a
+// sentence and a link to the entry's page.
 export const fallback = async (host) => {
   if ([...host.children].some((e) => e.localName !== "noscript")) return;
+  const t = document.createElement("template");
+  t.innerHTML = host.textContent.trim();
+  if (t.content.childNodes.length) return host.replaceChildren(t.content);
   const { h, own, strings } = await import("./ai-notice-dom.js");
   const s = await strings();
   const page = new URL(host.getAttribute("src").replace("/v1/systems/", "/systems/"), document.baseURI);

@@ -104,10 +104,11 @@ def static_site(
         "fr.html": ("fr", f'<ai-notice src="{register}{ENTRY}">{fallback}</ai-notice>'),
         "ar.html": ("ar", f'<ai-notice src="{register}{ENTRY}">{fallback}</ai-notice>'),
         "own-fallback.html": ("fr", f'<ai-notice src="{nope}">{fallback}</ai-notice>'),
-        "no-fallback.html": (
+        "noscript-fallback.html": (
             "fr",
             f'<ai-notice src="{nope}"><noscript>{fallback}</noscript></ai-notice>',
         ),
+        "no-fallback.html": ("fr", f'<ai-notice src="{nope}"></ai-notice>'),
     }
     pages = {
         name: _page(lang, nonce, f"<h1>Collecte</h1>{body}")
@@ -212,6 +213,24 @@ async def test_when_the_register_fails_the_pages_fallback_stays(
     await _no_violation(page)
 
 
+async def test_when_the_register_fails_a_noscript_fallback_shows_with_no_more_script(
+    static_site: tuple[str, str], new_page: NewPage
+) -> None:
+    base, _ = static_site
+    page = await new_page()
+    await page.add_init_script(RECORD_ANNOUNCEMENTS)
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url.rsplit("/", 1)[-1]))
+    await page.goto(f"{base}/noscript-fallback.html")
+    await page.wait_for_selector("ai-notice > p > a", state="visible")
+    text = await page.eval_on_selector("ai-notice", "e => e.innerText")
+    assert text == "Ce service utilise une IA : sa fiche au registre."
+    # The page's own words: no catalog, and only the modules an <ai-notice src> needs.
+    assert not [name for name in loaded if name.endswith(".json") and "fr" in name]
+    assert "ai-notice-dom.js" not in loaded
+    await _no_violation(page)
+
+
 async def test_without_a_fallback_the_script_says_where_to_read_more(
     static_site: tuple[str, str], new_page: NewPage, register: str
 ) -> None:
@@ -237,7 +256,7 @@ async def test_without_javascript_the_fallback_shows(
 ) -> None:
     base, _ = static_site
     page = await new_page(java_script_enabled=False)
-    await page.goto(f"{base}/no-fallback.html")
+    await page.goto(f"{base}/noscript-fallback.html")
     shown = await page.eval_on_selector(
         "ai-notice", "e => [e.innerText, e.querySelector('a').getBoundingClientRect().height > 0]"
     )
