@@ -24,9 +24,8 @@ export const fill = async (host) => {
 // sentence and a link to the entry's page.
 export const fallback = async (host) => {
   if ([...host.children].some((e) => e.localName !== "noscript")) return;
-  const t = document.createElement("template");
-  t.innerHTML = host.textContent.trim();
-  if (t.content.childNodes.length) return host.replaceChildren(t.content);
+  const given = new DOMParser().parseFromString(host.textContent.trim(), "text/html").body;
+  if (given.childNodes.length) return host.replaceChildren(...given.childNodes);
   const { h, own, strings } = await import("./ai-notice-dom.js");
   const s = await strings();
   const page = new URL(host.getAttribute("src").replace("/v1/systems/", "/systems/"), document.baseURI);
