@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -251,6 +252,21 @@ async def test_notice_speaks_the_pages_language() -> None:
     response = await get(page_app(english), "/dechets/assistant")
     assert "You are talking to an AI" in response.text
     assert "vary" not in response.headers
+
+
+@pytest.mark.parametrize(("tag", "states_its_own"), [("zh-CN", False), ("zh", False), ("de", True)])
+async def test_a_notice_in_the_pages_language_does_not_state_its_own(
+    tag: str, states_its_own: bool
+) -> None:
+    # The rule render_notice follows: a zh-CN page reads the zh-Hans notice.
+    data = json.loads(json.dumps(dict(MANIFEST.raw)))
+    data["service"]["languages"] = ["fr", "zh-Hans"]
+    wrapped = AIDisclosureMiddleware(page_app(PAGE.replace("lang=fr", f"lang={tag}")), data)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://t") as c:
+        text = (await c.get("/dechets/assistant")).text
+    found = re.search(r"<ai-notice[^>]*>", text)
+    assert found is not None
+    assert ("lang=" in found.group(0)) is states_its_own
 
 
 @pytest.mark.usefixtures("languages")

@@ -38,6 +38,7 @@ from ._notice import (
     TemplateFragments,
     render_head,
     render_notice,
+    same_language,
     service_languages,
 )
 from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, PageHeaders, _fetched
@@ -377,7 +378,7 @@ class AIDisclosureMiddleware:
             language, negotiated = choose_language(
                 self.languages, manifest.service.default_language, page_language, accept
             )
-            own_lang = page_language is not None and page_language.split("-")[0] == language
+            own_lang = same_language(page_language, language)
             head, plain, notice = self.fragments(
                 plan.key, plan.found.systems, language, own_lang, legacy
             )

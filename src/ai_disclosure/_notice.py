@@ -51,6 +51,7 @@ __all__ = [
     "notice_languages",
     "render_head",
     "render_notice",
+    "same_language",
     "service_languages",
     "widgets_dir",
     "with_language",
@@ -122,7 +123,7 @@ def service_languages(manifest: Manifest) -> tuple[str, ...]:
 # --- Languages --------------------------------------------------------------
 
 
-def _same_language(page_language: str | None, lang: str) -> bool:
+def same_language(page_language: str | None, lang: str) -> bool:
     """Whether a page in ``page_language`` reads the catalog language ``lang``: the
     notice then need not state its own ``lang`` and ``dir``."""
     return page_language is not None and best_match(page_language, (lang,)) is not None
@@ -370,7 +371,7 @@ def render_notice(
     ).hexdigest()[:8]
     uid = f"ai-notice-{digest}"
     items = [view.item(system, f"{uid}-{n}") for n, system in enumerate(chosen, 1)]
-    same_language = _same_language(page_language, lang)
+    in_page_language = same_language(page_language, lang)
     strings, fill_markup = _translator(lang)
     script_strings = {"lang": lang, "dir": strings.dir} | {
         key: strings(f"notice.{key}") for key in SCRIPT_KEYS
@@ -381,7 +382,7 @@ def render_notice(
         items=items,
         lang=lang,
         dir=strings.dir,
-        own_language=not same_language,
+        own_language=not in_page_language,
         script_strings=Markup(json_for_html(script_strings)),
         _=strings,
         fill=fill_markup,
@@ -498,7 +499,7 @@ class TemplateFragments:
         """:func:`render_notice`: empty without systems."""
         chosen, ids = self._key(systems)
         # The page's language only decides whether the notice states its own.
-        same = _same_language(page_language, _catalog_language(language))
+        same = same_language(page_language, _catalog_language(language))
         key = (ids, language, same)
         notice = self._notices.get(key)
         if notice is None:
