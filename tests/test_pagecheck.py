@@ -14,11 +14,16 @@ from ai_disclosure._pagecheck import (
     _charset,
     _fetched,
     _fragment,
-    _page,
 )
 from ai_disclosure.testing import CapturingRecorder, assert_disclosed, capture_missed_notices
 
 from .test_middleware import HTML, PAGE, get, gzip_app, page_app, raw_app, run_asgi
+
+
+def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str | None]:
+    """What PageHeaders decides: (a page it may change, the coding to undo, the miss)."""
+    found = PageHeaders(headers)
+    return found.ok, found.coding, found.miss
 
 
 @pytest.mark.parametrize(

@@ -90,14 +90,6 @@ class PageHeaders:
             self.miss = "encoding"
 
 
-def _page(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bytes | None, str | None]:
-    """Whether the body is an HTML page this middleware may safely change: (yes,
-    the content-coding to undo first or None, why not when it is a page that
-    should have shown the notice)."""
-    found = PageHeaders(headers)
-    return found.ok, found.coding, found.miss
-
-
 _NAVIGATION, _SCRIPTED, _FRAGMENT = object(), object(), object()
 #: Sec-Fetch-Dest values of a page shown as a page (navigation, frames, embeds).
 _DOCUMENT_DESTS = frozenset({b"document", b"iframe", b"frame", b"fencedframe", b"embed", b"object"})
