@@ -25,6 +25,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
+from ._language import best_match, choose_language
 from ._resources import data_dir
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "Catalog",
     "LanguageOption",
     "catalog_dir",
+    "catalog_language",
     "catalogs",
+    "choose_catalog_language",
     "direction",
     "fill",
     "language_options",
@@ -164,6 +167,19 @@ def catalogs() -> Mapping[str, Catalog]:
         catalog_dir().glob("*.json"), key=lambda p: (p.name != f"{DEFAULT_LANGUAGE}.json", p.name)
     )
     return {catalog.tag: catalog for catalog in map(load_catalog, paths)}
+
+
+def catalog_language(tag: str) -> str:
+    """The catalog's language a tag reads (``fr-BE`` -> ``fr``), else the default."""
+    return best_match(tag, catalogs()) or DEFAULT_LANGUAGE
+
+
+def choose_catalog_language(
+    asked: str | None, default: str, accept: str | None = None
+) -> tuple[str, bool]:
+    """The catalog language for ``asked``, else ``accept`` (``Accept-Language``),
+    else ``default``'s, and whether ``accept`` decided it."""
+    return choose_language(tuple(catalogs()), catalog_language(default), asked, accept)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from ._catalog import catalog_language
 from ._language import best_match
 from ._model import EUIcon, Interaction, Involvement, Manifest, System, W3CValue, involvement
-from ._notice import _catalog_language, _environment, _translator, _View
+from ._notice import _environment, _translator, _View
 
 __all__ = [
     "MARK_BY_ICON",
@@ -106,7 +107,7 @@ def render_label(
     mark = mark_for(systems)
     if mark is None:
         return Markup("")
-    lang = _catalog_language(language)
+    lang = catalog_language(language)
     strings, fill_markup = _translator(lang)
     text = fill_markup(mark.key)
     if mark.reviewed_by:

@@ -15,12 +15,11 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ._catalog import Catalog, fill, language_options
+from ._catalog import Catalog, catalog_language, fill, language_options
 from ._language import choose_language
 from ._model import Manifest, Route, System
 from ._notice import (
     ASSET_PREFIX,
-    _catalog_language,
     _contact_link,
     _environment,
     _Item,
@@ -174,7 +173,7 @@ def _entry(manifest: Manifest, view: _View, strings: Catalog, system: System) ->
 def render_declaration(manifest: Manifest, language: str, *, prefix: str = ASSET_PREFIX) -> str:
     """The declaration page in ``language``: the service, then each AI system
     under an ``id`` equal to the system's id, and a link to the JSON."""
-    lang = _catalog_language(language)
+    lang = catalog_language(language)
     prefix = prefix.rstrip("/") or "/"
     view = _View(manifest, lang, language, prefix=prefix)
     service = manifest.service

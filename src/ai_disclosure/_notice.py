@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from ._catalog import DEFAULT_LANGUAGE, Catalog, catalogs, direction, fill
+from ._catalog import DEFAULT_LANGUAGE, Catalog, catalog_language, catalogs, direction, fill
 from ._language import best_match
 from ._model import EUIcon, Interaction, Manifest, System, Text, involvement
 from ._resources import data_dir
@@ -117,7 +117,7 @@ def service_languages(manifest: Manifest) -> tuple[str, ...]:
     ``zh-Hans``); without any, the catalog's for its default language."""
     found = (best_match(tag, catalogs()) for tag in manifest.service.languages)
     offered = tuple(dict.fromkeys(tag for tag in found if tag))
-    return offered or (_catalog_language(manifest.service.default_language),)
+    return offered or (catalog_language(manifest.service.default_language),)
 
 
 # --- Languages --------------------------------------------------------------
@@ -127,11 +127,6 @@ def same_language(page_language: str | None, lang: str) -> bool:
     """Whether a page in ``page_language`` reads the catalog language ``lang``: the
     notice then need not state its own ``lang`` and ``dir``."""
     return page_language is not None and best_match(page_language, (lang,)) is not None
-
-
-def _catalog_language(language: str) -> str:
-    """The catalog's language for a tag (``fr-BE`` -> ``fr``), else the default."""
-    return best_match(language, catalogs()) or DEFAULT_LANGUAGE
 
 
 def with_language(url: str, language: str) -> str:
@@ -364,7 +359,7 @@ def render_notice(
     chosen = _unique(systems)
     if not chosen:
         return ""
-    lang = _catalog_language(language)
+    lang = catalog_language(language)
     view = _View(manifest, lang, language, asset_prefix)
     digest = hashlib.sha1(
         "\n".join(s.id for s in chosen).encode(), usedforsecurity=False
@@ -499,7 +494,7 @@ class TemplateFragments:
         """:func:`render_notice`: empty without systems."""
         chosen, ids = self._key(systems)
         # The page's language only decides whether the notice states its own.
-        same = same_language(page_language, _catalog_language(language))
+        same = same_language(page_language, catalog_language(language))
         key = (ids, language, same)
         notice = self._notices.get(key)
         if notice is None:

@@ -13,8 +13,7 @@ from typing import Any, Protocol
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from .._catalog import DEFAULT_LANGUAGE, catalogs
-from .._language import best_match, choose_language
+from .._catalog import choose_catalog_language
 from .._manifest import ManifestError, parse_manifest
 from .._model import Interaction, Manifest, SystemStatus
 from .._patterns import DATE
@@ -394,9 +393,7 @@ class Api:
         )
         # The page's language decides, never Accept-Language: one answer per URL.
         asked = request.query_params.get("lang") or None
-        available = tuple(catalogs())
-        fallback = best_match(entry.manifest.service.default_language, available)
-        language, _ = choose_language(available, fallback or DEFAULT_LANGUAGE, asked)
+        language, _ = choose_catalog_language(asked, entry.manifest.service.default_language)
         base = base_url(request, self.settings.public_url)
         return json_response(notice_json(entry, language, asked, base))
 

@@ -23,9 +23,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
 
-from .._catalog import DEFAULT_LANGUAGE, catalogs, direction, fill, language_options
+from .._catalog import (
+    catalogs,
+    choose_catalog_language,
+    direction,
+    fill,
+    language_options,
+)
 from .._declaration import pages_in_words
-from .._language import best_match, choose_language
+from .._language import best_match
 from .._model import (
     AIActRole,
     AnnexIIIArea,
@@ -125,10 +131,8 @@ def page_language(scope: Scope, default: str) -> tuple[str, bool]:
     (then the answer varies with it)."""
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     accept = first(scope.get("headers", ()), b"accept-language")
-    available = tuple(catalogs())
-    fallback = best_match(default, available) or DEFAULT_LANGUAGE
     asked = query.get("lang") or None
-    return choose_language(available, fallback, asked, accept.decode("latin-1") if accept else None)
+    return choose_catalog_language(asked, default, accept.decode("latin-1") if accept else None)
 
 
 def vars_of(filters: Filters) -> dict[str, str | None]:
