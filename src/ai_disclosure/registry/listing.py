@@ -16,19 +16,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, insert, inspect, select, text
+from sqlalchemy import Connection, TextClause, insert, inspect, text
 
-from .._manifest import ManifestError, parse_manifest
 from .._model import Text
 from . import histories
 from .changes import Change, history_json
 from .entries import Entry, system_summary, text_json
 from .search import words
-from .store import Published
-from .tables import SEARCH_TABLE, listed_systems, manifest_versions, services
+from .store import Published, content_query, heads_query, load_published
+from .tables import SEARCH_TABLE, listed_systems
 
 __all__ = ["card", "listing_rows", "rebuild", "replace_statements"]
 
@@ -121,32 +119,15 @@ def replace_statements(sqlite: bool) -> tuple[list[TextClause], list[TextClause]
     return before, after
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _current(connection: Connection) -> Iterator[Published]:
     """Every service's current manifest, parsed, one at a time."""
-    heads = connection.execute(
-        select(services.c.id, services.c.current_version)
-        .where(services.c.current_version.is_not(None))
-        .order_by(services.c.id)
-    ).all()
-    for head in heads:
-        row = connection.execute(
-            select(manifest_versions.c.created_at, manifest_versions.c.content).where(
-                manifest_versions.c.service == head.id,
-                manifest_versions.c.version == head.current_version,
-            )
-        ).first()
+    for head in connection.execute(heads_query()).all():
+        row = connection.execute(content_query(head.id, head.current_version)).first()
         if row is None:
             continue
-        try:
-            manifest = parse_manifest(json.loads(row.content), source=f"{head.id}")
-        except ManifestError:
-            log.exception("stored manifest of %s no longer loads; not listed", head.id)
-            continue
-        yield Published(manifest, int(head.current_version), _utc(row.created_at))
+        found = load_published(head.id, int(head.current_version), row.created_at, row.content)
+        if found is not None:
+            yield found
 
 
 def rebuild(connection: Connection) -> int:

@@ -68,6 +68,9 @@ __all__ = [
     "Totals",
     "canonical_json",
     "content_digest",
+    "content_query",
+    "heads_query",
+    "load_published",
     "prepare",
 ]
 
@@ -367,12 +370,30 @@ def _canonical(data: Mapping[str, Any]) -> tuple[str, str, str]:
     return content, digest, json.dumps(sorted(str(s["id"]) for s in data.get("systems", ())))
 
 
-def _load(service: str, version: int, created_at: datetime, content: str) -> Published | None:
-    """A stored manifest parsed (CPU only: run off the event loop)."""
+def heads_query() -> Select[Any]:
+    """Each service's current version, in service order (``published``, ``listing``)."""
+    return (
+        select(services.c.id, services.c.current_version, services.c.updated_at)
+        .where(services.c.current_version.is_not(None))
+        .order_by(services.c.id)
+    )
+
+
+def content_query(service: str, version: int) -> Select[Any]:
+    """One stored manifest version's date and content."""
+    v = manifest_versions.c
+    return select(v.created_at, v.content).where(v.service == service, v.version == version)
+
+
+def load_published(
+    service: str, version: int, created_at: datetime, content: str
+) -> Published | None:
+    """A stored manifest parsed (CPU only: run off the event loop); None, logged,
+    for one that no longer loads."""
     try:
         manifest = parse_manifest(json.loads(content), source=f"{service} v{version}")
     except ManifestError:
-        log.exception("stored manifest %s v%s no longer loads; not shown", service, version)
+        log.exception("stored manifest %s v%s no longer loads; left out", service, version)
         return None
     return Published(manifest, version, _utc(created_at))
 
@@ -576,11 +597,7 @@ class Store:
     async def published(self, service: str | None = None) -> list[Published]:
         """Current manifests, by service id; each version parsed once (off the event
         loop) and kept in a bounded cache."""
-        query = (
-            select(services.c.id, services.c.current_version, services.c.updated_at)
-            .where(services.c.current_version.is_not(None))
-            .order_by(services.c.id)
-        )
+        query = heads_query()
         if service is not None:
             query = query.where(services.c.id == service)
         found: dict[tuple[str, int], Published] = {}
@@ -597,18 +614,13 @@ class Store:
             # One manifest at a time: a register of big manifests never holds all their texts.
             for head in missing:
                 row = (
-                    await connection.execute(
-                        select(manifest_versions.c.created_at, manifest_versions.c.content).where(
-                            manifest_versions.c.service == head.id,
-                            manifest_versions.c.version == head.current_version,
-                        )
-                    )
+                    await connection.execute(content_query(head.id, head.current_version))
                 ).first()
                 if row is None:
                     continue
                 self.contents_read += 1
                 parsed = await self.workers.run(
-                    _load, head.id, head.current_version, row.created_at, row.content
+                    load_published, head.id, head.current_version, row.created_at, row.content
                 )
                 if parsed is not None:
                     self._parsed.put((head.id, head.current_version), parsed)
