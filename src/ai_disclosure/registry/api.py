@@ -498,8 +498,7 @@ class Api:
         async def body() -> AsyncIterator[bytes]:
             book = await asyncio.to_thread(XlsxBook)
             try:
-                async for chunk in reads.chunks(filters):
-                    totals = await reads.totals([listed.key for listed in chunk])
+                async for chunk, totals in reads.counted_chunks(filters):
                     rows = [
                         system_row(item, totals.get(item.key, Totals()), base) for item in chunk
                     ]
@@ -523,8 +522,7 @@ class Api:
 
         async def body() -> AsyncIterator[bytes]:
             opening = True
-            async for chunk in reads.chunks(filters):
-                totals = await reads.totals([listed.key for listed in chunk])
+            async for chunk, totals in reads.counted_chunks(filters):
                 # Rendered in a worker thread: the loop answers other requests
                 # between a whole register's chunks.
                 data = RegisterData(chunk, totals, base, opening)

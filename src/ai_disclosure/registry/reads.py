@@ -196,6 +196,13 @@ class Reads:
                 return
             after = (rows[-1].service, int(rows[-1].position))
 
+    async def counted_chunks(
+        self, filters: Filters
+    ) -> AsyncIterator[tuple[list[Listed], dict[tuple[str, str], Totals]]]:
+        """``chunks``, each with its systems' disclosure totals (what exports show)."""
+        async for chunk in self.chunks(filters):
+            yield chunk, await self.totals([listed.key for listed in chunk])
+
     async def totals(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Totals]:
         """Disclosure totals of the given (service, system) pairs only."""
         if not keys:
