@@ -49,10 +49,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from yarl import URL
 
-from ._catalog import DEFAULT_LANGUAGE, catalogs
+from ._catalog import DEFAULT_LANGUAGE, catalogs, choose_catalog_language
 from ._encoding import decodable
 from ._headers import HEADER_NAME
-from ._language import choose_language
 from ._rawheaders import accepted_codings, date_header, first, has, tokens, with_date
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
@@ -362,8 +361,8 @@ async def _error_page(send: Send, status: int, scope: Scope) -> None:
     """The error page in the reader's language (``Accept-Language``), else the
     catalog's default."""
     accept = first(scope.get("headers", ()), b"accept-language")
-    language, _ = choose_language(
-        tuple(catalogs()), DEFAULT_LANGUAGE, None, accept.decode("latin-1") if accept else None
+    language, _ = choose_catalog_language(
+        None, DEFAULT_LANGUAGE, accept.decode("latin-1") if accept else None
     )
     page = _error_html(status, language)
     message: Message = {
