@@ -15,7 +15,7 @@ run, so a busy machine shifts all rows alike. Also measures the peak extra
 memory of streaming a 200 MB page, and the injector alone at each position.
 
     python bench/bench_middleware.py [--seconds 2] [--rounds 3] [--callgrind]
-        [--uvicorn] [--memory] [--injector]
+        [--uvicorn [--stack auto|asyncio-h11]] [--memory] [--injector]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.util
 import json
 import os
 import shutil
@@ -346,12 +347,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(name: str, port: int) -> subprocess.Popen[bytes]:
+#: uvicorn's event loop and HTTP parser: "auto" takes uvloop and httptools when
+#: installed (``pip install -e '.[bench]'``), else asyncio and h11.
+STACKS = {"auto": ("auto", "auto"), "asyncio-h11": ("asyncio", "h11")}
+
+
+def stack_in_use(stack: str) -> str:
+    """What uvicorn will run on, in words."""
+    loop, http = STACKS[stack]
+    if loop == "auto":
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    if http == "auto":
+        http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop} + {http}"
+
+
+def serve(name: str, port: int, stack: str = "auto") -> subprocess.Popen[bytes]:
+    loop, http = STACKS[stack]
     code = (
         "import sys, uvicorn; sys.path.insert(0, 'bench');"
         "from bench_middleware import variants;"
         f"uvicorn.run(variants()[{name!r}], host='127.0.0.1', port={port}, log_level='error',"
-        " access_log=False)"
+        f" access_log=False, loop={loop!r}, http={http!r})"
     )
     return started(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT), port)
 
@@ -436,11 +453,12 @@ def report(label: str, results: dict[str, list[tuple[float, float]]], base: str)
         )
 
 
-def run_uvicorn(seconds: float, rounds: int) -> None:
+def run_uvicorn(seconds: float, rounds: int, stack: str) -> None:
     tool = "wrk -t2 -c32" if shutil.which("wrk") else "httpx pool of 32 (install wrk)"
     print(
-        f"\nOver uvicorn on 127.0.0.1 (1 worker), load from {tool}, {seconds}s each, "
-        f"median of {rounds} rotated rounds; load average {os.getloadavg()[0]:.1f}"
+        f"\nOver uvicorn on 127.0.0.1 (1 worker, {stack_in_use(stack)}), load from {tool}, "
+        f"{seconds}s each, median of {rounds} rotated rounds; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'case':<62}{'req/s':>9}{'x bare':>8}{'CPU ms':>9}{'x bare':>8}")
     for label, path, names in CASES:
@@ -449,7 +467,7 @@ def run_uvicorn(seconds: float, rounds: int) -> None:
             order = names[round_ % len(names) :] + names[: round_ % len(names)]
             for name in order:
                 port = free_port()
-                server = serve(name, port)
+                server = serve(name, port, stack)
                 try:
                     url = f"http://127.0.0.1:{port}{path}"
                     results[name].append(measured(url, seconds, server.pid))
@@ -543,6 +561,9 @@ def main() -> None:
     parser.add_argument(
         "--callgrind", action="store_true", help="also count instructions with valgrind"
     )
+    parser.add_argument(
+        "--stack", choices=sorted(STACKS), default="auto", help="uvicorn's loop and parser"
+    )
     parser.add_argument("--callgrind-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.callgrind_child:
@@ -556,7 +577,7 @@ def main() -> None:
     if args.injector:
         run_injector(args.rounds)
     if args.uvicorn:
-        run_uvicorn(max(args.seconds, 3), args.rounds)
+        run_uvicorn(max(args.seconds, 3), args.rounds, args.stack)
     if args.memory:
         run_memory(200)
 

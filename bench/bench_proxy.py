@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_middleware import free_port, measured, report, started  # noqa: E402
+from bench_middleware import free_port, measured, report, stack_in_use, started  # noqa: E402
 
 UPSTREAM = """
 import uvicorn
@@ -147,7 +147,8 @@ def main() -> None:
     tool = "wrk -t2 -c32" if shutil.which("wrk") else "httpx pool of 32 (install wrk)"
     print(
         f"Load: {tool}, {args.seconds}s per row after a 1 s warm-up, median of "
-        f"{args.rounds} rotated rounds; CPU per request of every server process involved"
+        f"{args.rounds} rotated rounds; uvicorn on {stack_in_use('auto')}; CPU per request "
+        "of every server process involved"
         + ("" if front else "; nginx not installed: no nginx row")
     )
     print(f"{'case':<62}{'req/s':>9}{'x dir.':>8}{'CPU ms':>9}{'x dir.':>8}")

@@ -21,23 +21,23 @@ def test_tokens_gathers_every_header_of_a_name() -> None:
     assert raw.tokens(headers, b"upgrade") == set()
 
 
-def test_drop_removes_every_copy_in_place() -> None:
-    headers = [(b"Content-Length", b"1"), (b"x", b"y"), (b"content-length", b"2")]
+def test_changed_body_leaves_one_length_and_weakens_only_strong_tags() -> None:
+    headers = [
+        (b"Content-Length", b"10"), (b"ETag", b'"abc"'), (b"content-length", b"10"),
+        (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"'),
+    ]  # fmt: skip
     same = headers
-    raw.drop(headers, b"content-length")
-    assert same == [(b"x", b"y")]
+    raw.changed_body(headers, 1234)
+    assert same == [
+        (b"ETag", b'W/"abc"'), (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"'),
+        (b"content-length", b"1234"),
+    ]  # fmt: skip
 
 
-def test_set_content_length_leaves_one() -> None:
-    headers = [(b"Content-Length", b"10"), (b"content-length", b"10"), (b"x", b"y")]
-    raw.set_content_length(headers, 1234)
-    assert headers == [(b"x", b"y"), (b"content-length", b"1234")]
-
-
-def test_weaken_etag_only_weakens_strong_tags() -> None:
-    headers = [(b"ETag", b'"abc"'), (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"')]
-    raw.weaken_etag(headers)
-    assert headers == [(b"ETag", b'W/"abc"'), (b"etag", b'W/"def"'), (b"x-etag", b'"ghi"')]
+def test_changed_body_of_unknown_length_says_none() -> None:
+    headers = [(b"content-length", b"10"), (b"etag", b'"abc"')]
+    raw.changed_body(headers, None)
+    assert headers == [(b"etag", b'W/"abc"')]
 
 
 def test_add_vary_appends_once_and_respects_a_star() -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_disclosure import _htmlsyntax
+from ai_disclosure import _htmlsyntax, _skiplinks
 from ai_disclosure._inject import Injector, Position
 
 from .test_inject import HEAD, NOTICE, expect, expect_at, inject, token_by_token
@@ -90,6 +90,33 @@ def test_the_skip_links_fast_path_gives_the_token_by_token_bytes(
     sizes = [b - a for a, b in zip([0, *points], points, strict=False)]
     split, injector = inject(page, position, sizes, max_holdback)
     assert (split, injector.reason) == reference[:2]
+
+
+@settings(max_examples=800, deadline=None)
+@given(first=body_starts, second=body_starts, cut=st.integers(0, 6000), max_holdback=holdbacks)
+def test_a_body_start_read_before_gives_the_token_by_token_bytes(
+    first: bytes, second: bytes, cut: int, max_holdback: int
+) -> None:
+    """Pages sharing their first bytes with one read before (its reading kept, at
+    the default bound), whatever follows and whatever their own bound."""
+    _skiplinks._read_before.clear()
+    position = Position.AFTER_SKIP_LINKS
+    inject(first, position)
+    for page in (first + second, first[: cut % (len(first) + 1)] + second):
+        whole, injector = inject(page, position, max_holdback=max_holdback)
+        reference = token_by_token(page, position, max_holdback)
+        assert (whole, injector.reason, injector.page_language) == reference
+
+
+def test_the_body_starts_kept_are_bounded() -> None:
+    _skiplinks._read_before.clear()
+    for n in range(3 * _skiplinks._LIMIT):
+        page = PAGE_START + b"<body><a href=#m%d>Skip</a><main>x" % n
+        assert inject(page, Position.AFTER_SKIP_LINKS)[0] == expect(page, b"</head>", b"</a>")
+        assert 0 < len(_skiplinks._read_before) <= _skiplinks._LIMIT
+    long_start = PAGE_START + b"<body><a href=#m>" + b"s" * _skiplinks._LONGEST + b"</a>x"
+    inject(long_start, Position.AFTER_SKIP_LINKS)
+    assert all(len(kept[0]) <= _skiplinks._LONGEST for kept in _skiplinks._read_before.values())
 
 
 # The doubts the skip links' fast path must leave to the token-by-token reading.

@@ -8,7 +8,6 @@ from typing import Any
 from markupsafe import Markup
 
 from ._content import render_content
-from ._language import choose_language
 from ._middleware import SCOPE_KEY, RequestDisclosure
 
 __all__ = ["ai_content", "disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
@@ -59,19 +58,18 @@ def _language(state: RequestDisclosure, scope: Any, language: str | None) -> tup
     """The notice's language, and whether the reader's Accept-Language chose it."""
     if language is not None:
         return language, False
-    accept = next(
-        (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"),
-        None,
-    )
-    default = state.manifest.service.default_language
-    return choose_language(state.middleware.languages, default, None, accept)
+    for key, value in scope.get("headers", ()):
+        if key == b"accept-language":
+            return state.middleware.choose_language(None, value.decode("latin-1"))
+    return state.middleware.choose_language(None, None)
 
 
 def _prepare(request: Any, language: str | None) -> tuple[RequestDisclosure, tuple[Any, ...], str]:
     """State, systems and language for an app that places the fragments itself."""
-    state = request_disclosure(request)
+    scope = _scope(request)
+    state = request_disclosure(scope)
     systems = state.involved()
-    chosen, negotiated = _language(state, _scope(request), language)
+    chosen, negotiated = _language(state, scope, language)
     state.language = chosen
     state.negotiated = state.negotiated or negotiated
     return state, systems, chosen

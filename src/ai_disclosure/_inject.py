@@ -83,6 +83,11 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
+#: <html> tags seen -> the language they give ("" for none): a site's pages share a few.
+_languages: dict[bytes, str] = {}
+_LANGUAGES_KEPT = 256
+_LANGUAGE_TAG_KEPT = 512
+
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
 
@@ -520,8 +525,15 @@ class Injector(SkipLinkReader):
 
     def _note_language(self, tag: bytes) -> None:
         if self.page_language is None:
-            found = _LANG.search(tag)
-            self.page_language = found.group(1).decode("ascii").lower() if found else ""
+            language = _languages.get(tag)
+            if language is None:
+                found = _LANG.search(tag)
+                language = found.group(1).decode("ascii").lower() if found else ""
+                if len(tag) <= _LANGUAGE_TAG_KEPT:
+                    if len(_languages) >= _LANGUAGES_KEPT:
+                        _languages.clear()
+                    _languages[tag] = language
+            self.page_language = language
 
     def _start_holding(self) -> None:
         """The head fragment's place is here: hold what follows until the body."""

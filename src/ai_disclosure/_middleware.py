@@ -42,7 +42,7 @@ from ._notice import (
     service_languages,
 )
 from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, PageHeaders, _fetched
-from ._rawheaders import add_vary, drop, weaken_etag
+from ._rawheaders import add_vary, changed_body
 from ._responder import _Responder
 from ._routing import Match, PathCache, Router
 from ._types import ASGIApp, Message, Receive, Scope, Send
@@ -111,6 +111,8 @@ class RequestDisclosure:
     def involved(self) -> tuple[System, ...]:
         """The systems this response involves so far: its route rule's, then disclosed."""
         match = self.middleware._route(self.path)[2]
+        if not self.systems:  # the route's alone (a rule names each system once)
+            return match.systems if match else ()
         found = {s.id: s for s in match.systems} if match else {}
         found.update(self.systems or {})
         return tuple(found.values())
@@ -177,6 +179,7 @@ class AIDisclosureMiddleware:
             tuple[tuple[str, ...], str, bool, bool], tuple[bytes, bytes, bytes]
         ] = {}
         self._rendered: dict[_RenderKey, _Rendered] = {}
+        self._languages: dict[tuple[str | None, str | None], tuple[str, bool]] = {}
         self.no_ai = self.plan({})
         self._route_plans = {
             route.path: self.plan({sid: self.manifest.system(sid) for sid in route.systems})
@@ -227,8 +230,7 @@ class AIDisclosureMiddleware:
                 # A HEAD shows nobody anything: not counted. Its length would be the
                 # app's, without the notice GET adds: say none rather than a wrong one.
                 if self.inject and not state.notice_placed and PageHeaders(headers).ok:
-                    drop(headers, b"content-length")
-                    weaken_etag(headers)
+                    changed_body(headers, None)
                 return send(message)
             if state.notice_placed:
                 if state.negotiated:
@@ -364,6 +366,20 @@ class AIDisclosureMiddleware:
             found = self._fragments[cache_key] = (head, plain, notice)
         return found
 
+    def choose_language(self, page_language: str | None, accept: str | None) -> tuple[str, bool]:
+        """``_language.choose_language`` among the service's languages, worked out
+        once per (page language, ``Accept-Language``) (bounded: readers choose the
+        latter)."""
+        key = (page_language, accept)
+        found = self._languages.get(key)
+        if found is None:
+            if len(self._languages) >= _RENDERED_LIMIT:
+                self._languages.clear()
+            found = self._languages[key] = choose_language(
+                self.languages, self.manifest.service.default_language, page_language, accept
+            )
+        return found
+
     def rendered(
         self, plan: _Plan, legacy: bool, page_language: str | None, accept: str | None
     ) -> _Rendered:
@@ -374,10 +390,7 @@ class AIDisclosureMiddleware:
         key = (plan.key, legacy, page_language, accept)
         found = self._rendered.get(key)
         if found is None:
-            manifest = self.manifest
-            language, negotiated = choose_language(
-                self.languages, manifest.service.default_language, page_language, accept
-            )
+            language, negotiated = self.choose_language(page_language, accept)
             own_lang = same_language(page_language, language)
             head, plain, notice = self.fragments(
                 plan.key, plan.found.systems, language, own_lang, legacy

@@ -447,12 +447,13 @@ class TemplateFragments:
     Each combination of systems and language is rendered once (the head with marks
     where the nonces go), so jinja2 runs once per combination, never per request."""
 
-    __slots__ = ("_heads", "_notices", "asset_prefix", "manifest")
+    __slots__ = ("_heads", "_notices", "_plain", "asset_prefix", "manifest")
 
     def __init__(self, manifest: Manifest, asset_prefix: str = ASSET_PREFIX) -> None:
         self.manifest = manifest
         self.asset_prefix = asset_prefix
         self._heads: dict[tuple[tuple[str, ...], str], str] = {}
+        self._plain: dict[tuple[tuple[str, ...], str], Markup] = {}  # without nonces
         self._notices: dict[tuple[tuple[str, ...], str, bool], Markup] = {}
 
     def _systems(self, systems: Iterable[System | str]) -> list[System]:
@@ -477,6 +478,7 @@ class TemplateFragments:
         if head is None:
             if len(self._heads) >= _CACHE_LIMIT:
                 self._heads.clear()
+                self._plain.clear()
             head = self._heads[key] = render_head(
                 self.manifest,
                 chosen,
@@ -485,6 +487,13 @@ class TemplateFragments:
                 style_nonce=_STYLE_NONCE_MARK,
                 asset_prefix=self.asset_prefix,
             )
+        if nonce is None and style_nonce is None:
+            plain = self._plain.get(key)
+            if plain is None:
+                plain = self._plain[key] = Markup(
+                    _place_nonce(_place_nonce(head, _NONCE_MARK, None), _STYLE_NONCE_MARK, None)
+                )
+            return plain
         head = _place_nonce(head, _NONCE_MARK, nonce)
         return Markup(_place_nonce(head, _STYLE_NONCE_MARK, style_nonce))
 

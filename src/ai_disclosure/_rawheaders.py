@@ -16,14 +16,12 @@ __all__ = [
     "RawHeaders",
     "accepted_codings",
     "add_vary",
+    "changed_body",
     "date_header",
-    "drop",
     "first",
     "has",
     "if_none_match",
-    "set_content_length",
     "tokens",
-    "weaken_etag",
     "with_date",
 ]
 
@@ -89,23 +87,22 @@ def _refused(quality: bytes) -> bool:
         return True
 
 
-def drop(headers: RawHeaders, name: bytes) -> None:
-    """Remove every ``name`` header."""
-    headers[:] = [(k, v) for k, v in headers if k.lower() != name]
-
-
-def set_content_length(headers: RawHeaders, length: int) -> None:
-    """One ``Content-Length`` saying ``length``, whatever was there before."""
-    drop(headers, b"content-length")
-    headers.append((b"content-length", str(length).encode("ascii")))
-
-
-def weaken_etag(headers: RawHeaders) -> None:
-    """A changed body is no longer byte-identical to what the app tagged: a strong
-    ``ETag`` becomes weak (RFC 9110 8.8.1), so caches still revalidate with it."""
-    for index, (key, value) in enumerate(headers):
-        if key.lower() == b"etag" and not value.startswith(b"W/"):
-            headers[index] = (key, b"W/" + value)
+def changed_body(headers: RawHeaders, length: int | None) -> None:
+    """The headers of a body that changed, in one pass: one ``Content-Length``
+    saying ``length`` (none when None: the length is not known yet), and a strong
+    ``ETag`` made weak, since the body is no longer byte-identical to what the app
+    tagged (RFC 9110 8.8.1: caches still revalidate with it)."""
+    kept = []
+    for key, value in headers:
+        name = key.lower()
+        if name == b"content-length":
+            continue
+        if name == b"etag" and not value.startswith(b"W/"):
+            value = b"W/" + value
+        kept.append((key, value))
+    if length is not None:
+        kept.append((b"content-length", b"%d" % length))
+    headers[:] = kept
 
 
 def add_vary(headers: RawHeaders, name: bytes) -> None:

@@ -17,7 +17,7 @@ from ._csp import (
 from ._encoding import DecodeError, Recoder
 from ._inject import Injector
 from ._pagecheck import PageHeaders, _fragment
-from ._rawheaders import add_vary, drop, set_content_length, weaken_etag
+from ._rawheaders import add_vary, changed_body
 from ._types import Message, Scope, Send
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class _Responder:
         "scope",
         "start",
         "state",
+        "vary",
     )
 
     def __init__(
@@ -76,6 +77,7 @@ class _Responder:
         self.injector: Injector | None = None
         self.recoder: Recoder | None = None
         self.language: str | None = None
+        self.vary: bool | None = None  # the notice's language depends on Accept-Language
         self.fed = False  # some page bytes went through the injector
         self.needs_document = False  # fetched by a script: inject only into a whole page
         self.ended = False  # the page was ended early (corrupt): drop what follows
@@ -133,23 +135,24 @@ class _Responder:
             return
         # Headers go out now, perhaps before the page's <html lang> arrived (then
         # page_language is None): say Vary whenever the answer could depend on it.
-        if self._rendered(injector.page_language or None)[1]:
+        vary = self.vary
+        if vary is None:  # not rendered yet
+            vary = self._rendered(injector.page_language or None)[1]
+        if vary:
             add_vary(headers, b"Accept-Language")
         if not more:
             if injector.injected:
-                set_content_length(headers, len(output))
-                weaken_etag(headers)
+                changed_body(headers, len(output))
                 message["body"] = output
             elif self.page.length is None:
                 # Unchanged: the app's own bytes and ETag, and a length it did not give.
-                set_content_length(headers, len(body))
+                headers.append((b"content-length", b"%d" % len(body)))
             await self._send(start)
             await self._send(message)
             self._done(injector)
             return
         # Streaming: the final length is unknown, so the declared one must go.
-        drop(headers, b"content-length")
-        weaken_etag(headers)
+        changed_body(headers, None)
         await self._send(start)
         message["body"] = output
         await self._send(message)
@@ -250,7 +253,7 @@ class _Responder:
 
     def _render(self, page_lang: str | None) -> tuple[bytes, bytes]:
         """The fragments for this page, once its ``<html lang>`` is known."""
-        language, _, head, plain, notice = self._rendered(page_lang)
+        language, self.vary, head, plain, notice = self._rendered(page_lang)
         self.language = language
         policies = self.page.policies
         if self.state.head_placed:

@@ -225,6 +225,27 @@ _END_STEP = re.compile(
 )
 
 
+#: Body starts read before (``SkipLinkReader._place``): their first ``_KEY`` bytes
+#: -> (the bytes the reading read, up to the token that ended it; the notice's
+#: place and the end of the skip links, both from the body start). The reading
+#: is the tokenizer's, token by token (the fast matches give its result, as the
+#: tests hold them to): what it decides depends on those bytes alone, so a page
+#: carrying the very same bytes after its body start gets the same place. Only
+#: the holdback bound depends on where the head ended: checked on every page.
+_read_before: dict[bytes, tuple[bytes, int, int]] = {}
+_KEY = 64
+#: Body starts kept, and the longest reading kept (memory under _LIMIT x _LONGEST).
+_LIMIT = 64
+_LONGEST = 8192
+
+
+def _remember(key: bytes, reading: bytes, place: int, end: int) -> None:
+    if len(reading) <= _LONGEST:
+        if len(_read_before) >= _LIMIT:
+            _read_before.clear()
+        _read_before[key] = (reading, place, end)
+
+
 def _safe(stack: list[bytes]) -> bool:
     """Whether a notice may go where ``stack`` is open (see ``_SAFE_INNER``)."""
     return not stack or (stack[-1] in _SAFE_INNER and _SAFE_AROUND.issuperset(stack))
@@ -296,7 +317,12 @@ class SkipLinkReader(Tokenizer):
 
     def _place(self, data: bytes, i: int, hold_from: int) -> int:
         """Where the notice goes when the skip links' reading from the body start
-        at ``i`` ends in the fast matches at once, or -1."""
+        at ``i`` ends in the fast matches at once, or -1 (see ``_read_before``)."""
+        key = data[i : i + _KEY]
+        known = _read_before.get(key)
+        if known is not None and data.startswith(known[0], i):
+            _, place, end = known
+            return -1 if i + end - hold_from > self.max_holdback else i + place
         found = _SKIP_LINKS.match(data, i)
         if found is not None:
             end = found.start("read")
@@ -305,15 +331,17 @@ class SkipLinkReader(Tokenizer):
                 read is None
                 or _stop(found) < 0
                 or end - i > _TOKEN_LIMIT
-                or end - hold_from > self.max_holdback
                 or data.find(MARKER, i, found.end()) >= 0
                 or _FOCUS_ATTRIBUTE.search(data, i, end) is not None
             ):
                 return -1
-            return i if read[1] < 0 else read[1]
+            place = i if read[1] < 0 else read[1]
+            _remember(key, data[i : found.end()], place - i, end - i)
+            return -1 if end - hold_from > self.max_holdback else place
         found = _TO_THE_END.match(data, i)
         if found is None or data.find(MARKER, i, found.end()) >= 0 or _stop(found) < 0:
             return -1
+        _remember(key, data[i : found.end()], 0, 0)
         return i
 
     def _skip_step(self, buf: bytes, i: int, out: list[bytes]) -> int:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -52,7 +52,7 @@ from yarl import URL
 from ._catalog import DEFAULT_LANGUAGE, catalogs, choose_catalog_language
 from ._encoding import decodable
 from ._headers import HEADER_NAME
-from ._rawheaders import accepted_codings, date_header, first, has, tokens, with_date
+from ._rawheaders import accepted_codings, date_header, first, tokens, with_date
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ReverseProxy", "dated"]
@@ -85,9 +85,15 @@ _FORWARDING = frozenset(
 )
 
 
-def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
-    """The fixed list plus whatever the Connection header names."""
-    return HOP_BY_HOP | tokens(headers, b"connection")
+#: Request headers never passed on as they came: the proxy sets its own.
+_NOT_FORWARDED = HOP_BY_HOP | _FORWARDING | {b"host", b"accept-encoding"}
+
+
+@lru_cache(maxsize=64)
+def _upstream_codings(accepted: bytes) -> bytes:
+    """What the upstream may compress in: what the client accepts and the
+    middleware can open (a browser sends the same few values over and over)."""
+    return accepted_codings(accepted, decodable)
 
 
 def _quoted(value: bytes) -> bytes:
@@ -108,10 +114,11 @@ def dated(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
 
-        async def send_dated(message: Message) -> None:
+        def send_dated(message: Message) -> Awaitable[None]:
+            # A plain function handing back the server's awaitable: no frame per message.
             if message["type"] == "http.response.start":
                 message = {**message, "headers": with_date(list(message.get("headers", ())))}
-            await send(message)
+            return send(message)
 
         await app(scope, receive, send_dated)
 
@@ -216,11 +223,31 @@ class ReverseProxy:
             return
         await send({"type": "websocket.close", "code": 1008, "reason": reason})
 
-    def _request_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        incoming: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
-        drop = _hop_by_hop(incoming) | _FORWARDING | {b"host", b"accept-encoding"}
-        headers = [(k, v) for k, v in incoming if k.lower() not in drop]
-        host = first(incoming, b"host") or b""
+    def _request_headers(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], bool]:
+        """The headers to send upstream, and whether the request says it has a body."""
+        incoming: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        headers = []
+        found_host: bytes | None = None
+        accept: bytes | None = None
+        body = connection = False
+        for key, value in incoming:
+            name = key.lower()
+            if name not in _NOT_FORWARDED:
+                headers.append((key, value))
+                body = body or name == b"content-length"
+            elif name == b"host":
+                found_host = value if found_host is None else found_host
+            elif name == b"accept-encoding":
+                accept = value if accept is None else accept
+            elif name == b"connection":
+                connection = True
+            elif name == b"transfer-encoding":
+                body = True
+        if connection:  # what it names is hop-by-hop too
+            named = tokens(incoming, b"connection") - _NOT_FORWARDED
+            if named:
+                headers = [(k, v) for k, v in headers if k.lower() not in named]
+        host = found_host or b""
         scheme = scope.get("scheme", "http").encode()
         if self.preserve_host and host:
             headers.append((b"host", host))
@@ -238,9 +265,8 @@ class ReverseProxy:
         headers.append((b"forwarded", b";".join(forwarded)))
         # The upstream must not compress a page in a coding the notice cannot get
         # through, nor in one the client refused.
-        accepted = accepted_codings(first(incoming, b"accept-encoding") or b"", decodable)
-        headers.append((b"accept-encoding", accepted))
-        return headers
+        headers.append((b"accept-encoding", _upstream_codings(accept or b"")))
+        return headers, body
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The path exactly as the client sent it: decoding it here would turn %3F
@@ -278,14 +304,13 @@ class ReverseProxy:
                     return
 
         method = scope["method"]
-        has_body = method not in ("GET", "HEAD", "OPTIONS", "DELETE") or any(
-            has(scope["headers"], name) for name in (b"content-length", b"transfer-encoding")
-        )
+        headers, has_body = self._request_headers(scope)
+        has_body = has_body or method not in ("GET", "HEAD", "OPTIONS", "DELETE")
         try:
             response = await self._client().request(
                 method,
                 target,
-                headers=[(_text(k), _text(v)) for k, v in self._request_headers(scope)],
+                headers=[(_text(k), _text(v)) for k, v in headers],
                 data=body() if has_body else None,
                 allow_redirects=False,
                 compress=None,
@@ -308,11 +333,39 @@ class ReverseProxy:
 
     async def _relay(self, scope: Scope, response: aiohttp.ClientResponse, send: Send) -> None:
         raw_headers = list(response.raw_headers)
-        drop = _hop_by_hop(raw_headers)
-        headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in drop]
-        headers = with_date([self._rewrite_location(scope, k, v) for k, v in headers])
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        drop = HOP_BY_HOP
+        if b"onnection" in b"".join(key for key, _ in raw_headers):
+            drop = HOP_BY_HOP | tokens(raw_headers, b"connection")  # hop-by-hop too
+        headers = []
+        length = dated = None
+        for key, value in raw_headers:
+            name = key.lower()
+            if name in drop:
+                continue
+            if name == b"content-length":
+                length = value
+            elif name == b"date":
+                dated = True
+            elif name == b"location":
+                value = self._rewrite_location(scope, value)
+            headers.append((name, value))
+        if dated is None:
+            headers.append(date_header())
         content = response.content
+        start = {"type": "http.response.start", "status": response.status, "headers": headers}
+        if length is not None and length.isdigit() and int(length) <= _READ_AHEAD:
+            # A body of known, small length goes in one message: read at once, it
+            # holds no more than a stream reads ahead, and the page changes in one piece.
+            try:
+                body = await content.read()
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                response.close()
+                await _error_page(send, 502, scope)
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await send(start)
         try:
             while chunk := await content.readany():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -321,18 +374,19 @@ class ReverseProxy:
             response.close()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _rewrite_location(self, scope: Scope, key: bytes, value: bytes) -> tuple[bytes, bytes]:
+    def _rewrite_location(self, scope: Scope, value: bytes) -> bytes:
         """A redirect to the upstream's own address points at the proxy instead."""
         upstream = self.upstream.encode()
-        if key != b"location" or not value.startswith(upstream):
-            return key, value
+        if not value.startswith(upstream):
+            return value
         if value[len(upstream) : len(upstream) + 1] not in (b"", b"/", b"?", b"#"):
-            return key, value  # another host that merely starts alike (:80 vs :8080)
+            return value  # another host that merely starts alike (:80 vs :8080)
         host = first(scope.get("headers", ()), b"host")
         if host is None:
-            return key, value[len(self.upstream) :] or b"/"
-        origin = scope.get("scheme", "http").encode() + b"://" + host
-        return key, origin + value[len(self.upstream) :]
+            return value[len(self.upstream) :] or b"/"
+        scheme: str = scope.get("scheme", "http")
+        origin = scheme.encode() + b"://" + host
+        return origin + value[len(self.upstream) :]
 
 
 def _text(value: bytes) -> str:

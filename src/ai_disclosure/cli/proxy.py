@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -117,7 +118,17 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 def app_from_environment() -> ASGIApp:
     """The app of one worker process, from the options ``run`` left in its environment."""
-    return _build(argparse.Namespace(**json.loads(os.environ[_OPTIONS_VARIABLE])))[0]
+    app = _build(argparse.Namespace(**json.loads(os.environ[_OPTIONS_VARIABLE])))[0]
+    _settled()
+    return app
+
+
+def _settled() -> None:
+    """Everything loaded so far (manifest, catalogs, CLDR data) lives as long as the
+    process: kept out of the garbage collector's full passes, which otherwise walk
+    it again and again as requests allocate (~5 % of a proxied request's CPU)."""
+    gc.collect()
+    gc.freeze()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         "server_header": False,
     }
     if args.workers == 1:
+        _settled()
         uvicorn.run(app, **options)
         return 0
     from uvicorn.supervisors import Multiprocess
