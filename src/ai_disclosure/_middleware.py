@@ -43,7 +43,7 @@ from ._notice import (
 )
 from ._pagecheck import _FRAGMENT, _NAVIGATION, _SCRIPTED, PageHeaders, _fetched
 from ._rawheaders import add_vary, changed_body
-from ._responder import _Responder
+from ._responder import _Responder, nothing
 from ._routing import Match, PathCache, Router
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
@@ -251,7 +251,7 @@ class AIDisclosureMiddleware:
                     if page.coding is not None:
                         responder.recoder = Recoder(page.coding)
                     responder.needs_document = fetched is _SCRIPTED
-                    return _done()
+                    return nothing()  # the start is held, not sent yet
                 if page.miss is not None:
                     self.misses.report(route, page.miss)
             self._record(plan, route, notice_shown=False, language=None)
@@ -399,10 +399,6 @@ class AIDisclosureMiddleware:
                 self._rendered.clear()
             found = self._rendered[key] = (language, negotiated, head, plain, notice)
         return found
-
-
-async def _done() -> None:
-    """An awaitable that does nothing: the start message is held, not sent yet."""
 
 
 def _add_headers(

@@ -4,6 +4,7 @@ compressed), with ``Content-Length`` and ``ETag`` kept true."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from ._csp import (
@@ -28,6 +29,10 @@ _NOT_MISSED = frozenset({"marker", "empty", ""})
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Pages of declared length up to this are gathered whole before they change.
 _COLLECT_LIMIT = 262144
+
+
+async def nothing() -> None:
+    """An awaitable that does nothing (a message held back, or dropped)."""
 
 
 class _Responder:
@@ -86,20 +91,26 @@ class _Responder:
         # Content-Length can stay exact (WSGI bridges send a page in two messages).
         self._collected: list[bytes] | None = None
 
-    async def send(self, message: Message) -> None:
+    def send(self, message: Message) -> Awaitable[None]:
+        # A plain function handing back an awaitable, as the middleware's own send:
+        # most messages need no coroutine of their own here.
         if message["type"] != "http.response.body":
-            if self.start is not None:  # e.g. http.response.pathsend: nothing to change
-                start, self.start = self.start, None
-                await self._send(start)
-                self.middleware.misses.report(self.route, "file")
-                self._log(notice_shown=False)
-            await self._send(message)
-        elif self.start is not None:
-            await self._on_first_body(message)
-        elif self.injector is not None:
-            await self._on_body(message)
-        elif not self.ended:
-            await self._send(message)
+            return self._other(message)
+        if self.start is not None:
+            return self._on_first_body(message)
+        if self.injector is not None:
+            return self._on_body(message)
+        if not self.ended:
+            return self._send(message)
+        return nothing()
+
+    async def _other(self, message: Message) -> None:
+        if self.start is not None:  # e.g. http.response.pathsend: nothing to change
+            start, self.start = self.start, None
+            await self._send(start)
+            self.middleware.misses.report(self.route, "file")
+            self._log(notice_shown=False)
+        await self._send(message)
 
     async def _on_first_body(self, message: Message) -> None:
         start = self.start
