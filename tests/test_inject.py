@@ -406,6 +406,7 @@ def token_by_token(
     with pytest.MonkeyPatch.context() as patch:
         never = re.compile(b"(?!)")
         patch.setattr(_inject, "page_start", lambda data: None)
+        patch.setattr(_inject, "_decided", {})  # nothing decided before
         for name in ("_SKIP_LINKS", "_TO_THE_END"):
             patch.setattr(_skiplinks, name, never)
         patch.setattr(_skiplinks, "_SKIP_STEP", re.compile(rb"()(?:(x)(y)(z)(?!))?"))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_disclosure import _htmlsyntax, _skiplinks
+from ai_disclosure import _htmlsyntax, _inject, _skiplinks
 from ai_disclosure._inject import Injector, Position
 
 from .test_inject import HEAD, NOTICE, expect, expect_at, inject, token_by_token
@@ -75,6 +75,10 @@ body_starts = st.tuples(
                      b"</template><a href=#z>z</a>x"]),
 ).map(b"".join)  # fmt: skip
 holdbacks = st.one_of(st.just(65536), st.integers(0, 400))
+#: What may follow a cut body start: more of one.
+continuations = st.tuples(
+    quiet, containers, quiet, st.one_of(links, items, st.just(b"")), quiet, ends, more, last
+).map(b"".join)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -92,28 +96,61 @@ def test_the_skip_links_fast_path_gives_the_token_by_token_bytes(
     assert (split, injector.reason) == reference[:2]
 
 
-@settings(max_examples=800, deadline=None)
-@given(first=body_starts, second=body_starts, cut=st.integers(0, 6000), max_holdback=holdbacks)
-def test_a_body_start_read_before_gives_the_token_by_token_bytes(
-    first: bytes, second: bytes, cut: int, max_holdback: int
+@settings(max_examples=1500, deadline=None)
+@given(
+    first=body_starts,
+    tail=continuations,
+    data=st.data(),
+    max_holdback=holdbacks,
+    position=st.sampled_from([Position.AFTER_SKIP_LINKS, Position.BODY_START]),
+)
+def test_a_page_start_decided_before_gives_the_token_by_token_bytes(
+    first: bytes, tail: bytes, data: st.DataObject, max_holdback: int, position: Position
 ) -> None:
-    """Pages sharing their first bytes with one read before (its reading kept, at
-    the default bound), whatever follows and whatever their own bound."""
+    """A page sharing its bytes up to some point past its body start with one decided
+    before (its page start, skip-link reading and decision kept, at the default
+    bound), whatever follows and whatever its own bound."""
     _skiplinks._read_before.clear()
-    position = Position.AFTER_SKIP_LINKS
-    inject(first, position)
-    for page in (first + second, first[: cut % (len(first) + 1)] + second):
-        whole, injector = inject(page, position, max_holdback=max_holdback)
-        reference = token_by_token(page, position, max_holdback)
-        assert (whole, injector.reason, injector.page_language) == reference
+    _inject._decided.clear()
+    # A short key makes many more pages share one: the bytes read are what decide.
+    key = data.draw(st.sampled_from([_skiplinks._KEY, 1, 8]), label="key")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_skiplinks, "_KEY", key)
+        inject(first, position)
+        body = max(first.find(b"<body"), 0)
+        cut = data.draw(st.integers(body, len(first)), label="cut")
+        # The same start, or another head before the same body start.
+        for page in (first[:cut] + tail, PAGE_START + first[body:cut] + tail):
+            whole, injector = inject(page, position, max_holdback=max_holdback)
+            reference = token_by_token(page, position, max_holdback)
+            assert (whole, injector.reason, injector.page_language) == reference
 
 
-def test_the_body_starts_kept_are_bounded() -> None:
+def test_a_body_start_read_before_still_meets_each_pages_bound() -> None:
+    """The skip links read on one page, met again after another head: the bound is
+    that page's, counted from its own head."""
     _skiplinks._read_before.clear()
+    _inject._decided.clear()
+    body = b"<body><a href=#main>Skip to the content</a><nav><a href=/>Home</a>"
+    inject(b"<title>t</title>" + body, Position.AFTER_SKIP_LINKS)
+    assert _skiplinks._read_before
+    page = PAGE_START + body
+    # Room for the body tag, not for the skip link after it.
+    bound = page.index(b"<a href=#main") - page.index(b"</head>") + 4
+    output, injector = inject(page, Position.AFTER_SKIP_LINKS, max_holdback=bound)
+    reference = token_by_token(page, Position.AFTER_SKIP_LINKS, bound)
+    assert (output, injector.reason, injector.page_language) == reference
+    assert output == expect(page, b"</head>", b"<body>")
+
+
+def test_the_body_starts_and_decisions_kept_are_bounded() -> None:
+    _skiplinks._read_before.clear()
+    _inject._decided.clear()
     for n in range(3 * _skiplinks._LIMIT):
-        page = PAGE_START + b"<body><a href=#m%d>Skip</a><main>x" % n
+        page = PAGE_START.replace(b"<title>t", b"<title>%d" % n) + b"<body><a href=#m%d>S</a>x" % n
         assert inject(page, Position.AFTER_SKIP_LINKS)[0] == expect(page, b"</head>", b"</a>")
         assert 0 < len(_skiplinks._read_before) <= _skiplinks._LIMIT
+        assert 0 < len(_inject._decided) <= _inject._DECIDED_LIMIT
     long_start = PAGE_START + b"<body><a href=#m>" + b"s" * _skiplinks._LONGEST + b"</a>x"
     inject(long_start, Position.AFTER_SKIP_LINKS)
     assert all(len(kept[0]) <= _skiplinks._LONGEST for kept in _skiplinks._read_before.values())

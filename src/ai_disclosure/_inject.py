@@ -83,6 +83,15 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
+#: Pages decided at once by the fast path: their bytes before "<body" -> ((position,
+#: bound), the bytes from "<body" to the end of what decided it, where the head
+#: fragment goes, where the notice goes, the page's language). Sound for the reasons
+#: ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that decided depends
+#: on a byte past that end. Bounded like them.
+_decided: dict[bytes, tuple[tuple[Position, int], bytes, int, int, str | None]] = {}
+_DECIDED_LIMIT = 64
+_DECIDED_LONGEST = 16384
+
 #: <html> tags seen -> the language they give ("" for none): a site's pages share a few.
 _languages: dict[bytes, str] = {}
 _LANGUAGES_KEPT = 256
@@ -263,7 +272,18 @@ class Injector(SkipLinkReader):
 
     def _fast(self, data: bytes, out: list[bytes]) -> bytes | None:
         """The page start up to <body> in one regex match (or none, for a start seen
-        before: ``_pagestart``), when the first chunk allows."""
+        before: ``_pagestart``), when the first chunk allows; a page whose bytes up
+        to its decision are those of one decided before is decided alike at once."""
+        position, at = self.position, data.find(b"<body")
+        key = data[:at] if 0 <= at <= _DECIDED_LONGEST else None
+        if key is not None:
+            known = _decided.get(key)
+            if known is not None and known[0] == (position, self.max_holdback):
+                _, tail, hold_from, place, language = known
+                if data.startswith(tail, at):
+                    self.page_language = language
+                    self._blank = False
+                    return self._inject_at(data, hold_from, place)
         found = page_start(data)
         if found is None:
             return None
@@ -281,25 +301,20 @@ class Injector(SkipLinkReader):
             self._note_language(data[html_start:html_end])
         self._blank = False
         place = -1  # where the notice goes, when it is known already
-        if self.position is Position.BODY_START:
+        read = body_end  # the end of what decided it
+        if position is Position.BODY_START:
             place = body_end
-        elif self.position is Position.AFTER_SKIP_LINKS:
-            place = self._place(data, body_end, hold_from)
+        elif position is Position.AFTER_SKIP_LINKS:
+            place, read = self._place(data, body_end, hold_from)
         if place >= 0:
-            self._render()
-            self.injected = True
-            self._state = _State.DONE
-            self._phase = _Phase.DONE
-            view = memoryview(data)  # slices without copies: the page is copied once, by join
-            return b"".join(
-                (
-                    view[:hold_from],
-                    self.head,
-                    view[hold_from:place],
-                    self.notice,
-                    view[place:],
-                )
-            )
+            if key is not None and body_start == at and read - at <= _DECIDED_LONGEST:
+                if len(_decided) >= _DECIDED_LIMIT:
+                    _decided.clear()
+                _decided[key] = (
+                    (position, self.max_holdback), data[at:read], hold_from, place,
+                    self.page_language,
+                )  # fmt: skip
+            return self._inject_at(data, hold_from, place)
         out.append(data[:hold_from])
         self._holding = True
         self._held += data[hold_from:body_end]
@@ -311,6 +326,18 @@ class Injector(SkipLinkReader):
             if self._state is _State.DONE:
                 return self._out(data, i, out)
         return self._out(data, self._scan(data, i, out), out)
+
+    def _inject_at(self, data: bytes, hold_from: int, place: int) -> bytes:
+        """The whole page with the head fragment at ``hold_from`` and the notice at
+        ``place``: decided, nothing more to read."""
+        self._render()
+        self.injected = True
+        self._state = _State.DONE
+        self._phase = _Phase.DONE
+        view = memoryview(data)  # slices without copies: the page is copied once, by join
+        return b"".join(
+            (view[:hold_from], self.head, view[hold_from:place], self.notice, view[place:])
+        )
 
     # --- scanning -----------------------------------------------------------
 

@@ -315,14 +315,17 @@ class SkipLinkReader(Tokenizer):
     def _note_language(self, tag: bytes) -> None:
         raise NotImplementedError
 
-    def _place(self, data: bytes, i: int, hold_from: int) -> int:
+    def _place(self, data: bytes, i: int, hold_from: int) -> tuple[int, int]:
         """Where the notice goes when the skip links' reading from the body start
-        at ``i`` ends in the fast matches at once, or -1 (see ``_read_before``)."""
+        at ``i`` ends in the fast matches at once, or -1 (see ``_read_before``); and
+        where the reading ended."""
         key = data[i : i + _KEY]
         known = _read_before.get(key)
         if known is not None and data.startswith(known[0], i):
-            _, place, end = known
-            return -1 if i + end - hold_from > self.max_holdback else i + place
+            reading, place, end = known
+            if i + end - hold_from > self.max_holdback:
+                return -1, i
+            return i + place, i + len(reading)
         found = _SKIP_LINKS.match(data, i)
         if found is not None:
             end = found.start("read")
@@ -334,15 +337,17 @@ class SkipLinkReader(Tokenizer):
                 or data.find(MARKER, i, found.end()) >= 0
                 or _FOCUS_ATTRIBUTE.search(data, i, end) is not None
             ):
-                return -1
+                return -1, i
             place = i if read[1] < 0 else read[1]
             _remember(key, data[i : found.end()], place - i, end - i)
-            return -1 if end - hold_from > self.max_holdback else place
+            if end - hold_from > self.max_holdback:
+                return -1, i
+            return place, found.end()
         found = _TO_THE_END.match(data, i)
         if found is None or data.find(MARKER, i, found.end()) >= 0 or _stop(found) < 0:
-            return -1
+            return -1, i
         _remember(key, data[i : found.end()], 0, 0)
-        return i
+        return i, found.end()
 
     def _skip_step(self, buf: bytes, i: int, out: list[bytes]) -> int:
         """Reading skip links, the common tokens in one match each (whitespace and
