@@ -616,3 +616,21 @@ async def test_without_a_register_the_link_names_the_declaration_under_its_prefi
     async with httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url="http://p") as h:
         response = await h.get("/dechets/assistant")
     assert response.headers["link"] == '</ia>; rel="ai-disclosure"'
+
+
+async def test_what_readers_ask_for_is_kept_bounded() -> None:
+    """Languages and fragments are worked out once per ``Accept-Language``, and a
+    crowd of distinct values (readers choose them) never grows the caches past
+    their bound, nor changes what each reader gets."""
+    from ai_disclosure import _middleware
+
+    middleware = AIDisclosureMiddleware(page_app(PAGE), EXAMPLE_MANIFEST)
+    assert "en" in middleware.languages
+    plan = middleware._route("/dechets/assistant")[0]
+    for n in range(3 * _middleware._RENDERED_LIMIT):
+        accept = f"x-{n}, en;q=0.5"
+        assert middleware.choose_language(None, accept) == ("en", True)
+        assert middleware.rendered(plan, False, None, accept)[:2] == ("en", True)
+        assert len(middleware._languages) <= _middleware._RENDERED_LIMIT
+        assert len(middleware._rendered) <= _middleware._RENDERED_LIMIT
+    assert middleware.choose_language("fr", "en") == ("fr", False)  # the page's own wins

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, Protocol
 
 from ._assets import Assets
@@ -53,7 +52,6 @@ __all__ = ["SCOPE_KEY", "AIDisclosureMiddleware", "DisclosureRecorder", "Request
 SCOPE_KEY = "ai_disclosure"
 
 _HEADER = HEADER_NAME.lower().encode("latin-1")
-_name = itemgetter(0)
 #: 2xx answers that carry no page: no content, reset, a part of a file.
 _NOT_A_PAGE = frozenset({204, 205, 206})
 
@@ -407,9 +405,12 @@ def _add_headers(
     """The app's headers plus ours, the app's winning; and whether the app set
     ``AI-Disclosure`` itself."""
     headers = list(app_headers)
-    # One C-level look at all names first: most apps set neither header.
-    names = b"\n".join(map(_name, headers)).lower()
-    if _HEADER not in names and b"link" not in names:
+    # A first look at the names (an app sends a few): most set neither header.
+    for key, _ in headers:
+        name = key.lower()
+        if name == _HEADER or name == b"link":
+            break
+    else:
         headers.extend(ours)
         return headers, False
     has_disclosure = has_link = False
