@@ -34,8 +34,9 @@ headers, notice and logging without a code change.
 The upstream client is aiohttp's: a proxy sends every request to one host, many at
 once, and aiohttp's connection pool hands out a kept-alive connection in a few
 calls where httpcore's scanned its whole pool per request (7x the CPU per request
-measured in bench/bench_proxy.py). Each stream holds at most ``read_bufsize``
-bytes read ahead of the client (256 KiB). The registry clients stay on httpx.
+measured in bench/bench_proxy.py). A stream reads at most ``read_bufsize`` (64
+KiB) ahead of a slow client, twice that buffered; an answer of declared length up
+to 256 KiB is read whole. The registry clients stay on httpx.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from ._catalog import DEFAULT_LANGUAGE, catalogs, choose_catalog_language
 from ._encoding import decodable
 from ._headers import HEADER_NAME
 from ._rawheaders import accepted_codings, date_header, first, tokens, with_date
+from ._responder import _COLLECT_LIMIT
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ReverseProxy", "dated"]
@@ -128,8 +130,13 @@ def dated(app: ASGIApp) -> ASGIApp:
 #: What a request-target may hold (RFC 9112 3.2: visible ASCII): anything else
 #: could split the request line the proxy writes upstream.
 _TARGET_BYTES = bytes(range(0x21, 0x7F))
-#: Bytes of the upstream's answer read ahead of the client, per stream.
-_READ_AHEAD = 262144
+#: Bytes of the upstream's answer read ahead of the client, per stream (aiohttp
+#: buffers up to twice this before it stops reading, and a chunk handed on may be
+#: copied once more into the client's write buffer).
+_READ_AHEAD = 65536
+#: Answers of declared length up to this are read whole and sent in one message:
+#: the length up to which the middleware gathers a page anyway.
+_READ_WHOLE = _COLLECT_LIMIT
 
 
 class ReverseProxy:
@@ -353,9 +360,9 @@ class ReverseProxy:
             headers.append(date_header())
         content = response.content
         start = {"type": "http.response.start", "status": response.status, "headers": headers}
-        if length is not None and length.isdigit() and int(length) <= _READ_AHEAD:
-            # A body of known, small length goes in one message: read at once, it
-            # holds no more than a stream reads ahead, and the page changes in one piece.
+        if length is not None and length.isdigit() and int(length) <= _READ_WHOLE:
+            # A body of known, small length goes in one message: read at once (as
+            # the middleware would gather it), the page changes in one piece.
             try:
                 body = await content.read()
             except (aiohttp.ClientError, TimeoutError, OSError):
