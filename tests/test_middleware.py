@@ -631,6 +631,6 @@ async def test_what_readers_ask_for_is_kept_bounded() -> None:
         accept = f"x-{n}, en;q=0.5"
         assert middleware.choose_language(None, accept) == ("en", True)
         assert middleware.rendered(plan, False, None, accept)[:2] == ("en", True)
-        assert len(middleware._languages) <= _middleware._RENDERED_LIMIT
+        assert len(middleware._choices) <= _middleware._RENDERED_LIMIT
         assert len(middleware._rendered) <= _middleware._RENDERED_LIMIT
     assert middleware.choose_language("fr", "en") == ("fr", False)  # the page's own wins

@@ -279,6 +279,28 @@ async def test_a_page_of_known_length_cut_short_upstream_is_a_502_page() -> None
     assert "<title>cut" not in response.text
 
 
+async def test_a_page_of_known_length_that_stalls_upstream_is_a_504_page() -> None:
+    stalled = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Length: 1000\r\n\r\n<!doctype html><title>slow"
+        )
+        await writer.drain()
+        await stalled.wait()  # never more: the proxy's read timeout ends it
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, proxied(f"http://127.0.0.1:{port}", read_timeout=0.5) as client:
+        response = await client.get("/dechets/assistant")
+        stalled.set()
+    assert response.status_code == 504
+    assert "<title>slow" not in response.text
+
+
 async def test_a_page_of_known_length_keeps_an_exact_length(upstream: str) -> None:
     async with proxied(upstream) as client:
         response = await client.get("/dechets/assistant")

@@ -177,7 +177,7 @@ class AIDisclosureMiddleware:
             tuple[tuple[str, ...], str, bool, bool], tuple[bytes, bytes, bytes]
         ] = {}
         self._rendered: dict[_RenderKey, _Rendered] = {}
-        self._languages: dict[tuple[str | None, str | None], tuple[str, bool]] = {}
+        self._choices: dict[tuple[str | None, str | None], tuple[str, bool]] = {}
         self.no_ai = self.plan({})
         self._route_plans = {
             route.path: self.plan({sid: self.manifest.system(sid) for sid in route.systems})
@@ -369,11 +369,11 @@ class AIDisclosureMiddleware:
         once per (page language, ``Accept-Language``) (bounded: readers choose the
         latter)."""
         key = (page_language, accept)
-        found = self._languages.get(key)
+        found = self._choices.get(key)
         if found is None:
-            if len(self._languages) >= _RENDERED_LIMIT:
-                self._languages.clear()
-            found = self._languages[key] = choose_language(
+            if len(self._choices) >= _RENDERED_LIMIT:
+                self._choices.clear()
+            found = self._choices[key] = choose_language(
                 self.languages, self.manifest.service.default_language, page_language, accept
             )
         return found

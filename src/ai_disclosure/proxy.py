@@ -365,9 +365,10 @@ class ReverseProxy:
             # the middleware would gather it), the page changes in one piece.
             try:
                 body = await content.read()
-            except (aiohttp.ClientError, TimeoutError, OSError):
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                # Nothing went out yet: the reader gets the proxy's page, not half a page.
                 response.close()
-                await _error_page(send, 502, scope)
+                await _error_page(send, 504 if isinstance(exc, TimeoutError) else 502, scope)
                 return
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
