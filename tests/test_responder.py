@@ -174,3 +174,65 @@ async def test_a_page_of_declared_length_keeps_an_exact_length() -> None:
     sent = b"".join(b["body"] for b in bodies)
     assert sent.count(MARKER) == 1
     assert dict(start["headers"])[b"content-length"] == str(len(sent)).encode()
+
+
+SKIP_PAGE = PAGE.replace(
+    "<body>", "<body><a href=#main>Aller au contenu</a><nav><a href=/>Accueil</a>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "request_headers"),
+    [
+        (SKIP_PAGE, {}, {}),
+        (PAGE.replace(" lang=fr", ""), {"ETag": '"v1"'}, {"Accept-Language": "ar, en;q=0.5"}),
+        (SKIP_PAGE, {"Content-Security-Policy": "script-src 'nonce-abc'"}, {}),
+        (SKIP_PAGE.encode("latin-1", "xmlcharrefreplace"), {"Content-Type": "text/html"}, {}),
+        (SKIP_PAGE, {}, {"Sec-Fetch-Dest": "empty"}),
+        (SKIP_PAGE.encode("utf-16"), {}, {}),  # left alone, both times
+    ],
+)
+async def test_a_page_decided_before_goes_out_as_the_injector_sends_it(
+    body: str | bytes, headers: dict[str, str], request_headers: dict[str, str]
+) -> None:
+    """The usual page of a site, seen again, skips the injector (``_lane``): the same
+    bytes, the same headers, counted alike."""
+    from ai_disclosure import _inject
+
+    from .test_middleware import client
+
+    _inject._decided.clear()
+    recorded: list[tuple[Any, ...]] = []
+
+    class Logger:
+        def record(self, *args: Any) -> None:
+            recorded.append(args)
+
+    async with client(page_app(body, headers=headers), logger=Logger()) as http:
+        first = await http.get("/dechets/assistant", headers=request_headers)
+        kept = dict(_inject._decided)
+        second = await http.get("/dechets/assistant", headers=request_headers)
+    assert (second.status_code, second.headers.raw, second.content) == (
+        first.status_code, first.headers.raw, first.content
+    )  # fmt: skip
+    assert recorded[0] == recorded[1]
+    left_alone = isinstance(body, bytes) and body.startswith(b"\xff\xfe")
+    assert bool(kept) is not left_alone
+    assert (first.content.count(MARKER) == 1) is not left_alone
+
+
+async def test_a_piece_fetched_by_a_script_is_left_alone_though_decided_before() -> None:
+    """The same bytes shown as a page, then fetched by a script that may put them in
+    a page already shown: a start that is not a document's stays untouched."""
+    from ai_disclosure import _inject
+
+    from .test_middleware import client
+
+    _inject._decided.clear()
+    piece = "<link rel=stylesheet href=/p.css><body><a href=#m>Aller au contenu</a>Texte"
+    async with client(page_app(piece)) as http:
+        shown = await http.get("/dechets/assistant")
+        assert _inject._decided
+        fetched = await http.get("/dechets/assistant", headers={"Sec-Fetch-Dest": "empty"})
+    assert shown.content.count(MARKER) == 1
+    assert fetched.text == piece

@@ -71,7 +71,7 @@ from ._htmlsyntax import (
 from ._pagestart import page_start
 from ._skiplinks import SkipLinkReader
 
-__all__ = ["MARKER", "PLACEHOLDER", "Injector", "Position"]
+__all__ = ["MARKER", "MAX_HOLDBACK", "PLACEHOLDER", "Injector", "Position", "decided_before"]
 
 
 class Position(StrEnum):
@@ -96,6 +96,32 @@ _DECIDED_LONGEST = 16384
 _languages: dict[bytes, str] = {}
 _LANGUAGES_KEPT = 256
 _LANGUAGE_TAG_KEPT = 512
+
+#: Bytes held at most between the head fragment's place and the notice's, by default.
+MAX_HOLDBACK = 65536
+
+
+def decided_before(
+    data: bytes, position: Position, max_holdback: int = MAX_HOLDBACK
+) -> tuple[int, int, str | None] | None:
+    """Where the head fragment and the notice go in a whole page, and its language,
+    when its bytes up to what decided are those of a page decided before
+    (``_decided``); None otherwise (the ``Injector`` reads it)."""
+    at = data.find(b"<body")
+    if 0 <= at <= _DECIDED_LONGEST:
+        known = _decided.get(data[:at])
+        if known is not None and known[0] == (position, max_holdback):
+            _, tail, hold_from, place, language = known
+            if data.startswith(tail, at):
+                return hold_from, place, language
+    return None
+
+
+def splice(data: bytes, hold_from: int, head: bytes, place: int, notice: bytes) -> bytes:
+    """``data`` with ``head`` at ``hold_from`` and ``notice`` at ``place``."""
+    view = memoryview(data)  # slices without copies: the page is copied once, by join
+    return b"".join((view[:hold_from], head, view[hold_from:place], notice, view[place:]))
+
 
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
@@ -163,7 +189,7 @@ class Injector(SkipLinkReader):
         notice: bytes,
         position: Position = Position.AFTER_SKIP_LINKS,
         *,
-        max_holdback: int = 65536,
+        max_holdback: int = MAX_HOLDBACK,
         render: Render | None = None,
     ) -> None:
         self.head = head
@@ -274,16 +300,14 @@ class Injector(SkipLinkReader):
         """The page start up to <body> in one regex match (or none, for a start seen
         before: ``_pagestart``), when the first chunk allows; a page whose bytes up
         to its decision are those of one decided before is decided alike at once."""
-        position, at = self.position, data.find(b"<body")
+        position = self.position
+        decided = decided_before(data, position, self.max_holdback)
+        if decided is not None:
+            hold_from, place, self.page_language = decided
+            self._blank = False
+            return self._inject_at(data, hold_from, place)
+        at = data.find(b"<body")
         key = data[:at] if 0 <= at <= _DECIDED_LONGEST else None
-        if key is not None:
-            known = _decided.get(key)
-            if known is not None and known[0] == (position, self.max_holdback):
-                _, tail, hold_from, place, language = known
-                if data.startswith(tail, at):
-                    self.page_language = language
-                    self._blank = False
-                    return self._inject_at(data, hold_from, place)
         found = page_start(data)
         if found is None:
             return None
@@ -334,10 +358,7 @@ class Injector(SkipLinkReader):
         self.injected = True
         self._state = _State.DONE
         self._phase = _Phase.DONE
-        view = memoryview(data)  # slices without copies: the page is copied once, by join
-        return b"".join(
-            (view[:hold_from], self.head, view[hold_from:place], self.notice, view[place:])
-        )
+        return splice(data, hold_from, self.head, place, self.notice)
 
     # --- scanning -----------------------------------------------------------
 

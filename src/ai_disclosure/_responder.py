@@ -16,7 +16,7 @@ from ._csp import (
     _with_nonce,
 )
 from ._encoding import DecodeError, Recoder
-from ._inject import Injector
+from ._inject import Injector, decided_before, splice
 from ._pagecheck import PageHeaders, _fragment
 from ._rawheaders import add_vary, changed_body
 from ._types import Message, Scope, Send
@@ -29,6 +29,23 @@ _NOT_MISSED = frozenset({"marker", "empty", ""})
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Pages of declared length up to this are gathered whole before they change.
 _COLLECT_LIMIT = 262144
+
+
+def _left_alone(start: bytes, needs_document: bool) -> str | None:
+    """Why a page whose first (decoded) bytes are ``start`` may not change at all
+    ("" when that is no miss), or None when it may."""
+    if start[:2] in _UTF16_BOMS:
+        return "charset"  # UTF-16 (BOM): ASCII fragments would break it
+    if needs_document and _fragment(start):
+        return ""  # fetched by a script, a piece of a page: not a page view
+    return None
+
+
+def _accept_language(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"accept-language":
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def nothing() -> None:
@@ -132,6 +149,11 @@ class _Responder:
             # The app placed the notice itself: nothing to change.
             await self._untouched(start, message, notice_shown=True)
             return
+        if not more and self.recoder is None and self._lane(start, message, body):
+            await self._send(start)
+            await self._send(message)
+            self._log(notice_shown=True)
+            return
         injector = self.injector = self._make_injector()
         try:
             output = self._process(body, final=not more)
@@ -168,6 +190,23 @@ class _Responder:
         message["body"] = output
         await self._send(message)
 
+    def _lane(self, start: Message, message: Message, body: bytes) -> bool:
+        """A whole page whose start was decided before (the usual page of a site):
+        its fragments go in without an ``Injector``; False when it needs one.
+        Leaves the messages ready to send."""
+        decided = decided_before(body, self.middleware.position)
+        if decided is None or _left_alone(body, self.needs_document) is not None:
+            return False
+        hold_from, place, language = decided
+        self.accept = _accept_language(self.scope)
+        head, notice = self._render(language or None)
+        headers = start["headers"]
+        if self.vary:
+            add_vary(headers, b"Accept-Language")
+        message["body"] = output = splice(body, hold_from, head, place, notice)
+        changed_body(headers, len(output))
+        return True
+
     async def _untouched(self, start: Message, message: Message, notice_shown: bool) -> None:
         """Send the page as the app did; what follows passes as it comes."""
         self.injector = None
@@ -176,12 +215,8 @@ class _Responder:
         self._log(notice_shown=notice_shown)
 
     def _check_start(self, piece: bytes) -> None:
-        """The page's first (decoded) bytes say whether it may change at all; when not,
-        ``left_alone`` says why ("" when it is no miss)."""
-        if piece[:2] in _UTF16_BOMS:
-            self.left_alone = "charset"  # UTF-16 (BOM): ASCII fragments would break it
-        elif self.needs_document and _fragment(piece):
-            self.left_alone = ""  # fetched by a script, a piece of a page: not a page view
+        """The page's first (decoded) bytes say whether it may change at all."""
+        self.left_alone = _left_alone(piece, self.needs_document)
 
     def _worth_collecting(self, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
@@ -253,10 +288,7 @@ class _Responder:
         self._log(notice_shown=injector.injected)
 
     def _make_injector(self) -> Injector:
-        for key, value in self.scope.get("headers", ()):
-            if key == b"accept-language":
-                self.accept = value.decode("latin-1")
-                break
+        self.accept = _accept_language(self.scope)
         return Injector(b"", b"", self.middleware.position, render=self._render)
 
     def _rendered(self, page_lang: str | None) -> _Rendered:
