@@ -15,6 +15,8 @@ __all__ = ["ai_content", "disclose", "disclosure_head", "disclosure_notice", "re
 
 def _scope(request: Any) -> Any:
     """The ASGI scope behind a request of any framework this project wraps."""
+    if type(request) is dict:  # a scope already (or a WSGI environ, see below)
+        return request.get("asgi.scope", request)
     scope = getattr(request, "scope", None)  # Starlette, FastAPI, Django's ASGIRequest
     # A plain dict first: the ABC check alone costs more than the rest of a helper.
     if type(scope) is dict or isinstance(scope, MutableMapping):

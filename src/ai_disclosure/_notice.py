@@ -447,13 +447,14 @@ class TemplateFragments:
     Each combination of systems and language is rendered once (the head with marks
     where the nonces go), so jinja2 runs once per combination, never per request."""
 
-    __slots__ = ("_heads", "_notices", "_plain", "asset_prefix", "manifest")
+    __slots__ = ("_heads", "_notices", "_plain", "_same", "asset_prefix", "manifest")
 
     def __init__(self, manifest: Manifest, asset_prefix: str = ASSET_PREFIX) -> None:
         self.manifest = manifest
         self.asset_prefix = asset_prefix
         self._heads: dict[tuple[tuple[str, ...], str], str] = {}
         self._plain: dict[tuple[tuple[str, ...], str], Markup] = {}  # without nonces
+        self._same: dict[tuple[str | None, str], bool] = {}  # page's language reads it
         self._notices: dict[tuple[tuple[str, ...], str, bool], Markup] = {}
 
     def _systems(self, systems: Iterable[System | str]) -> list[System]:
@@ -503,7 +504,13 @@ class TemplateFragments:
         """:func:`render_notice`: empty without systems."""
         chosen, ids = self._key(systems)
         # The page's language only decides whether the notice states its own.
-        same = same_language(page_language, catalog_language(language))
+        same = self._same.get((page_language, language))
+        if same is None:
+            if len(self._same) >= _CACHE_LIMIT:
+                self._same.clear()
+            same = self._same[page_language, language] = same_language(
+                page_language, catalog_language(language)
+            )
         key = (ids, language, same)
         notice = self._notices.get(key)
         if notice is None:
