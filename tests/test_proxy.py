@@ -257,48 +257,47 @@ async def test_unreachable_upstream_is_a_502_page() -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
+@asynccontextmanager
+async def half_page_upstream(
+    stall: bool, read_timeout: float = 60
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The proxy before an upstream that announces a 1,000-byte page, sends its first
+    bytes, then hangs up (or, with ``stall``, sends nothing more)."""
+    more = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Length: 1000\r\n\r\n<!doctype html><title>half"
+        )
+        await writer.drain()
+        if stall:
+            await more.wait()  # never, while the request lasts
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, proxied(f"http://127.0.0.1:{port}", read_timeout=read_timeout) as client:
+        yield client
+        more.set()
+
+
 async def test_a_page_of_known_length_cut_short_upstream_is_a_502_page() -> None:
     """A small page of known length is read whole before anything goes out: when the
     upstream breaks off mid-body, the reader gets the error page, not half a page."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-            b"Content-Length: 1000\r\n\r\n<!doctype html><title>cut"
-        )
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, proxied(f"http://127.0.0.1:{port}") as client:
+    async with half_page_upstream(stall=False) as client:
         response = await client.get("/dechets/assistant")
     assert response.status_code == 502
     assert "L'application ne répond pas" in response.text
-    assert "<title>cut" not in response.text
+    assert "<title>half" not in response.text
 
 
 async def test_a_page_of_known_length_that_stalls_upstream_is_a_504_page() -> None:
-    stalled = asyncio.Event()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-            b"Content-Length: 1000\r\n\r\n<!doctype html><title>slow"
-        )
-        await writer.drain()
-        await stalled.wait()  # never more: the proxy's read timeout ends it
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, proxied(f"http://127.0.0.1:{port}", read_timeout=0.5) as client:
+    async with half_page_upstream(stall=True, read_timeout=0.5) as client:
         response = await client.get("/dechets/assistant")
-        stalled.set()
     assert response.status_code == 504
-    assert "<title>slow" not in response.text
+    assert "<title>half" not in response.text
 
 
 async def test_a_page_of_known_length_keeps_an_exact_length(upstream: str) -> None:
