@@ -83,14 +83,17 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
-#: Pages decided at once by the fast path: their bytes before "<body" -> ((position,
-#: bound), the bytes from "<body" to the end of what decided it, where the head
-#: fragment goes, where the notice goes, the page's language). Sound for the reasons
-#: ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that decided depends
-#: on a byte past that end. Bounded like them.
-_decided: dict[bytes, tuple[tuple[Position, int], bytes, int, int, str | None]] = {}
+#: Pages decided at once by the fast path: (where their first "<body" is, position,
+#: bound) -> (their bytes up to the end of what decided the notice's place, where
+#: the head fragment goes, where the notice goes, the page's language). A page is
+#: recalled by comparing its bytes with those, never by slicing and hashing them:
+#: a page whose head changes on every request (a nonce, a CSRF token) costs a
+#: search and a comparison that stops at the first difference. Sound for the
+#: reasons ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that
+#: decided depends on a byte past that end. Bounded like them.
+_decided: dict[tuple[int, Position, int], tuple[bytes, int, int, str | None]] = {}
 _DECIDED_LIMIT = 64
-_DECIDED_LONGEST = 16384
+_DECIDED_LONGEST = 32768
 
 #: <html> tags seen -> the language they give ("" for none): a site's pages share a few.
 _languages: dict[bytes, str] = {}
@@ -107,13 +110,9 @@ def decided_before(
     """Where the head fragment and the notice go in a whole page, and its language,
     when its bytes up to what decided are those of a page decided before
     (``_decided``); None otherwise (the ``Injector`` reads it)."""
-    at = data.find(b"<body")
-    if 0 <= at <= _DECIDED_LONGEST:
-        known = _decided.get(data[:at])
-        if known is not None and known[0] == (position, max_holdback):
-            _, tail, hold_from, place, language = known
-            if data.startswith(tail, at):
-                return hold_from, place, language
+    known = _decided.get((data.find(b"<body"), position, max_holdback))
+    if known is not None and data.startswith(known[0]):
+        return known[1], known[2], known[3]
     return None
 
 
@@ -306,8 +305,6 @@ class Injector(SkipLinkReader):
             hold_from, place, self.page_language = decided
             self._blank = False
             return self._inject_at(data, hold_from, place)
-        at = data.find(b"<body")
-        key = data[:at] if 0 <= at <= _DECIDED_LONGEST else None
         found = page_start(data)
         if found is None:
             return None
@@ -331,13 +328,15 @@ class Injector(SkipLinkReader):
         elif position is Position.AFTER_SKIP_LINKS:
             place, read = self._place(data, body_end, hold_from)
         if place >= 0:
-            if key is not None and body_start == at and read - at <= _DECIDED_LONGEST:
+            if read <= _DECIDED_LONGEST and data.find(b"<body") == body_start:
                 if len(_decided) >= _DECIDED_LIMIT:
                     _decided.clear()
-                _decided[key] = (
-                    (position, self.max_holdback), data[at:read], hold_from, place,
+                _decided[body_start, position, self.max_holdback] = (
+                    data[:read],
+                    hold_from,
+                    place,
                     self.page_language,
-                )  # fmt: skip
+                )
             return self._inject_at(data, hold_from, place)
         out.append(data[:hold_from])
         self._holding = True
