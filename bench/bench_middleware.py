@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import http.client
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -31,10 +33,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +77,9 @@ PAGE = (
 
 SKIP_LINK = b"<a href=#main>Aller au contenu</a>"
 HTML_PATH, JSON_PATH = "/dechets/assistant", "/api/horaires"
+#: The same page with a new token in its head each time (a CSRF token, a CSP
+#: nonce): nothing of its start can be recalled, every page start is read.
+TOKEN_PATH = "/dechets/assistant/jeton"
 
 
 def bare_app(*, helpers: bool = False) -> Starlette:
@@ -94,7 +101,16 @@ def bare_app(*, helpers: bool = False) -> Starlette:
     async def api(request: Request) -> Response:
         return JSONResponse({"answer": "Le verre va dans le conteneur vert.", "id": 42})
 
-    return Starlette(routes=[Route(HTML_PATH, page), Route(JSON_PATH, api)])
+    tokens = itertools.count()
+    title = PAGE.index("<title>")
+
+    async def token_page(request: Request) -> Response:
+        token = f'<meta name=csrf-token content="{next(tokens):032x}">'
+        return HTMLResponse("".join((PAGE[:title], token, PAGE[title:])))
+
+    return Starlette(
+        routes=[Route(HTML_PATH, page), Route(JSON_PATH, api), Route(TOKEN_PATH, token_page)]
+    )
 
 
 class OneHeader:
@@ -135,7 +151,7 @@ class Naive:
         self.no_ai_headers = middleware.no_ai.headers
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        ai = scope["path"] == HTML_PATH
+        ai = scope["path"] in (HTML_PATH, TOKEN_PATH)
         start: dict[str, Any] = {}
 
         async def wrapped(message: Any) -> None:
@@ -243,6 +259,9 @@ CASES = (
         "bare", "naive same-bytes injector", "ai_disclosure", "ai_disclosure body-start",
         "ai_disclosure, template helpers", "BaseHTTPMiddleware",
     )),
+    ("same page, a new token in its head each time", TOKEN_PATH, (
+        "bare", "naive same-bytes injector", "ai_disclosure",
+    )),
 )  # fmt: skip
 
 
@@ -320,7 +339,57 @@ def instructions(name: str, path: str, counts: tuple[int, int] = (100, 600)) -> 
     return (totals[1] - totals[0]) / (counts[1] - counts[0])
 
 
-def run_callgrind() -> None:
+def served_instructions(name: str, path: str, stack: str, count: int = 300) -> float:
+    """Instructions per request inside a real uvicorn server on ``stack``, under
+    callgrind: counters zeroed after a warm-up, ``count`` requests one after the
+    other on one kept-alive connection, then dumped. Deterministic, unlike CPU
+    time on a shared machine, where two servers of the same app differ by up to
+    a third (each process lands on its own memory layout and host core)."""
+    port = free_port()
+    loop, parser = STACKS[stack]
+    code = (
+        "import sys, uvicorn; sys.path.insert(0, 'bench');"
+        "from bench_middleware import variants;"
+        f"uvicorn.run(variants()[{name!r}], host='127.0.0.1', port={port}, log_level='error',"
+        f" access_log=False, loop={loop!r}, http={parser!r})"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as folder:
+        out = Path(folder) / "callgrind.out"
+        server = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             sys.executable, "-c", code],
+            cwd=ROOT, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        try:
+            for _ in range(1200):  # imports under valgrind take a while
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.25)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+            def requests(number: int) -> None:
+                for _ in range(number):
+                    connection.request("GET", path, headers={"Accept-Language": "fr"})
+                    connection.getresponse().read()
+
+            requests(50)
+            pid = str(server.pid)
+            subprocess.run(["callgrind_control", "--zero", pid], capture_output=True, check=True)
+            requests(count)
+            subprocess.run(["callgrind_control", "--dump", pid], capture_output=True, check=True)
+            connection.close()
+        finally:
+            server.terminate()
+            server.wait()
+        dump = next(Path(folder).glob("callgrind.out.*"))
+        lines = dump.read_text().splitlines()
+        totals = next(line for line in lines if line.startswith(("summary:", "totals:")))
+        return int(totals.split()[1]) / count
+
+
+def run_callgrind(stack: str) -> None:
     if shutil.which("valgrind") is None:
         print("\nvalgrind is not installed: no instruction counts")
         return
@@ -335,6 +404,17 @@ def run_callgrind() -> None:
     ]
     with ThreadPoolExecutor(2) as pool:  # counts do not depend on what runs beside
         counts = list(pool.map(lambda run: instructions(run[2], run[1]), runs))
+    counted = list(zip(runs, counts, strict=True))
+    bare = {label: count for (label, _, name), count in counted if name == "bare"}
+    for (label, _, name), count in counted:
+        print(f"{label + ' / ' + name:<70}{count:>10.0f}{bare[label] / count:>10.2f}")
+    print(
+        f"\nInstructions per request inside a uvicorn server ({stack_in_use(stack)}; one "
+        "kept-alive connection, counted after a warm-up; load-independent)"
+    )
+    print(f"{'case':<70}{'instr':>10}{'bare/this':>10}")
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda run: served_instructions(run[2], run[1], stack), runs))
     counted = list(zip(runs, counts, strict=True))
     bare = {label: count for (label, _, name), count in counted if name == "bare"}
     for (label, _, name), count in counted:
@@ -547,6 +627,46 @@ def run_injector(rounds: int) -> None:
     for position, values in results.items():
         cost = statistics.median(values)
         print(f"{position.value:<60}{cost:>10.1f}{cost / base:>15.2f}")
+    run_templates(head, notice, rounds)
+
+
+def run_templates(head: bytes, notice: bytes, rounds: int) -> None:
+    """The injector on the real site templates of tests/fixtures, each page seen
+    before (its start recalled) and with a new token in its head each time (a
+    CSRF token, a CSP nonce: its start read anew); the token's own join is timed
+    alone and taken off."""
+    print(f"\nInjector alone on real templates ({rounds} rounds, median; after the skip links)")
+    print(f"{'template':<44}{'head B':>8}{'seen us':>10}{'new token us':>14}")
+    for path in sorted((ROOT / "tests" / "fixtures" / "templates").glob("*.html")):
+        page = path.read_bytes()
+        cut = page.find(b"</head>")
+        if cut >= 0:
+            seen, token = _template_timings(page[:cut], page[cut:], head, notice, rounds)
+            print(f"{path.name:<44}{cut:>8}{seen:>10.1f}{token:>14.1f}")
+
+
+def _template_timings(
+    before: bytes, after: bytes, head: bytes, notice: bytes, rounds: int
+) -> tuple[float, float]:
+    """Microseconds per page: the page seen before, and a new token each time."""
+    number = 1000
+    tokens = itertools.count()
+
+    def made(token: bool) -> bytes:
+        value = b"%032x" % next(tokens) if token else b"0" * 32
+        return b"".join((before, b'<meta name=csrf-token content="', value, b'">', after))
+
+    def injected(token: bool) -> bytes:
+        injector = Injector(head, notice)
+        return injector.feed(made(token)) + injector.close()
+
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for token in (False, True):
+            spent = min(timeit.repeat(partial(injected, token), number=number, repeat=3))
+            making = min(timeit.repeat(partial(made, token), number=number, repeat=3))
+            timings[token].append((spent - making) / number * 1e6)
+    return statistics.median(timings[False]), statistics.median(timings[True])
 
 
 def main() -> None:
@@ -573,7 +693,7 @@ def main() -> None:
     check_same_bytes()
     run_in_process(args.seconds, args.rounds)
     if args.callgrind:
-        run_callgrind()
+        run_callgrind(args.stack)
     if args.injector:
         run_injector(args.rounds)
     if args.uvicorn:

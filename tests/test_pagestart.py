@@ -3,15 +3,17 @@ with one seen before, and stays bounded."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_disclosure import _pagestart
-from ai_disclosure._htmlsyntax import _FAST, _HTML_TAG, MARKER
+from ai_disclosure._htmlsyntax import _ATTRS, _FAST, _HEAD_SKIPPED, _HTML_TAG, _SEP, MARKER
 from ai_disclosure._pagestart import page_start
 
-from .test_inject import fragments, pages
+from .test_inject import fragments, inject, pages, token_by_token
 
 
 def matched(data: bytes) -> _pagestart.Spans | None:
@@ -69,3 +71,53 @@ def test_the_memo_stays_bounded() -> None:
     long_head = b"<head><title>" + b"t" * _pagestart._LONGEST + b"</title></head><body>x"
     assert page_start(long_head) == matched(long_head)
     assert all(len(key) <= _pagestart._LONGEST for key in _pagestart._known)
+
+
+#: ``_FAST`` as it was before its text was let hold the marker: stopping at it.
+_STOPPING = re.compile(
+    rb"(?:\xef\xbb\xbf)?" + _HEAD_SKIPPED
+    + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
+    + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
+    + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
+    re.IGNORECASE,
+)  # fmt: skip
+#: Head constructs whose text ``_FAST`` reads without stopping at each "d".
+_TEXTS = [
+    b"<script>%s</script>", b"<style>%s</style>", b"<title>%s</title>",
+    b"<noframes>%s</noframes>", b"<!--%s-->", b"<!%s>", b"<?%s>", b"<![CDATA[%s]]>",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    before=pages,
+    text=st.sampled_from(_TEXTS),
+    inside=st.lists(st.sampled_from([b"d", b"data-", MARKER, b"x", b"<", b"-", b">"]), max_size=6),
+    after=pages,
+)
+def test_the_match_is_the_one_stopping_at_the_marker_where_it_is_clean(
+    before: bytes, text: bytes, inside: list[bytes], after: bytes
+) -> None:
+    """Where the match that stops at every "d" of skipped text matches, ``_FAST``
+    gives its spans; where only ``_FAST`` matches (a marker in skipped text), the
+    start is not clean, so the page goes the token-by-token way all the same."""
+    page = before + text % b"".join(inside) + after
+    stopping = _STOPPING.match(page)
+    found = matched(page)
+    if stopping is not None:
+        assert found is not None
+        assert found[:6] == (
+            *stopping.span("html"), *stopping.span("head"), *stopping.span("body")
+        )  # fmt: skip
+    elif found is not None:
+        assert found[-1] is False
+    assert page_start(page) == found
+
+
+@pytest.mark.parametrize("text", _TEXTS)
+def test_a_marker_in_the_heads_text_sends_the_page_the_slow_way(text: bytes) -> None:
+    page = b"<!doctype html><html><head>" + text % MARKER + b"</head><body><p>x</p>"
+    assert _STOPPING.match(page) is None
+    found = page_start(page)
+    assert found is None or found[-1] is False
+    assert inject(page)[0] == token_by_token(page)[0]

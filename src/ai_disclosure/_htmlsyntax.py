@@ -60,38 +60,62 @@ _ATTRS = (
 )
 #: In skipped text the marker must not hide: such constructs go the slow way.
 _NO_MARKER = rb"d(?!ata-ai-disclosure-notice)"
-_COMMENT_RE = rb"<!--(?:>|->|(?:[^-d]++|-(?!-!?>)|" + _NO_MARKER + rb")*+--!?>)"
-_BOGUS_RE = rb"(?:<\?|</(?![a-zA-Z>])|<!(?!--|\[CDATA\[))(?:[^>d]++|" + _NO_MARKER + rb")*+>"
 
 
-def _raw_element(name: bytes) -> bytes:
+def _comment(marker: bool = True) -> bytes:
+    """A whole comment; with ``marker``, none holding the marker."""
+    if not marker:
+        return rb"<!--(?:>|->|(?:[^-]++|-(?!-!?>))*+--!?>)"
+    return rb"<!--(?:>|->|(?:[^-d]++|-(?!-!?>)|" + _NO_MARKER + rb")*+--!?>)"
+
+
+def _bogus(marker: bool = True) -> bytes:
+    """A whole bogus comment (``<?...>``, ``</ ...>``, ``<!...>``)."""
+    text = rb"(?:[^>d]++|" + _NO_MARKER + rb")*+" if marker else rb"[^>]*+"
+    return rb"(?:<\?|</(?![a-zA-Z>])|<!(?!--|\[CDATA\[))" + text + rb">"
+
+
+_COMMENT_RE = _comment()
+_BOGUS_RE = _bogus()
+
+
+def _raw_element(name: bytes, marker: bool = True) -> bytes:
     """A whole raw-text element, start tag to just before its end tag (scripts
     holding ``<!--``, whose end depends on escape states, go the slow way)."""
     escape = b"|!--" if name == b"script" else b""
+    run, marked = (rb"[^<d]++", rb"|" + _NO_MARKER) if marker else (rb"[^<]++", b"")
     return (
         rb"<" + name + _SEP + _ATTRS
-        + rb"(?:[^<d]++|<(?!/" + name + rb"[\t\n\f\r />]" + escape + rb")|" + _NO_MARKER + rb")*+"
+        + rb"(?:" + run + rb"|<(?!/" + name + rb"[\t\n\f\r />]" + escape + rb")" + marked + rb")*+"
         rb"(?=</" + name + _SEP + _ATTRS + rb")"  # a whole end tag: cut short, it is text
     )  # fmt: skip
 
 
-def _alternatives(names: tuple[bytes, ...]) -> bytes:
-    return b"".join(b"|" + _raw_element(name) for name in names)
+def _alternatives(names: tuple[bytes, ...], marker: bool = True) -> bytes:
+    return b"".join(b"|" + _raw_element(name, marker) for name in names)
 
 
-#: Before the body: what never ends the head nor starts the body, in any of the
-#: modes before it: whitespace, comments, doctype, the head's void elements and
-#: raw-text elements, <head>, and the end tags the parser ignores there.
-_HEAD_SKIPPED = (
-    rb"(?:[\t\n\f\r ]++"
-    rb"|<(?:meta|link|base|basefont|bgsound|head)" + _SEP + _ATTRS
-    + rb"|</(?:meta|link|base|basefont|bgsound|script|style|title|noframes)" + _SEP + _ATTRS
-    + _alternatives((b"script", b"style", b"title", b"noframes"))
-    + rb"|" + _COMMENT_RE
-    + rb"|" + _BOGUS_RE + rb"|<!\[CDATA\[(?:[^>d]++|" + _NO_MARKER + rb")*+>"
-    + rb"|</>"
-    + rb")*+"
-)  # fmt: skip
+def _head_skipped(marker: bool) -> bytes:
+    """Before the body: what never ends the head nor starts the body, in any of
+    the modes before it: whitespace, comments, doctype, the head's void elements
+    and raw-text elements, <head>, and the end tags the parser ignores there.
+    Without ``marker``, text may hold the marker: for a match whose every byte is
+    searched for it afterwards (stopping at each "d" made the match ten times
+    slower on scripts and styles)."""
+    cdata = rb"(?:[^>d]++|" + _NO_MARKER + rb")*+" if marker else rb"[^>]*+"
+    return (
+        rb"(?:[\t\n\f\r ]++"
+        rb"|<(?:meta|link|base|basefont|bgsound|head)" + _SEP + _ATTRS
+        + rb"|</(?:meta|link|base|basefont|bgsound|script|style|title|noframes)" + _SEP + _ATTRS
+        + _alternatives((b"script", b"style", b"title", b"noframes"), marker)
+        + rb"|" + _comment(marker)
+        + rb"|" + _bogus(marker) + rb"|<!\[CDATA\[" + cdata + rb">"
+        + rb"|</>"
+        + rb")*+"
+    )  # fmt: skip
+
+
+_HEAD_SKIPPED = _head_skipped(marker=True)
 #: After the body start, reading skip links: only whitespace, comments and doctype.
 _SKIP_SKIPPED = rb"(?:[\t\n\f\r ]++|" + _COMMENT_RE + rb"|" + _BOGUS_RE + rb"|</>)*+"
 
@@ -128,10 +152,12 @@ _BODY_SKIP = {
 #: and one </head>. Anything else (and any doubt: a marker, a long tag) goes the
 #: token-by-token way, which gives the same bytes - the split-invariance tests hold
 #: both to that.
+#: Its text may hold the marker: ``_pagestart`` searches every byte it matched.
+_FAST_SKIPPED = _head_skipped(marker=False)
 _FAST = re.compile(
-    rb"(?:\xef\xbb\xbf)?" + _HEAD_SKIPPED
-    + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
-    + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
+    rb"(?:\xef\xbb\xbf)?" + _FAST_SKIPPED
+    + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + _FAST_SKIPPED
+    + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + _FAST_SKIPPED
     + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
     re.IGNORECASE,
 )  # fmt: skip

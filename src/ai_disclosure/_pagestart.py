@@ -1,20 +1,25 @@
 """The usual page start, up to its ``<body>`` tag, matched once per distinct start.
 
 ``_FAST`` reads a page start in one regular-expression match, but that match
-tries every construct of the head at every token (a few microseconds for a short
-head, tens for a long one). The pages of a site mostly share their start byte for
-byte (one template), so what the match found is kept per start: the next page
-whose bytes before its first ``<body`` are the same costs a search, a hash, a
-comparison and one short match of its ``<body>`` tag.
+tries every construct of the head at every token. The pages of a site mostly
+share their start byte for byte (one template), so what the match found is kept
+per start: the next page whose bytes before its first ``<body`` are the same
+costs a search, a hash, a comparison and one short match of its ``<body>`` tag.
 
 Sound because nothing of the match up to that ``<body`` depends on what follows
 it: no construct the head may hold (comments, raw text, tags, ``<html>``,
 ``</head>``) begins with ``<body``, so the body group starts exactly at the
 search's hit whenever it did once; and the match's look-aheads past a token's end
-(the marker's ``d(?!ata-...)``, ``(?=[\\t\\n\\f\\r />])``) would have to read
-``<`` there, which none of them accepts. The memo holds at most ``_LIMIT``
-starts of at most ``_LONGEST`` bytes each; a page with something new in its
-head every time (a CSRF token, a nonce) pays one search and one hash more.
+(``(?=[\\t\\n\\f\\r />])``) would have to read ``<`` there, which none of them
+accepts. The match's text may hold the notice marker (stopping at each "d" to
+look for it made the match several times slower on scripts and styles):
+``_clean`` searches every byte matched for it, and a start holding it goes the
+token-by-token way.
+
+The memo holds at most ``_LIMIT`` starts of at most ``_LONGEST`` bytes each; a
+page with something new in its head every time (a CSRF token, a nonce) pays the
+whole match (11 - 15 us for the 2 - 3 KB heads of the real templates in
+tests/fixtures, 40 - 64 while text stopped at each "d") plus a search and a hash.
 """
 
 from __future__ import annotations
@@ -67,10 +72,15 @@ def page_start(data: bytes) -> Spans | None:
     html_start, html_end = found.span("html")
     head_start, head_end = found.span("head")
     body_start, body_end = found.span("body")
-    clean = _clean(data, 0, body_end, int(html_start >= 0))
-    if key is not None and body_start == at:
+    html_tags = int(html_start >= 0)
+    if key is None or body_start != at:
+        clean = _clean(data, 0, body_end, html_tags)
+    else:
+        # In two parts, as a page with this start is checked: neither the marker
+        # nor an <html> tag can run across the "<body" between them.
+        prefix_clean = _clean(data, 0, at, html_tags)
+        clean = prefix_clean and _clean(data, at, body_end, 0)
         if len(_known) >= _LIMIT:
             _known.clear()
-        prefix_clean = _clean(data, 0, at, int(html_start >= 0))
         _known[key] = (html_start, html_end, head_start, head_end, prefix_clean)
     return html_start, html_end, head_start, head_end, body_start, body_end, clean
