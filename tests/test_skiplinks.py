@@ -3,6 +3,9 @@ fast matches give the token-by-token reading's bytes."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +15,7 @@ from ai_disclosure._inject import Injector, Position
 
 from .test_inject import HEAD, NOTICE, expect, expect_at, inject, token_by_token
 
+TEMPLATES = Path(__file__).resolve().parent / "fixtures" / "templates"
 PAGE_START = b'<!DOCTYPE html><html lang="fr"><head><title>t</title></head>\n'
 
 
@@ -124,6 +128,65 @@ def test_a_page_start_decided_before_gives_the_token_by_token_bytes(
             whole, injector = inject(page, position, max_holdback=max_holdback)
             reference = token_by_token(page, position, max_holdback)
             assert (whole, injector.reason, injector.page_language) == reference
+
+
+#: What may follow a cut page and change where its notice goes.
+_DECIDING = [
+    b"<a href=#q>Q</a>x", b"x", b"<a href=/>h</a>", b"</div></nav>x", b"<div>x", b"<!-- c -->x",
+    b"</li><li><a href=#r>R</a></li></ul>x", b"<a href", b"",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first=body_starts,
+    tails=st.lists(st.sampled_from(_DECIDING), min_size=1, max_size=3, unique=True),
+    position=st.sampled_from([Position.AFTER_SKIP_LINKS, Position.BODY_START]),
+)
+def test_a_decision_kept_holds_only_for_pages_sharing_every_byte_that_made_it(
+    first: bytes, tails: list[bytes], position: Position
+) -> None:
+    """Every cut up to the end of what decided a kept page (the deciding token
+    included), followed by what would decide otherwise: the token-by-token bytes."""
+    _skiplinks._read_before.clear()
+    _inject._decided.clear()
+    inject(first, position)
+    if not _inject._decided:
+        return
+    decided, read_before = dict(_inject._decided), dict(_skiplinks._read_before)
+    (kept,) = decided.values()
+    read = len(kept[0])
+    body = max(first.find(b"<body"), 0)
+    for cut in range(max(body, read - 48), read + 1):
+        for tail in tails:
+            page = first[:cut] + tail
+            # Each page meets the first one's decision, not the one before's.
+            _inject._decided.clear()
+            _inject._decided.update(decided)
+            _skiplinks._read_before.clear()
+            _skiplinks._read_before.update(read_before)
+            whole, injector = inject(page, position)
+            assert (whole, injector.reason) == token_by_token(page, position)[:2], (cut, tail)
+
+
+def test_skip_links_in_nested_lists_are_decided_once_per_page_start() -> None:
+    """The DSFR's skip links (``<div><nav><ul><li>``, their end tags read one by one)
+    are read on the first page; the next page with that start is placed from the
+    decision kept, as the reading would place it."""
+    page = (TEMPLATES / "dsfr.html").read_bytes()
+    _skiplinks._read_before.clear()
+    _inject._decided.clear()
+    first = inject(page, Position.AFTER_SKIP_LINKS)[0]
+    assert first == token_by_token(page, Position.AFTER_SKIP_LINKS)[0]
+    assert first.index(NOTICE) > first.index(b'<div class="fr-skiplinks">') > 0
+    assert first.index(NOTICE) == first.index(b"</div>", first.index(b"fr-skiplinks")) + 6
+    (kept,) = _inject._decided.values()
+    assert page.startswith(kept[0])
+    with pytest.MonkeyPatch.context() as patch:
+        never = re.compile(b"(?!)")  # the reading cannot run again: recalled or wrong
+        for name in ("_SKIP_LINKS", "_TO_THE_END", "_END_STEP"):
+            patch.setattr(_skiplinks, name, never)
+        assert inject(page, Position.AFTER_SKIP_LINKS)[0] == first
 
 
 def test_a_body_start_read_before_still_meets_each_pages_bound() -> None:

@@ -83,14 +83,16 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
-#: Pages decided at once by the fast path: (where their first "<body" is, position,
-#: bound) -> (their bytes up to the end of what decided the notice's place, where
-#: the head fragment goes, where the notice goes, the page's language). A page is
-#: recalled by comparing its bytes with those, never by slicing and hashing them:
-#: a page whose head changes on every request (a nonce, a CSRF token) costs a
-#: search and a comparison that stops at the first difference. Sound for the
-#: reasons ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that
-#: decided depends on a byte past that end. Bounded like them.
+#: Pages decided by the fast path (its one match of the skip links, or the end
+#: tags and the match after them, as in the DSFR's ``<div><nav><ul><li>``):
+#: (where their first "<body" is, position, bound) -> (their bytes up to the end
+#: of what decided the notice's place, where the head fragment goes, where the
+#: notice goes, the page's language). A page is recalled by comparing its bytes
+#: with those, never by slicing and hashing them: a page whose head changes on
+#: every request (a nonce, a CSRF token) costs a search and a comparison that
+#: stops at the first difference. Sound for the reasons ``_pagestart`` and
+#: ``_skiplinks._read_before`` give: nothing that decided depends on a byte past
+#: that end. Bounded like them.
 _decided: dict[tuple[int, Position, int], tuple[bytes, int, int, str | None]] = {}
 _DECIDED_LIMIT = 64
 _DECIDED_LONGEST = 32768
@@ -222,6 +224,7 @@ class Injector(SkipLinkReader):
         self._cand = 0  # offset in _held where the notice would go
         self._cand_depth = 0  # depth of the stack the candidate wants to be at
         self._fresh = False  # the skip links' reading has not started: try the fast path
+        self._read_end = -1  # where what the fast matches decided from ends
 
     # --- public API ---------------------------------------------------------
 
@@ -328,15 +331,7 @@ class Injector(SkipLinkReader):
         elif position is Position.AFTER_SKIP_LINKS:
             place, read = self._place(data, body_end, hold_from)
         if place >= 0:
-            if read <= _DECIDED_LONGEST and data.find(b"<body") == body_start:
-                if len(_decided) >= _DECIDED_LIMIT:
-                    _decided.clear()
-                _decided[body_start, position, self.max_holdback] = (
-                    data[:read],
-                    hold_from,
-                    place,
-                    self.page_language,
-                )
+            self._keep(data, body_start, hold_from, place, read)
             return self._inject_at(data, hold_from, place)
         out.append(data[:hold_from])
         self._holding = True
@@ -347,8 +342,25 @@ class Injector(SkipLinkReader):
             self._fresh = False
             i = self._skip_fast(data, i, out)
             if self._state is _State.DONE:
+                if self.injected and self._read_end >= 0:
+                    # Decided by the fast matches and the end tags between them
+                    # (links in <div><nav><ul><li>): what is held is the page from
+                    # the head fragment's place on, byte for byte.
+                    self._keep(data, body_start, hold_from, hold_from + self._cand, self._read_end)
                 return self._out(data, i, out)
         return self._out(data, self._scan(data, i, out), out)
+
+    def _keep(self, data: bytes, body_start: int, hold_from: int, place: int, read: int) -> None:
+        """Keep the decision for the pages sharing ``data[:read]`` (``_decided``)."""
+        if read <= _DECIDED_LONGEST and data.find(b"<body") == body_start:
+            if len(_decided) >= _DECIDED_LIMIT:
+                _decided.clear()
+            _decided[body_start, self.position, self.max_holdback] = (
+                data[:read],
+                hold_from,
+                place,
+                self.page_language,
+            )
 
     def _inject_at(self, data: bytes, hold_from: int, place: int) -> bytes:
         """The whole page with the head fragment at ``hold_from`` and the notice at

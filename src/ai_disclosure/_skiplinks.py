@@ -296,7 +296,7 @@ def _skip_href(attributes: dict[bytes, bytes]) -> bool:
 class SkipLinkReader(Tokenizer):
     """Reading the skip links after the body start: the injector's middle layer."""
 
-    __slots__ = ("_cand", "_cand_depth", "_foreign", "_fresh", "_link", "_stack")
+    __slots__ = ("_cand", "_cand_depth", "_foreign", "_fresh", "_link", "_read_end", "_stack")
 
     _stack: list[bytes]  # elements opened since the body start
     _link: int  # index in _stack of the skip link being read, or -1
@@ -304,6 +304,12 @@ class SkipLinkReader(Tokenizer):
     _cand: int  # offset in _held where the notice would go
     _cand_depth: int  # depth of the stack the candidate wants to be at
     _fresh: bool  # the reading has not started: try the fast matches
+    # Where the bytes that decided end, when the end tags after the skip links or
+    # the match after them decided (-1 otherwise): the deciding token included.
+    # Every match that read those bytes succeeded: a construct one of them left
+    # unread (an unclosed comment or script) stops the later ones too, and then
+    # nothing is decided here.
+    _read_end: int
     # Held by ``Injector``: the bytes read since the head fragment's place.
     _held: bytearray
     max_holdback: int
@@ -437,6 +443,7 @@ class SkipLinkReader(Tokenizer):
         if stop < 0:
             return i
         held += buf[i:stop]
+        self._read_end = found.end()
         self._decide(self._cand, out)
         return stop
 
@@ -455,6 +462,7 @@ class SkipLinkReader(Tokenizer):
             if len(held) > self.max_holdback:
                 return start  # decided at the bound, before the tag
             if not self._follows_end(found.group(2).lower(), len(held) + len(tag)):
+                self._read_end = end
                 self._decide(self._cand, out)
                 out.append(tag)
                 return end
