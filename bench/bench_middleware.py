@@ -87,6 +87,8 @@ def bare_app(*, helpers: bool = False) -> Starlette:
     ``disclosure_head()``/``disclosure_notice()``, as a template would."""
     head_end = PAGE.index("</head>")
     notice_at = PAGE.index(SKIP_LINK.decode()) + len(SKIP_LINK)
+    # The page's static parts, cut once, as a template engine keeps its template's.
+    before_head, before_notice, rest = PAGE[:head_end], PAGE[head_end:notice_at], PAGE[notice_at:]
 
     async def page(request: Request) -> Response:
         if not helpers:
@@ -94,9 +96,7 @@ def bare_app(*, helpers: bool = False) -> Starlette:
         head = disclosure_head(request)
         notice = disclosure_notice(request, page_language="fr")
         # str.join: the page is not markup to escape, the fragments are already safe.
-        return HTMLResponse(
-            "".join((PAGE[:head_end], head, PAGE[head_end:notice_at], notice, PAGE[notice_at:]))
-        )
+        return HTMLResponse("".join((before_head, head, before_notice, notice, rest)))
 
     async def api(request: Request) -> Response:
         return JSONResponse({"answer": "Le verre va dans le conteneur vert.", "id": 42})

@@ -142,12 +142,14 @@ _DECIDING = [
     first=body_starts,
     tails=st.lists(st.sampled_from(_DECIDING), min_size=1, max_size=3, unique=True),
     position=st.sampled_from([Position.AFTER_SKIP_LINKS, Position.BODY_START]),
+    max_holdback=holdbacks,
 )
 def test_a_decision_kept_holds_only_for_pages_sharing_every_byte_that_made_it(
-    first: bytes, tails: list[bytes], position: Position
+    first: bytes, tails: list[bytes], position: Position, max_holdback: int
 ) -> None:
     """Every cut up to the end of what decided a kept page (the deciding token
-    included), followed by what would decide otherwise: the token-by-token bytes."""
+    included), followed by what would decide otherwise, after the same head or
+    another one, at any bound: the token-by-token bytes."""
     _skiplinks._read_before.clear()
     _inject._decided.clear()
     inject(first, position)
@@ -159,14 +161,18 @@ def test_a_decision_kept_holds_only_for_pages_sharing_every_byte_that_made_it(
     body = max(first.find(b"<body"), 0)
     for cut in range(max(body, read - 48), read + 1):
         for tail in tails:
-            page = first[:cut] + tail
-            # Each page meets the first one's decision, not the one before's.
-            _inject._decided.clear()
-            _inject._decided.update(decided)
-            _skiplinks._read_before.clear()
-            _skiplinks._read_before.update(read_before)
-            whole, injector = inject(page, position)
-            assert (whole, injector.reason) == token_by_token(page, position)[:2], (cut, tail)
+            for page, bound in (
+                (first[:cut] + tail, 65536),
+                (PAGE_START + first[body:cut] + tail, max_holdback),
+            ):
+                # Each page meets the first one's decision, not the one before's.
+                _inject._decided.clear()
+                _inject._decided.update(decided)
+                _skiplinks._read_before.clear()
+                _skiplinks._read_before.update(read_before)
+                whole, injector = inject(page, position, max_holdback=bound)
+                reference = token_by_token(page, position, bound)[:2]
+                assert (whole, injector.reason) == reference, (cut, tail, bound)
 
 
 def test_skip_links_in_nested_lists_are_decided_once_per_page_start() -> None:
@@ -187,6 +193,16 @@ def test_skip_links_in_nested_lists_are_decided_once_per_page_start() -> None:
         for name in ("_SKIP_LINKS", "_TO_THE_END", "_END_STEP"):
             patch.setattr(_skiplinks, name, never)
         assert inject(page, Position.AFTER_SKIP_LINKS)[0] == first
+        # The same body after another head: its reading is recalled too.
+        other = PAGE_START + page[page.index(b"<body") :]
+        placed = inject(other, Position.AFTER_SKIP_LINKS)[0]
+    assert placed == token_by_token(other, Position.AFTER_SKIP_LINKS)[0]
+    # ...but only within that page's bound: past it, the reading's own answer.
+    bound = other.index(b"fr-skiplinks") - other.index(b"</head>")
+    reference = token_by_token(other, Position.AFTER_SKIP_LINKS, bound)
+    output, injector = inject(other, Position.AFTER_SKIP_LINKS, max_holdback=bound)
+    assert (output, injector.reason) == reference[:2]
+    assert output.index(NOTICE) < output.index(b"fr-skiplinks")
 
 
 def test_a_body_start_read_before_still_meets_each_pages_bound() -> None:

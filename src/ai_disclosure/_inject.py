@@ -346,7 +346,8 @@ class Injector(SkipLinkReader):
                     # Decided by the fast matches and the end tags between them
                     # (links in <div><nav><ul><li>): what is held is the page from
                     # the head fragment's place on, byte for byte.
-                    self._keep(data, body_start, hold_from, hold_from + self._cand, self._read_end)
+                    place = self._kept_reading(data, body_end, hold_from)
+                    self._keep(data, body_start, hold_from, place, self._read_end)
                 return self._out(data, i, out)
         return self._out(data, self._scan(data, i, out), out)
 

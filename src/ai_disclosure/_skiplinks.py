@@ -355,6 +355,17 @@ class SkipLinkReader(Tokenizer):
         _remember(key, data[i : found.end()], 0, 0)
         return i, found.end()
 
+    def _kept_reading(self, data: bytes, i: int, hold_from: int) -> int:
+        """Once the end tags after the skip links, or the match after them, decided
+        (``_read_end``) on a page held from ``hold_from``: keep the reading from the
+        body start at ``i`` for pages with another head (``_read_before``), recalled
+        only where all of it fits in their bound (no check of it could then end it
+        otherwise); where the notice went."""
+        place = hold_from + self._cand
+        end = self._read_end - i
+        _remember(data[i : i + _KEY], data[i : self._read_end], place - i, end)
+        return place
+
     def _skip_step(self, buf: bytes, i: int, out: list[bytes]) -> int:
         """Reading skip links, the common tokens in one match each (whitespace and
         comments, then a whole tag or a text run), in one loop. Returns where it
