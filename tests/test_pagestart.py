@@ -3,14 +3,12 @@ with one seen before, and stays bounded."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ai_disclosure import _pagestart
-from ai_disclosure._htmlsyntax import _ATTRS, _FAST, _HEAD_SKIPPED, _HTML_TAG, _SEP, MARKER
+from ai_disclosure._htmlsyntax import _FAST, _HTML_TAG, MARKER, _page_start
 from ai_disclosure._pagestart import page_start
 
 from .test_inject import fragments, inject, pages, token_by_token
@@ -74,13 +72,7 @@ def test_the_memo_stays_bounded() -> None:
 
 
 #: ``_FAST`` as it was before its text was let hold the marker: stopping at it.
-_STOPPING = re.compile(
-    rb"(?:\xef\xbb\xbf)?" + _HEAD_SKIPPED
-    + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
-    + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + _HEAD_SKIPPED
-    + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
-    re.IGNORECASE,
-)  # fmt: skip
+_STOPPING = _page_start(marker=True)
 #: Head constructs whose text ``_FAST`` reads without stopping at each "d".
 _TEXTS = [
     b"<script>%s</script>", b"<style>%s</style>", b"<title>%s</title>",

@@ -147,20 +147,26 @@ _BODY_SKIP = {
     False: re.compile(_body_skipped(comments=False), re.IGNORECASE),
 }
 
+
 #: The common case in one C-level match: a whole page start, in one chunk, up to its
 #: <body> tag, with nothing but head content before it and at most one <html> tag
 #: and one </head>. Anything else (and any doubt: a marker, a long tag) goes the
 #: token-by-token way, which gives the same bytes - the split-invariance tests hold
 #: both to that.
+def _page_start(marker: bool) -> re.Pattern[bytes]:
+    """The page start up to ``<body>``, skipping as ``_head_skipped(marker)`` does."""
+    skipped = _head_skipped(marker)
+    return re.compile(
+        rb"(?:\xef\xbb\xbf)?" + skipped
+        + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + skipped
+        + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + skipped
+        + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
+        re.IGNORECASE,
+    )  # fmt: skip
+
+
 #: Its text may hold the marker: ``_pagestart`` searches every byte it matched.
-_FAST_SKIPPED = _head_skipped(marker=False)
-_FAST = re.compile(
-    rb"(?:\xef\xbb\xbf)?" + _FAST_SKIPPED
-    + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + _FAST_SKIPPED
-    + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + _FAST_SKIPPED
-    + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
-    re.IGNORECASE,
-)  # fmt: skip
+_FAST = _page_start(marker=False)
 
 _NAME = re.compile(rb"</?([a-zA-Z][^\t\n\f\r />]*+)")
 _TAG_REST = re.compile(_ATTRS)
