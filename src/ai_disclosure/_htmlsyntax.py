@@ -148,11 +148,6 @@ _BODY_SKIP = {
 }
 
 
-#: The common case in one C-level match: a whole page start, in one chunk, up to its
-#: <body> tag, with nothing but head content before it and at most one <html> tag
-#: and one </head>. Anything else (and any doubt: a marker, a long tag) goes the
-#: token-by-token way, which gives the same bytes - the split-invariance tests hold
-#: both to that.
 def _page_start(marker: bool) -> re.Pattern[bytes]:
     """The page start up to ``<body>``, skipping as ``_head_skipped(marker)`` does."""
     skipped = _head_skipped(marker)
@@ -165,7 +160,12 @@ def _page_start(marker: bool) -> re.Pattern[bytes]:
     )  # fmt: skip
 
 
-#: Its text may hold the marker: ``_pagestart`` searches every byte it matched.
+#: The common case in one C-level match: a whole page start, in one chunk, up to its
+#: <body> tag, with nothing but head content before it and at most one <html> tag
+#: and one </head>. Anything else (and any doubt: a marker, a long tag) goes the
+#: token-by-token way, which gives the same bytes - the split-invariance tests hold
+#: both to that. Its text may hold the marker: ``_pagestart`` searches every byte
+#: it matched for it.
 _FAST = _page_start(marker=False)
 
 _NAME = re.compile(rb"</?([a-zA-Z][^\t\n\f\r />]*+)")

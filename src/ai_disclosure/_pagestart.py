@@ -18,7 +18,7 @@ token-by-token way.
 
 The memo holds at most ``_LIMIT`` starts of at most ``_LONGEST`` bytes each; a
 page with something new in its head every time (a CSRF token, a nonce) pays the
-whole match (11 - 15 us for the 2 - 3 KB heads of the real templates in
+whole match (6 - 15 us for the 2 - 3 KB heads of the real templates in
 tests/fixtures, 40 - 64 while text stopped at each "d") plus a search and a hash.
 """
 

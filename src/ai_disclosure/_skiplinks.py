@@ -227,11 +227,13 @@ _END_STEP = re.compile(
 
 #: Body starts read before (``SkipLinkReader._place``): their first ``_KEY`` bytes
 #: -> (the bytes the reading read, up to the token that ended it; the notice's
-#: place and the end of the skip links, both from the body start). The reading
-#: is the tokenizer's, token by token (the fast matches give its result, as the
-#: tests hold them to): what it decides depends on those bytes alone, so a page
-#: carrying the very same bytes after its body start gets the same place. Only
-#: the holdback bound depends on where the head ended: checked on every page.
+#: place and the end of the skip links, both from the body start; for a reading
+#: that went through end tags, the end of all of it: the bound is checked against
+#: that). The reading is the tokenizer's, token by token (the fast matches give
+#: its result, as the tests hold them to): what it decides depends on those bytes
+#: alone, so a page carrying the very same bytes after its body start gets the
+#: same place. Only the holdback bound depends on where the head ended: checked
+#: on every page.
 _read_before: dict[bytes, tuple[bytes, int, int]] = {}
 _KEY = 64
 #: Body starts kept, and the longest reading kept (memory under _LIMIT x _LONGEST).
