@@ -92,3 +92,18 @@ def test_accepted_codings_keeps_the_usable_codings_the_client_did_not_refuse() -
     assert raw.accepted_codings(b"gzip;q=x", usable) == b"identity"  # unreadable: refused
     assert raw.accepted_codings(b"*, identity", usable) == b"identity"
     assert raw.accepted_codings(b"", usable) == b"identity"
+
+
+def test_a_request_header_is_the_first_of_its_name_as_text() -> None:
+    scope = {
+        "headers": [
+            (b"accept", b"*/*"),
+            (b"accept-language", b"fr-CA,fr;q=0.9"),
+            (b"accept-language", b"en"),
+            (b"x-name", b"caf\xe9"),
+        ]
+    }
+    assert raw.request_header(scope, b"accept-language") == "fr-CA,fr;q=0.9"
+    assert raw.request_header(scope, b"x-name") == "café"  # Latin-1, as HTTP allows
+    assert raw.request_header(scope, b"cookie") is None
+    assert raw.request_header({}, b"accept-language") is None

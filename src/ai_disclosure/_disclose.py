@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from ._content import render_content
 from ._middleware import SCOPE_KEY, RequestDisclosure
+from ._rawheaders import request_header
 
 __all__ = ["ai_content", "disclose", "disclosure_head", "disclosure_notice", "request_disclosure"]
 
@@ -60,10 +61,8 @@ def _language(state: RequestDisclosure, scope: Any, language: str | None) -> tup
     """The notice's language, and whether the reader's Accept-Language chose it."""
     if language is not None:
         return language, False
-    for key, value in scope.get("headers", ()):
-        if key == b"accept-language":
-            return state.middleware.choose_language(None, value.decode("latin-1"))
-    return state.middleware.choose_language(None, None)
+    accept = request_header(scope, b"accept-language")
+    return state.middleware.choose_language(None, accept)
 
 
 def _prepare(request: Any, language: str | None) -> tuple[RequestDisclosure, tuple[Any, ...], str]:

@@ -9,8 +9,9 @@ path and the proxy share these rather than wrapping each list in Starlette's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
+from typing import Any
 
 __all__ = [
     "RawHeaders",
@@ -21,6 +22,7 @@ __all__ = [
     "first",
     "has",
     "if_none_match",
+    "request_header",
     "tokens",
     "with_date",
 ]
@@ -33,6 +35,16 @@ def first(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     for key, value in headers:
         if key.lower() == name:
             return value
+    return None
+
+
+def request_header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """The first ``name`` header of an ASGI request as text (Latin-1), or None.
+    Names compared as they are: servers give a request's names lowercase (ASGI),
+    so the request path skips the lowering ``first`` does for apps' headers."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
     return None
 
 

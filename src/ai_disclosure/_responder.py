@@ -18,7 +18,7 @@ from ._csp import (
 from ._encoding import DecodeError, Recoder
 from ._inject import Injector, decided_before, splice
 from ._pagecheck import PageHeaders, _fragment
-from ._rawheaders import add_vary, changed_body
+from ._rawheaders import add_vary, changed_body, request_header
 from ._types import Message, Scope, Send
 
 if TYPE_CHECKING:
@@ -38,13 +38,6 @@ def _left_alone(start: bytes, needs_document: bool) -> str | None:
         return "charset"  # UTF-16 (BOM): ASCII fragments would break it
     if needs_document and _fragment(start):
         return ""  # fetched by a script, a piece of a page: not a page view
-    return None
-
-
-def _accept_language(scope: Scope) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"accept-language":
-            return str(value.decode("latin-1"))
     return None
 
 
@@ -198,7 +191,7 @@ class _Responder:
         if decided is None or _left_alone(body, self.needs_document) is not None:
             return False
         hold_from, place, language = decided
-        self.accept = _accept_language(self.scope)
+        self.accept = request_header(self.scope, b"accept-language")
         head, notice = self._render(language or None)
         headers = start["headers"]
         if self.vary:
@@ -288,7 +281,7 @@ class _Responder:
         self._log(notice_shown=injector.injected)
 
     def _make_injector(self) -> Injector:
-        self.accept = _accept_language(self.scope)
+        self.accept = request_header(self.scope, b"accept-language")
         return Injector(b"", b"", self.middleware.position, render=self._render)
 
     def _rendered(self, page_lang: str | None) -> _Rendered:
