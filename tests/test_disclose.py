@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from types import SimpleNamespace
 
 import httpx
@@ -63,7 +64,7 @@ async def test_a_page_placing_the_notice_itself_gets_it_once_where_it_put_it() -
 
 
 async def test_the_helpers_include_systems_disclosed_before_rendering() -> None:
-    text = (await fetch("/dechets/assistant?answer=1")).text
+    text = html.unescape((await fetch("/dechets/assistant?answer=1")).text)
     assert "Assistant tri des déchets" in text
     assert "Traduction automatique des pages" in text
 

@@ -12,9 +12,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -350,16 +351,16 @@ async def test_clients_get_no_encoding_they_did_not_ask_for(upstream: str) -> No
 
 async def test_a_cut_off_upload_is_not_forwarded_as_whole(upstream: str) -> None:
     proxy = ReverseProxy(upstream)
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"x" * 100, "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, object]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
@@ -378,12 +379,12 @@ def test_bad_upstream_url_is_a_clear_error() -> None:
 
 
 async def test_websockets_are_refused_with_a_reason() -> None:
-    sent: list[dict[str, object]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     proxy = ReverseProxy("http://127.0.0.1:1")

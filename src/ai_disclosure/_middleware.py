@@ -35,6 +35,7 @@ from ._model import Involvement, Manifest, System, involvement
 from ._notice import (
     ASSET_PREFIX,
     TemplateFragments,
+    in_ascii,
     render_head,
     render_notice,
     same_language,
@@ -358,7 +359,7 @@ class AIDisclosureMiddleware:
                 ),
             )
             if legacy:
-                head, plain, notice = (t.encode("ascii", "xmlcharrefreplace") for t in texts)
+                head, plain, notice = (in_ascii(t).encode("ascii") for t in texts)
             else:
                 head, plain, notice = (t.encode("utf-8") for t in texts)
             found = self._fragments[cache_key] = (head, plain, notice)
