@@ -454,3 +454,108 @@ def test_render_gets_the_pages_language_however_the_page_is_cut(
         output = b"".join(injector.feed(c) for c in chunks) + injector.close()
         assert seen == [language], size
         assert output.count(NOTICE) == 1
+
+
+# --- Pages whose head changes inside one value (a CSRF token, a nonce) --------
+
+_UNCLOSED = b'<!-- a="b-c-" ->'  # the comment goes on
+#: Head pieces with values such a page changes, and text that only looks like one.
+_VALUED = [
+    b'<meta name="csrf-token" content="0123456789abcdef">', b'<meta name=x content = "abc">',
+    b'<script nonce="r4nd0m">var a = "x";</script>', b'<script>x = "</scripX ";</script>',
+    b'<script>s = "<!-X";</script>', b'<style nonce="n0nce">a{b:c}</style>',
+    b'<title>a="b c"</title>', b'<!-- a="b-c" -->', b'<!-- a="-X>" -->', _UNCLOSED,
+    b'<meta a=x="yz">', b'<meta content="a b c">', b'<link rel=stylesheet href="/a.css?v=123">',
+    b'<meta x="a"b="c">', b'<meta content="data-ai-disclosure-noticX">', b"\n  ",
+]  # fmt: skip
+#: What a changed byte may be: inert ones, and each that could end what holds it.
+_CHANGES = [bytes([c]) for c in b"aet0 \"'<>-!=/\n"]
+valued_pages = st.tuples(
+    st.sampled_from([b"", b"<!doctype html>", b'<!DOCTYPE html PUBLIC "-//W3C//DTD" "x">']),
+    st.sampled_from([b"", b"<html>", b'<html lang="fr">', b'<html lang=fr data-x="ab">']),
+    st.sampled_from([b"", b"<head>"]),
+    st.lists(st.sampled_from(_VALUED), max_size=5).map(b"".join),
+    st.sampled_from([b"", b"</head>"]),
+    st.sampled_from([b"<body>", b'<body class="x">', b"<body><a href=#main>Skip</a><main>"]),
+    st.sampled_from([b"x", b"<p>x</p>", b"<a href=/>Home</a>"]),
+).map(b"".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    page=valued_pages,
+    data=st.data(),
+    position=st.sampled_from([Position.AFTER_SKIP_LINKS, Position.BODY_START]),
+)
+def test_a_page_differing_in_a_value_gives_the_token_by_token_bytes(
+    page: bytes, data: st.DataObject, position: Position
+) -> None:
+    """A page decided before, then the same page with a few bytes of its head
+    changed (the same length: the same body offset) to anything, quotes,
+    brackets, spaces and the marker's last letter included: recalled or read, the
+    token-by-token bytes and language."""
+    _inject._decided.clear()
+    _skiplinks._read_before.clear()
+    inject(page, position)
+    decided = dict(_inject._decided)
+    body = page.find(b"<body")
+    if body < 1:
+        return
+    for _ in range(8):
+        start = data.draw(st.integers(0, body - 1), label="start")
+        end = data.draw(st.integers(start + 1, min(start + 4, body)), label="end")
+        size = end - start
+        changed = data.draw(st.lists(st.sampled_from(_CHANGES), min_size=size, max_size=size))
+        other = page[:start] + b"".join(changed) + page[end:]
+        _inject._decided.clear()
+        _inject._decided.update(decided)
+        whole, injector = inject(other, position)
+        reference = token_by_token(other, position)
+        assert (whole, injector.reason, injector.page_language) == reference, other
+
+
+@pytest.mark.parametrize("html", [b"<html>", b'<html lang="fr" data-x="ab">'])
+def test_every_byte_changed_in_a_head_of_values_gives_the_token_by_token_bytes(
+    html: bytes,
+) -> None:
+    """Each byte of a head holding every piece above, changed to each byte that
+    could matter, alone and with the byte after it: recalled or read, the
+    token-by-token bytes and language."""
+    pieces = b"".join(piece for piece in _VALUED if piece != _UNCLOSED)
+    page = b"<!doctype html>" + html + b"<head>" + pieces + b"</head><body>x"
+    _inject._decided.clear()
+    inject(page, Position.BODY_START)
+    decided = dict(_inject._decided)
+    assert decided  # the fast path read it, and kept it
+    body = page.find(b"<body")
+    pairs = [a + b for a in (b"t", b"e", b'"') for b in (b"t", b"e", b"<", b" ")]
+    for at in range(body):
+        for changed in [*_CHANGES, *pairs]:
+            other = page[:at] + changed + page[at + len(changed) :]
+            _inject._decided.clear()
+            _inject._decided.update(decided)
+            whole, injector = inject(other, Position.BODY_START)
+            reference = token_by_token(other, Position.BODY_START)
+            assert (whole, injector.reason, injector.page_language) == reference, other
+
+
+def test_a_token_in_the_head_is_recalled_not_read() -> None:
+    """The same page with a new CSRF token, CSP nonce or cache-busting version in
+    its head: placed from the decision kept, with the page start's match never run."""
+    _inject._decided.clear()
+    page = (
+        b'<!doctype html><html lang="fr"><head><meta name="csrf-token" content="%s">'
+        b'<script nonce="%s" src="/a.js"></script><link rel=stylesheet href="/a.css?v=%s">'
+        b"<title>Accueil</title></head><body><a href=#main>Aller au contenu</a><main>x</main>"
+    )
+    inject(page % (b"a" * 40, b"n" * 22, b"1"), Position.AFTER_SKIP_LINKS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_inject, "page_start", lambda data: pytest.fail("read anew"))
+        for values in ((b"b" * 40, b"n" * 22, b"1"), (b"c" * 40, b"m" * 22, b"2")):
+            other = page % values
+            recalled, injector = inject(other, Position.AFTER_SKIP_LINKS)
+            assert recalled == token_by_token(other, Position.AFTER_SKIP_LINKS)[0]
+            assert injector.page_language == "fr"
+        # A token of another length moves the body: read anew, not recalled.
+        with pytest.raises(pytest.fail.Exception, match="read anew"):
+            inject(page % (b"d" * 41, b"n" * 22, b"1"), Position.AFTER_SKIP_LINKS)

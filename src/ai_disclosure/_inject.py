@@ -46,6 +46,7 @@ patterns all three match with are in ``_htmlsyntax``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -87,15 +88,20 @@ class Position(StrEnum):
 #: tags and the match after them, as in the DSFR's ``<div><nav><ul><li>``):
 #: (where their first "<body" is, position, bound) -> (their bytes up to the end
 #: of what decided the notice's place, where the head fragment goes, where the
-#: notice goes, the page's language). A page is recalled by comparing its bytes
-#: with those, never by slicing and hashing them: a page whose head changes on
-#: every request (a nonce, a CSRF token) costs a search and a comparison that
-#: stops at the first difference. Sound for the reasons ``_pagestart`` and
-#: ``_skiplinks._read_before`` give: nothing that decided depends on a byte past
-#: that end. Bounded like them.
-_decided: dict[tuple[int, Position, int], tuple[bytes, int, int, str | None]] = {}
+#: notice goes, the page's language, the span of its <html> tag or (-1, -1)). A
+#: page is recalled by comparing its bytes with those, never by slicing and
+#: hashing them; a page whose bytes differ only inside attribute values of its
+#: head (a CSRF token, nonces: ``_differs_in_values``) is recalled too. Sound for
+#: the reasons ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that
+#: decided depends on a byte past that end. Bounded like them.
+_Decided = tuple[bytes, int, int, str | None, int, int]
+_decided: dict[tuple[int, Position, int], _Decided] = {}
 _DECIDED_LIMIT = 64
 _DECIDED_LONGEST = 32768
+#: Bytes a value that changed may not hold: quotes and angle brackets (they could
+#: end what holds it), whitespace (it ends an unquoted value).
+_NOT_INERT = re.compile(rb"[\"<>\t\n\f\r ]")
+_NOT_IN_VALUE = re.compile(rb"[\"<>]")
 
 #: <html> tags seen -> the language they give ("" for none): a site's pages share a few.
 _languages: dict[bytes, str] = {}
@@ -111,11 +117,56 @@ def decided_before(
 ) -> tuple[int, int, str | None] | None:
     """Where the head fragment and the notice go in a whole page, and its language,
     when its bytes up to what decided are those of a page decided before
-    (``_decided``); None otherwise (the ``Injector`` reads it)."""
-    known = _decided.get((data.find(b"<body"), position, max_holdback))
-    if known is not None and data.startswith(known[0]):
+    (``_decided``), or differ from them only inside values of its head; None
+    otherwise (the ``Injector`` reads it)."""
+    body = data.find(b"<body")
+    known = _decided.get((body, position, max_holdback))
+    if known is not None and (data.startswith(known[0]) or _differs_in_values(data, known, body)):
         return known[1], known[2], known[3]
     return None
+
+
+def _differs_in_values(data: bytes, known: _Decided, body: int) -> bool:
+    """Whether ``data`` differs from the kept bytes only inside values of its head,
+    as a CSRF token in a ``<meta content="...">`` or nonces in ``<script
+    nonce="...">`` do: each change between two double quotes before the first
+    "<body", the first after a "=", no changed byte a quote, an angle bracket or
+    whitespace, no angle bracket between the quotes, none in the <html> tag and no
+    notice marker near.
+
+    Such bytes are inert wherever they lie in a head the fast match read whole:
+    in an attribute value (a quote after "=" opens one in a tag; an unquoted one
+    would end only at whitespace or ">") the tokens stay those of the page kept,
+    at the same offsets; in a script, style or title they stay text (an end tag,
+    a "<!--" or a "-->" would need an angle bracket); in a comment or a doctype
+    the same. Only the <html> tag (its language) and the marker count."""
+    kept, read = known[0], len(known[0])
+    if len(data) < read:
+        return False
+    # Byte i of the kept bytes is bits 8 * (read - 1 - i) to 8 * (read - i) here.
+    diff = int.from_bytes(kept, "big") ^ int.from_bytes(data[:read], "big")
+    while diff:
+        first = read - 1 - (diff.bit_length() - 1) // 8
+        opened = kept.rfind(b'"', 0, first)
+        closed = kept.find(b'"', first, body)
+        if opened < 1 or closed < 0 or data[closed] != 34:  # '"'
+            return False
+        inside = diff >> 8 * (read - closed)  # the bytes before the closing quote
+        last = closed - 1 - ((inside & -inside).bit_length() - 1) // 8
+        before = opened - 1
+        while before > 0 and kept[before] in _WS:
+            before -= 1
+        if (
+            kept[before] != 61  # "="
+            or (known[4] <= last and first < known[5])
+            or _NOT_INERT.search(kept, first, last + 1)
+            or _NOT_INERT.search(data, first, last + 1)
+            or _NOT_IN_VALUE.search(data, opened + 1, closed)
+            or data.find(MARKER, max(opened - len(MARKER), 0), closed + len(MARKER)) >= 0
+        ):
+            return False
+        diff &= (1 << 8 * (read - 1 - closed)) - 1  # on after the closing quote
+    return True
 
 
 def splice(data: bytes, hold_from: int, head: bytes, place: int, notice: bytes) -> bytes:
@@ -124,6 +175,8 @@ def splice(data: bytes, hold_from: int, head: bytes, place: int, notice: bytes) 
     return b"".join((view[:hold_from], head, view[hold_from:place], notice, view[place:]))
 
 
+#: Where a tag starts and ends, (-1, -1) for none.
+Span = tuple[int, int]
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
 
@@ -331,7 +384,7 @@ class Injector(SkipLinkReader):
         elif position is Position.AFTER_SKIP_LINKS:
             place, read = self._place(data, body_end, hold_from)
         if place >= 0:
-            self._keep(data, body_start, hold_from, place, read)
+            self._keep(data, body_start, hold_from, place, read, (html_start, html_end))
             return self._inject_at(data, hold_from, place)
         out.append(data[:hold_from])
         self._holding = True
@@ -347,11 +400,14 @@ class Injector(SkipLinkReader):
                     # (links in <div><nav><ul><li>): what is held is the page from
                     # the head fragment's place on, byte for byte.
                     place = self._kept_reading(data, body_end, hold_from)
-                    self._keep(data, body_start, hold_from, place, self._read_end)
+                    html = (html_start, html_end)
+                    self._keep(data, body_start, hold_from, place, self._read_end, html)
                 return self._out(data, i, out)
         return self._out(data, self._scan(data, i, out), out)
 
-    def _keep(self, data: bytes, body_start: int, hold_from: int, place: int, read: int) -> None:
+    def _keep(
+        self, data: bytes, body_start: int, hold_from: int, place: int, read: int, html: Span
+    ) -> None:
         """Keep the decision for the pages sharing ``data[:read]`` (``_decided``)."""
         if read <= _DECIDED_LONGEST and data.find(b"<body") == body_start:
             if len(_decided) >= _DECIDED_LIMIT:
@@ -361,6 +417,7 @@ class Injector(SkipLinkReader):
                 hold_from,
                 place,
                 self.page_language,
+                *html,
             )
 
     def _inject_at(self, data: bytes, hold_from: int, place: int) -> bytes:
