@@ -462,7 +462,7 @@ _UNCLOSED = b'<!-- a="b-c-" ->'  # the comment goes on
 #: Head pieces with values such a page changes, and text that only looks like one.
 _VALUED = [
     b'<meta name="csrf-token" content="0123456789abcdef">', b'<meta name=x content = "abc">',
-    b'<script nonce="r4nd0m">var a = "x";</script>', b'<script>x = "</scripX ";</script>',
+    b'<script nonce="r4nd0m">var a = "x";</script>', b'<script>x = "</scripX/">";</script>',
     b'<script>s = "<!-X";</script>', b'<style nonce="n0nce">a{b:c}</style>',
     b'<title>a="b c"</title>', b'<!-- a="b-c" -->', b'<!-- a="-X>" -->', _UNCLOSED,
     b'<meta a=x="yz">', b'<meta content="a b c">', b'<link rel=stylesheet href="/a.css?v=123">',

@@ -221,6 +221,47 @@ async def test_a_page_decided_before_goes_out_as_the_injector_sends_it(
     assert (first.content.count(MARKER) == 1) is not left_alone
 
 
+async def test_a_page_with_a_new_token_in_its_head_goes_out_without_an_injector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A portal that writes a new CSRF token and CSP nonce into its head on every
+    request (Laravel, Spring, Django with nonces): after the first page, each goes
+    out through the decision kept, byte for byte what reading it anew gives."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
+    from starlette.routing import Route
+
+    from ai_disclosure import _inject, _pagestart, _responder
+
+    from .test_middleware import client
+
+    async def endpoint(request: Request) -> Response:
+        token = request.query_params["t"]
+        page = SKIP_PAGE.replace(
+            "<title>",
+            f'<meta name="csrf-token" content="{token * 40}">'
+            f'<script nonce="{token * 22}" src="/a.js"></script><title>',
+        )
+        policy = f"script-src 'nonce-{token * 22}'"
+        return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+
+    app = Starlette(routes=[Route("/dechets/assistant", endpoint)])
+    _inject._decided.clear()
+    async with client(app) as http:
+        await http.get("/dechets/assistant?t=a")  # read, and kept
+        with monkeypatch.context() as patch:
+            patch.setattr(_responder, "Injector", None)  # the lane needs none
+            recalled = [await http.get(f"/dechets/assistant?t={t}") for t in "bc"]
+        for response, token in zip(recalled, "bc", strict=True):
+            _inject._decided.clear()
+            _pagestart._known.clear()
+            read = await http.get(f"/dechets/assistant?t={token}")
+            assert (response.headers.raw, response.content) == (read.headers.raw, read.content)
+            assert response.content.count(MARKER) == 1
+            assert f'nonce="{token * 22}"'.encode() in response.content  # the widget's own
+
+
 async def test_a_piece_fetched_by_a_script_is_left_alone_though_decided_before() -> None:
     """The same bytes shown as a page, then fetched by a script that may put them in
     a page already shown: a start that is not a document's stays untouched."""

@@ -130,9 +130,8 @@ def _differs_in_values(data: bytes, known: _Decided, body: int) -> bool:
     """Whether ``data`` differs from the kept bytes only inside values of its head,
     as a CSRF token in a ``<meta content="...">`` or nonces in ``<script
     nonce="...">`` do: each change between two double quotes before the first
-    "<body", the first after a "=", no changed byte a quote, an angle bracket or
-    whitespace, no angle bracket between the quotes, none in the <html> tag and no
-    notice marker near.
+    "<body", the first after a "=", no quote, angle bracket or whitespace from it
+    to the closing quote, none in the <html> tag and no notice marker near.
 
     Such bytes are inert wherever they lie in a head the fast match read whole:
     in an attribute value (a quote after "=" opens one in a tag; an unquoted one
@@ -143,30 +142,42 @@ def _differs_in_values(data: bytes, known: _Decided, body: int) -> bool:
     kept, read = known[0], len(known[0])
     if len(data) < read:
         return False
-    # Byte i of the kept bytes is bits 8 * (read - 1 - i) to 8 * (read - i) here.
-    diff = int.from_bytes(kept, "big") ^ int.from_bytes(data[:read], "big")
-    while diff:
-        first = read - 1 - (diff.bit_length() - 1) // 8
+    first = _first_difference(data, kept, 0)
+    while first < read:
         opened = kept.rfind(b'"', 0, first)
         closed = kept.find(b'"', first, body)
         if opened < 1 or closed < 0 or data[closed] != 34:  # '"'
             return False
-        inside = diff >> 8 * (read - closed)  # the bytes before the closing quote
-        last = closed - 1 - ((inside & -inside).bit_length() - 1) // 8
         before = opened - 1
         while before > 0 and kept[before] in _WS:
             before -= 1
         if (
             kept[before] != 61  # "="
-            or (known[4] <= last and first < known[5])
-            or _NOT_INERT.search(kept, first, last + 1)
-            or _NOT_INERT.search(data, first, last + 1)
-            or _NOT_IN_VALUE.search(data, opened + 1, closed)
+            or (known[4] <= closed and first < known[5])
+            or _NOT_INERT.search(kept, first, closed)
+            or _NOT_INERT.search(data, first, closed)
+            or _NOT_IN_VALUE.search(data, opened + 1, first)
             or data.find(MARKER, max(opened - len(MARKER), 0), closed + len(MARKER)) >= 0
         ):
             return False
-        diff &= (1 << 8 * (read - 1 - closed)) - 1  # on after the closing quote
+        first = _first_difference(data, kept, closed + 1)
     return True
+
+
+def _first_difference(data: bytes, kept: bytes, start: int) -> int:
+    """The first offset from ``start`` on where ``data`` differs from ``kept``,
+    ``len(kept)`` when none: halving the range, each half compared in C."""
+    low, high = start, len(kept)
+    if data.startswith(kept[low:], low):
+        return high
+    # No difference before low; one before high.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if data.startswith(kept[low:middle], low):
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def splice(data: bytes, hold_from: int, head: bytes, place: int, notice: bytes) -> bytes:
