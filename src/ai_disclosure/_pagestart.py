@@ -17,9 +17,11 @@ look for it made the match several times slower on scripts and styles):
 token-by-token way.
 
 The memo holds at most ``_LIMIT`` starts of at most ``_LONGEST`` bytes each; a
-page with something new in its head every time (a CSRF token, a nonce) pays the
-whole match (6 - 15 us for the 2 - 3 KB heads of the real templates in
-tests/fixtures, 40 - 64 while text stopped at each "d") plus a search and a hash.
+page with something new in its head every time pays the whole match (6 - 15 us
+for the 2 - 3 KB heads of the real templates in tests/fixtures, 40 - 64 while
+text stopped at each "d") plus a search and a hash, unless what is new lies only
+inside attribute values (a CSRF token, nonces): ``_inject.decided_before`` then
+recalls the whole decision first.
 """
 
 from __future__ import annotations
