@@ -221,6 +221,33 @@ async def test_a_page_decided_before_goes_out_as_the_injector_sends_it(
     assert (first.content.count(MARKER) == 1) is not left_alone
 
 
+async def test_a_page_not_decided_before_is_looked_up_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lane looks a whole page up in the decisions kept; when it is not there,
+    the injector that reads it does not look again."""
+    from ai_disclosure import _inject, _responder
+
+    from .test_middleware import client
+
+    _inject._decided.clear()
+    calls: list[int] = []
+    real = _inject.decided_before
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(_responder, "decided_before", counted)
+    monkeypatch.setattr(_inject, "decided_before", counted)
+    async with client(page_app(SKIP_PAGE)) as http:
+        first = await http.get("/dechets/assistant")  # read, and kept
+        second = await http.get("/dechets/assistant")  # recalled by the lane
+    assert calls == [1, 1]
+    assert first.content == second.content
+    assert first.content.count(MARKER) == 1
+
+
 async def test_a_page_with_a_new_token_in_its_head_goes_out_without_an_injector(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

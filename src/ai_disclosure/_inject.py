@@ -196,7 +196,9 @@ class Injector(SkipLinkReader):
     """Insert ``head`` and ``notice`` into one HTML page fed in chunks.
 
     With ``render``, the fragments are made at the first insertion, from the
-    language of the page's ``<html lang>`` (None when it has none).
+    language of the page's ``<html lang>`` (None when it has none). With
+    ``recall=False`` the first chunk is not looked up in the decisions kept
+    (``decided_before``): for a caller that looked it up already.
 
     ``Position.AFTER_SKIP_LINKS`` (the default) reads on from the body start,
     holding what it reads (bounded by ``max_holdback``; at the bound it decides
@@ -235,6 +237,7 @@ class Injector(SkipLinkReader):
         "_held",
         "_holding",
         "_phase",
+        "_recall",
         "_skip",
         "_start",
         "gave_up",
@@ -256,10 +259,12 @@ class Injector(SkipLinkReader):
         *,
         max_holdback: int = MAX_HOLDBACK,
         render: Render | None = None,
+        recall: bool = True,
     ) -> None:
         self.head = head
         self.notice = notice
         self.render = render
+        self._recall = recall
         self.page_language: str | None = None
         self.position = position if type(position) is Position else Position(position)
         self.max_holdback = max_holdback
@@ -367,7 +372,7 @@ class Injector(SkipLinkReader):
         before: ``_pagestart``), when the first chunk allows; a page whose bytes up
         to its decision are those of one decided before is decided alike at once."""
         position = self.position
-        decided = decided_before(data, position, self.max_holdback)
+        decided = decided_before(data, position, self.max_holdback) if self._recall else None
         if decided is not None:
             hold_from, place, self.page_language = decided
             self._blank = False

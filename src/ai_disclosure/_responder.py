@@ -142,12 +142,14 @@ class _Responder:
             # The app placed the notice itself: nothing to change.
             await self._untouched(start, message, notice_shown=True)
             return
-        if not more and self.recoder is None and self._lane(start, message, body):
+        # A whole page is looked up in the decisions kept here, once.
+        whole = not more and self.recoder is None
+        if whole and self._lane(start, message, body):
             await self._send(start)
             await self._send(message)
             self._log(notice_shown=True)
             return
-        injector = self.injector = self._make_injector()
+        injector = self.injector = self._make_injector(recall=not whole)
         try:
             output = self._process(body, final=not more)
         except DecodeError:
@@ -280,9 +282,10 @@ class _Responder:
             self.middleware.misses.report(self.route, reason or "truncated")
         self._log(notice_shown=injector.injected)
 
-    def _make_injector(self) -> Injector:
+    def _make_injector(self, recall: bool) -> Injector:
         self.accept = request_header(self.scope, b"accept-language")
-        return Injector(b"", b"", self.middleware.position, render=self._render)
+        position = self.middleware.position
+        return Injector(b"", b"", position, render=self._render, recall=recall)
 
     def _rendered(self, page_lang: str | None) -> _Rendered:
         return self.middleware.rendered(self.plan, self.page.legacy, page_lang, self.accept)
