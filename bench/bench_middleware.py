@@ -652,41 +652,55 @@ def run_injector(rounds: int) -> None:
 
 def run_templates(head: bytes, notice: bytes, rounds: int) -> None:
     """The injector on the real site templates of tests/fixtures, each page seen
-    before (its start recalled) and with a new token in its head each time (a
-    CSRF token, a CSP nonce: its start read anew); the token's own join is timed
-    alone and taken off."""
+    before (its start recalled), with a new token in its head each time (a CSRF
+    token in a <meta>, a CSP nonce: its start compared value by value), and with a
+    new nonce in a script's JSON (WordPress's ``wp_localize_script``); the
+    page's own join is timed alone and taken off."""
     print(f"\nInjector alone on real templates ({rounds} rounds, median; after the skip links)")
-    print(f"{'template':<44}{'head B':>8}{'seen us':>10}{'new token us':>14}")
+    print(f"{'template':<44}{'head B':>8}{'seen us':>10}{'new token us':>14}{'new nonce us':>14}")
     for path in sorted((ROOT / "tests" / "fixtures" / "templates").glob("*.html")):
         page = path.read_bytes()
         cut = page.find(b"</head>")
         if cut >= 0:
-            seen, token = _template_timings(page[:cut], page[cut:], head, notice, rounds)
-            print(f"{path.name:<44}{cut:>8}{seen:>10.1f}{token:>14.1f}")
+            seen, token, nonce = _template_timings(page[:cut], page[cut:], head, notice, rounds)
+            print(f"{path.name:<44}{cut:>8}{seen:>10.1f}{token:>14.1f}{nonce:>14.1f}")
+
+
+#: What goes before </head>: a CSRF token's <meta>, and WordPress's settings
+#: script with a REST nonce (10 hexadecimal digits).
+_TOKEN_META = b'<meta name=csrf-token content="%s">'
+_NONCE_SCRIPT = (
+    b'<script id="wp-api-request-js-extra">var wpApiSettings = {"root":'
+    b'"https:\\/\\/example.org\\/wp-json\\/","nonce":"%s","versionString":"wp\\/v2\\/"};</script>'
+)
 
 
 def _template_timings(
     before: bytes, after: bytes, head: bytes, notice: bytes, rounds: int
-) -> tuple[float, float]:
-    """Microseconds per page: the page seen before, and a new token each time."""
+) -> tuple[float, float, float]:
+    """Microseconds per page: the page seen before, a new token each time, and a
+    new nonce in a script each time."""
     number = 1000
     tokens = itertools.count()
+    kinds = {"seen": (_TOKEN_META, 0), "token": (_TOKEN_META, 32), "nonce": (_NONCE_SCRIPT, 10)}
 
-    def made(token: bool) -> bytes:
-        value = b"%032x" % next(tokens) if token else b"0" * 32
-        return b"".join((before, b'<meta name=csrf-token content="', value, b'">', after))
+    def made(kind: str) -> bytes:
+        piece, size = kinds[kind]
+        value = (b"%032x" % next(tokens))[32 - size :] if size else b"0" * 32
+        return b"".join((before, piece % value, after))
 
-    def injected(token: bool) -> bytes:
+    def injected(kind: str) -> bytes:
         injector = Injector(head, notice)
-        return injector.feed(made(token)) + injector.close()
+        return injector.feed(made(kind)) + injector.close()
 
-    timings: dict[bool, list[float]] = {False: [], True: []}
+    timings: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(rounds):
-        for token in (False, True):
-            spent = min(timeit.repeat(partial(injected, token), number=number, repeat=3))
-            making = min(timeit.repeat(partial(made, token), number=number, repeat=3))
-            timings[token].append((spent - making) / number * 1e6)
-    return statistics.median(timings[False]), statistics.median(timings[True])
+        for kind in kinds:
+            spent = min(timeit.repeat(partial(injected, kind), number=number, repeat=3))
+            making = min(timeit.repeat(partial(made, kind), number=number, repeat=3))
+            timings[kind].append((spent - making) / number * 1e6)
+    seen, token, nonce = (statistics.median(timings[kind]) for kind in kinds)
+    return seen, token, nonce
 
 
 def main() -> None:

@@ -467,6 +467,11 @@ _VALUED = [
     b'<title>a="b c"</title>', b'<!-- a="b-c" -->', b'<!-- a="-X>" -->', _UNCLOSED,
     b'<meta a=x="yz">', b'<meta content="a b c">', b'<link rel=stylesheet href="/a.css?v=123">',
     b'<meta x="a"b="c">', b'<meta content="data-ai-disclosure-noticX">', b"\n  ",
+    # A quote after "=" that opens no value: an "=" there would open one.
+    b'<meta a="="xyz" b="c >d">', b'<meta a="x"="yz">', b"<meta content='a\"b'>",
+    # WordPress's nonces in a script's JSON, and scripts and titles holding a "<".
+    b'<script>var s = {"nonce":"a1b2c3"};</script>', b'<script>if (a<b) c = "de";</script>',
+    b"<title>a<b c</title>",
 ]  # fmt: skip
 #: What a changed byte may be: inert ones, and each that could end what holds it.
 _CHANGES = [bytes([c]) for c in b"aet0 \"'<>-!=/\n"]
@@ -540,22 +545,27 @@ def test_every_byte_changed_in_a_head_of_values_gives_the_token_by_token_bytes(
 
 
 def test_a_token_in_the_head_is_recalled_not_read() -> None:
-    """The same page with a new CSRF token, CSP nonce or cache-busting version in
-    its head: placed from the decision kept, with the page start's match never run."""
+    """The same page with a new CSRF token, CSP nonce, cache-busting version or
+    WordPress nonce (in a script's JSON) in its head: placed from the decision
+    kept, with the page start's match never run."""
     _inject._decided.clear()
     page = (
         b'<!doctype html><html lang="fr"><head><meta name="csrf-token" content="%s">'
-        b'<script nonce="%s" src="/a.js"></script><link rel=stylesheet href="/a.css?v=%s">'
+        b'<script nonce="%s" src="/a.js"></script><link rel=stylesheet href=\'/a.css?v=%s\'>'
+        b'<script>var wpApiSettings = {"root":"\\/wp-json\\/","nonce":"%s"};</script>'
         b"<title>Accueil</title></head><body><a href=#main>Aller au contenu</a><main>x</main>"
     )
-    inject(page % (b"a" * 40, b"n" * 22, b"1"), Position.AFTER_SKIP_LINKS)
+    inject(page % (b"a" * 40, b"n" * 22, b"1", b"0" * 10), Position.AFTER_SKIP_LINKS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_inject, "page_start", lambda data: pytest.fail("read anew"))
-        for values in ((b"b" * 40, b"n" * 22, b"1"), (b"c" * 40, b"m" * 22, b"2")):
+        for values in (
+            (b"b" * 40, b"n" * 22, b"1", b"0" * 10),
+            (b"c" * 40, b"m" * 22, b"2", b"3f9a0c41d2"),
+        ):
             other = page % values
             recalled, injector = inject(other, Position.AFTER_SKIP_LINKS)
             assert recalled == token_by_token(other, Position.AFTER_SKIP_LINKS)[0]
             assert injector.page_language == "fr"
         # A token of another length moves the body: read anew, not recalled.
         with pytest.raises(pytest.fail.Exception, match="read anew"):
-            inject(page % (b"d" * 41, b"n" * 22, b"1"), Position.AFTER_SKIP_LINKS)
+            inject(page % (b"d" * 41, b"n" * 22, b"1", b"0" * 10), Position.AFTER_SKIP_LINKS)

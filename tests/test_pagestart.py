@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_disclosure import _pagestart
+from ai_disclosure import _inject, _pagestart
 from ai_disclosure._htmlsyntax import _FAST, _HTML_TAG, MARKER, _page_start
+from ai_disclosure._inject import Position, decided_before
 from ai_disclosure._pagestart import page_start
 
-from .test_inject import fragments, inject, pages, token_by_token
+from .test_inject import fragments, inject, pages, token_by_token, valued_pages
 
 
 def matched(data: bytes) -> _pagestart.Spans | None:
@@ -113,3 +114,60 @@ def test_a_marker_in_the_heads_text_sends_the_page_the_slow_way(text: bytes) -> 
     found = page_start(page)
     assert found is None or found[-1] is False
     assert inject(page)[0] == token_by_token(page)[0]
+
+
+def test_the_heads_text_is_its_quoted_values_and_the_raw_text_without_a_bracket() -> None:
+    page = (
+        b'<!doctype html><html lang="fr"><head><meta name="csrf" content=\'tok\'>'
+        b'<meta a="="xyz" b=c><script nonce="n1">var s = {"nonce":"ab"};</script>'
+        b"<script>if (a<b) c()</script><style>p{}</style><title>Accueil</title>"
+        b'<!-- "d" --><link href="/a.css"></head><body class="e">'
+    )
+    body = page.find(b"<body")
+    assert page_start(page) is not None  # the match reads it whole
+    spans = _pagestart.inert_spans(page, body)
+    assert [(page[start:end], stop) for start, end, stop in spans] == [
+        (b"csrf", b'"'), (b"tok", b"'"),
+        (b"=", b'"'),  # "xyz" is no value: the quote after it opens none
+        (b"n1", b'"'), (b'var s = {"nonce":"ab"};', b"<"),
+        (b"p{}", b"<"), (b"Accueil", b"<"), (b"/a.css", b'"'),
+    ]  # fmt: skip
+    assert all(end <= body for _, end, _ in spans)
+
+
+#: What a byte of the head's text may become: its end byte excluded, each other
+#: byte that ends something somewhere.
+_INTO = [bytes([c]) for c in b"\"'<>=/-!&; \n\tae0"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    page=valued_pages,
+    data=st.data(),
+    position=st.sampled_from([Position.AFTER_SKIP_LINKS, Position.BODY_START]),
+)
+def test_the_heads_text_changed_but_its_end_byte_is_recalled_as_read(
+    page: bytes, data: st.DataObject, position: Position
+) -> None:
+    """A page decided before, then with bytes of its head's text changed to
+    anything but the byte that would end that text: recalled (but where the
+    change made the marker), and the very bytes, reason and language the
+    token-by-token reading gives."""
+    _inject._decided.clear()
+    inject(page, position)
+    body = page.find(b"<body")
+    spans = [span for span in _pagestart.inert_spans(page, body) if span[1] > span[0]]
+    if not _inject._decided or not spans:
+        return
+    other = bytearray(page)
+    for start, end, stop in data.draw(st.lists(st.sampled_from(spans), min_size=1, max_size=3)):
+        at = data.draw(st.integers(start, end - 1), label="at")
+        into = [b for b in _INTO if b != stop]
+        for i in range(at, min(at + data.draw(st.integers(1, 4), label="size"), end)):
+            other[i] = data.draw(st.sampled_from(into))[0]
+    changed = bytes(other)
+    # Recalled, unless the change made the notice's marker (the page is read).
+    assert (decided_before(changed, position) is None) == (MARKER in changed), changed
+    whole, injector = inject(changed, position)
+    reference = token_by_token(changed, position)
+    assert (whole, injector.reason, injector.page_language) == reference, changed

@@ -157,7 +157,7 @@ def test_a_decision_kept_holds_only_for_pages_sharing_every_byte_that_made_it(
         return
     decided, read_before = dict(_inject._decided), dict(_skiplinks._read_before)
     (kept,) = decided.values()
-    read = len(kept[0])
+    read = len(kept.read)
     body = max(first.find(b"<body"), 0)
     for cut in range(max(body, read - 48), read + 1):
         for tail in tails:
@@ -187,7 +187,7 @@ def test_skip_links_in_nested_lists_are_decided_once_per_page_start() -> None:
     assert first.index(NOTICE) > first.index(b'<div class="fr-skiplinks">') > 0
     assert first.index(NOTICE) == first.index(b"</div>", first.index(b"fr-skiplinks")) + 6
     (kept,) = _inject._decided.values()
-    assert page.startswith(kept[0])
+    assert page.startswith(kept.read)
     with pytest.MonkeyPatch.context() as patch:
         never = re.compile(b"(?!)")  # the reading cannot run again: recalled or wrong
         for name in ("_SKIP_LINKS", "_TO_THE_END", "_END_STEP"):

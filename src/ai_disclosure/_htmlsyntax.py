@@ -95,24 +95,28 @@ def _alternatives(names: tuple[bytes, ...], marker: bool = True) -> bytes:
     return b"".join(b"|" + _raw_element(name, marker) for name in names)
 
 
-def _head_skipped(marker: bool) -> bytes:
-    """Before the body: what never ends the head nor starts the body, in any of
-    the modes before it: whitespace, comments, doctype, the head's void elements
-    and raw-text elements, <head>, and the end tags the parser ignores there.
-    Without ``marker``, text may hold the marker: for a match whose every byte is
-    searched for it afterwards (stopping at each "d" made the match ten times
-    slower on scripts and styles)."""
+def _head_pieces(marker: bool) -> bytes:
+    """Before the body, one of what never ends the head nor starts the body, in
+    any of the modes before it: whitespace, comments, doctype, the head's void
+    elements and raw-text elements, <head>, and the end tags the parser ignores
+    there. Without ``marker``, text may hold the marker: for a match whose every
+    byte is searched for it afterwards (stopping at each "d" made the match ten
+    times slower on scripts and styles)."""
     cdata = rb"(?:[^>d]++|" + _NO_MARKER + rb")*+" if marker else rb"[^>]*+"
     return (
-        rb"(?:[\t\n\f\r ]++"
+        rb"[\t\n\f\r ]++"
         rb"|<(?:meta|link|base|basefont|bgsound|head)" + _SEP + _ATTRS
         + rb"|</(?:meta|link|base|basefont|bgsound|script|style|title|noframes)" + _SEP + _ATTRS
         + _alternatives((b"script", b"style", b"title", b"noframes"), marker)
         + rb"|" + _comment(marker)
         + rb"|" + _bogus(marker) + rb"|<!\[CDATA\[" + cdata + rb">"
         + rb"|</>"
-        + rb")*+"
     )  # fmt: skip
+
+
+def _head_skipped(marker: bool) -> bytes:
+    """Before the body: any run of ``_head_pieces(marker)``."""
+    return rb"(?:" + _head_pieces(marker) + rb")*+"
 
 
 _HEAD_SKIPPED = _head_skipped(marker=True)
@@ -167,6 +171,12 @@ def _page_start(marker: bool) -> re.Pattern[bytes]:
 #: both to that. Its text may hold the marker: ``_pagestart`` searches every byte
 #: it matched for it.
 _FAST = _page_start(marker=False)
+#: One piece of a page start ``_FAST`` read, the <html> tag and </head> included:
+#: to walk it token by token (``_pagestart.inert_spans``).
+_HEAD_PIECE = re.compile(
+    rb"<html" + _SEP + _ATTRS + rb"|</head" + _SEP + _ATTRS + rb"|" + _head_pieces(marker=False),
+    re.IGNORECASE,
+)
 
 _NAME = re.compile(rb"</?([a-zA-Z][^\t\n\f\r />]*+)")
 _TAG_REST = re.compile(_ATTRS)

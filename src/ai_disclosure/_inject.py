@@ -46,7 +46,7 @@ patterns all three match with are in ``_htmlsyntax``.
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_right
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -69,7 +69,7 @@ from ._htmlsyntax import (
     _Phase,
     _State,
 )
-from ._pagestart import page_start
+from ._pagestart import Inert, inert_spans, page_start
 from ._skiplinks import SkipLinkReader
 
 __all__ = ["MARKER", "MAX_HOLDBACK", "PLACEHOLDER", "Injector", "Position", "decided_before"]
@@ -84,24 +84,40 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
+class _Decided:
+    """A decision kept for the pages sharing ``read``, their bytes up to the end
+    of what decided it: where the head fragment and the notice go, the page's
+    language, and where its head only holds text (``inert``, found when first
+    needed)."""
+
+    __slots__ = ("_inert", "hold_from", "language", "place", "read")
+
+    def __init__(self, read: bytes, hold_from: int, place: int, language: str | None) -> None:
+        self.read = read
+        self.hold_from = hold_from
+        self.place = place
+        self.language = language
+        self._inert: tuple[list[int], list[Inert]] | None = None
+
+    def inert(self, body: int) -> tuple[list[int], list[Inert]]:
+        """The spans of text of the head (``inert_spans``) and their starts."""
+        if self._inert is None:
+            spans = inert_spans(self.read, body)
+            self._inert = [span[0] for span in spans], spans
+        return self._inert
+
+
 #: Pages decided by the fast path (its one match of the skip links, or the end
 #: tags and the match after them, as in the DSFR's ``<div><nav><ul><li>``):
-#: (where their first "<body" is, position, bound) -> (their bytes up to the end
-#: of what decided the notice's place, where the head fragment goes, where the
-#: notice goes, the page's language, the span of its <html> tag or (-1, -1)). A
-#: page is recalled by comparing its bytes with those, never by slicing and
-#: hashing them; a page whose bytes differ only inside attribute values of its
-#: head (a CSRF token, nonces: ``_differs_in_values``) is recalled too. Sound for
-#: the reasons ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that
-#: decided depends on a byte past that end. Bounded like them.
-_Decided = tuple[bytes, int, int, str | None, int, int]
+#: (where their first "<body" is, position, bound) -> the decision. A page is
+#: recalled by comparing its bytes with those kept, never by slicing and hashing
+#: them; a page whose bytes differ only inside the text of its head (a CSRF
+#: token, nonces: ``_differs_in_text``) is recalled too. Sound for the reasons
+#: ``_pagestart`` and ``_skiplinks._read_before`` give: nothing that decided
+#: depends on a byte past that end. Bounded like them.
 _decided: dict[tuple[int, Position, int], _Decided] = {}
 _DECIDED_LIMIT = 64
 _DECIDED_LONGEST = 32768
-#: Bytes a value that changed may not hold: quotes and angle brackets (they could
-#: end what holds it), whitespace (it ends an unquoted value).
-_NOT_INERT = re.compile(rb"[\"<>\t\n\f\r ]")
-_NOT_IN_VALUE = re.compile(rb"[\"<>]")
 
 #: <html> tags seen -> the language they give ("" for none): a site's pages share a few.
 _languages: dict[bytes, str] = {}
@@ -117,50 +133,42 @@ def decided_before(
 ) -> tuple[int, int, str | None] | None:
     """Where the head fragment and the notice go in a whole page, and its language,
     when its bytes up to what decided are those of a page decided before
-    (``_decided``), or differ from them only inside values of its head; None
+    (``_decided``), or differ from them only inside the text of its head; None
     otherwise (the ``Injector`` reads it)."""
     body = data.find(b"<body")
     known = _decided.get((body, position, max_holdback))
-    if known is not None and (data.startswith(known[0]) or _differs_in_values(data, known, body)):
-        return known[1], known[2], known[3]
+    if known is not None and (data.startswith(known.read) or _differs_in_text(data, known, body)):
+        return known.hold_from, known.place, known.language
     return None
 
 
-def _differs_in_values(data: bytes, known: _Decided, body: int) -> bool:
-    """Whether ``data`` differs from the kept bytes only inside values of its head,
-    as a CSRF token in a ``<meta content="...">`` or nonces in ``<script
-    nonce="...">`` do: each change between two double quotes before the first
-    "<body", the first after a "=", no quote, angle bracket or whitespace from it
-    to the closing quote, none in the <html> tag and no notice marker near.
-
-    Such bytes are inert wherever they lie in a head the fast match read whole:
-    in an attribute value (a quote after "=" opens one in a tag; an unquoted one
-    would end only at whitespace or ">") the tokens stay those of the page kept,
-    at the same offsets; in a script, style or title they stay text (an end tag,
-    a "<!--" or a "-->" would need an angle bracket); in a comment or a doctype
-    the same. Only the <html> tag (its language) and the marker count."""
-    kept, read = known[0], len(known[0])
+def _differs_in_text(data: bytes, known: _Decided, body: int) -> bool:
+    """Whether ``data`` differs from the kept bytes only inside spans of its head
+    that only hold text (``inert_spans``: quoted values, as a CSRF token in a
+    ``<meta content="...">`` or nonces in ``<script nonce="...">``; the text of
+    a script, as WordPress's nonces in ``{"nonce":"..."}``), none of the
+    span's bytes being the one that would end it, and no notice marker near.
+    The tokens are then those of the page kept, at the same offsets."""
+    kept = known.read
+    read = len(kept)
     if len(data) < read:
         return False
     first = _first_difference(data, kept, 0)
+    if first >= read:
+        return True
+    starts, spans = known.inert(body)
     while first < read:
-        opened = kept.rfind(b'"', 0, first)
-        closed = kept.find(b'"', first, body)
-        if opened < 1 or closed < 0 or data[closed] != 34:  # '"'
+        at = bisect_right(starts, first) - 1
+        if at < 0:
             return False
-        before = opened - 1
-        while before > 0 and kept[before] in _WS:
-            before -= 1
+        start, end, stop = spans[at]
         if (
-            kept[before] != 61  # "="
-            or (known[4] <= closed and first < known[5])
-            or _NOT_INERT.search(kept, first, closed)
-            or _NOT_INERT.search(data, first, closed)
-            or _NOT_IN_VALUE.search(data, opened + 1, first)
-            or data.find(MARKER, max(opened - len(MARKER), 0), closed + len(MARKER)) >= 0
+            first >= end
+            or data.find(stop, start, end) >= 0
+            or data.find(MARKER, max(start - len(MARKER), 0), end + len(MARKER)) >= 0
         ):
             return False
-        first = _first_difference(data, kept, closed + 1)
+        first = _first_difference(data, kept, end)
     return True
 
 
@@ -186,8 +194,6 @@ def splice(data: bytes, hold_from: int, head: bytes, place: int, notice: bytes) 
     return b"".join((view[:hold_from], head, view[hold_from:place], notice, view[place:]))
 
 
-#: Where a tag starts and ends, (-1, -1) for none.
-Span = tuple[int, int]
 #: Renders (head, notice) once the page's own language (``<html lang>``) is known.
 Render = Callable[[str | None], tuple[bytes, bytes]]
 
@@ -400,7 +406,7 @@ class Injector(SkipLinkReader):
         elif position is Position.AFTER_SKIP_LINKS:
             place, read = self._place(data, body_end, hold_from)
         if place >= 0:
-            self._keep(data, body_start, hold_from, place, read, (html_start, html_end))
+            self._keep(data, body_start, hold_from, place, read)
             return self._inject_at(data, hold_from, place)
         out.append(data[:hold_from])
         self._holding = True
@@ -416,25 +422,17 @@ class Injector(SkipLinkReader):
                     # (links in <div><nav><ul><li>): what is held is the page from
                     # the head fragment's place on, byte for byte.
                     place = self._kept_reading(data, body_end, hold_from)
-                    html = (html_start, html_end)
-                    self._keep(data, body_start, hold_from, place, self._read_end, html)
+                    self._keep(data, body_start, hold_from, place, self._read_end)
                 return self._out(data, i, out)
         return self._out(data, self._scan(data, i, out), out)
 
-    def _keep(
-        self, data: bytes, body_start: int, hold_from: int, place: int, read: int, html: Span
-    ) -> None:
+    def _keep(self, data: bytes, body_start: int, hold_from: int, place: int, read: int) -> None:
         """Keep the decision for the pages sharing ``data[:read]`` (``_decided``)."""
         if read <= _DECIDED_LONGEST and data.find(b"<body") == body_start:
             if len(_decided) >= _DECIDED_LIMIT:
                 _decided.clear()
-            _decided[body_start, self.position, self.max_holdback] = (
-                data[:read],
-                hold_from,
-                place,
-                self.page_language,
-                *html,
-            )
+            key = body_start, self.position, self.max_holdback
+            _decided[key] = _Decided(data[:read], hold_from, place, self.page_language)
 
     def _inject_at(self, data: bytes, hold_from: int, place: int) -> bytes:
         """The whole page with the head fragment at ``hold_from`` and the notice at

@@ -20,17 +20,18 @@ The memo holds at most ``_LIMIT`` starts of at most ``_LONGEST`` bytes each; a
 page with something new in its head every time pays the whole match (6 - 15 us
 for the 2 - 3 KB heads of the real templates in tests/fixtures, 40 - 64 while
 text stopped at each "d") plus a search and a hash, unless what is new lies only
-inside attribute values (a CSRF token, nonces): ``_inject.decided_before`` then
-recalls the whole decision first.
+inside the head's text (``inert_spans``: a CSRF token, nonces in attribute values
+or in a script's JSON): ``_inject.decided_before`` then recalls the whole
+decision first.
 """
 
 from __future__ import annotations
 
 import re
 
-from ._htmlsyntax import _ATTRS, _FAST, _HTML_TAG, _SEP, MARKER
+from ._htmlsyntax import _ATTR, _ATTRS, _FAST, _HEAD_PIECE, _HTML_TAG, _SEP, _TAG_REST, MARKER
 
-__all__ = ["page_start"]
+__all__ = ["Inert", "inert_spans", "page_start"]
 
 #: The page start's spans as ``_FAST`` gives them: <html> tag (-1, -1 when
 #: none), </head> tag (idem), <body> tag; and whether the start is clean (no
@@ -38,6 +39,7 @@ __all__ = ["page_start"]
 Spans = tuple[int, int, int, int, int, int, bool]
 
 _BODY_TAG = re.compile(rb"<body" + _SEP + _ATTRS, re.IGNORECASE)
+_START_NAME = re.compile(rb"<([a-zA-Z][^\t\n\f\r />]*+)")
 #: Starts kept, and the longest one kept (memory stays under _LIMIT x _LONGEST).
 _LIMIT = 64
 _LONGEST = 16384
@@ -86,3 +88,40 @@ def page_start(data: bytes) -> Spans | None:
             _known.clear()
         _known[key] = (html_start, html_end, head_start, head_end, prefix_clean)
     return html_start, html_end, head_start, head_end, body_start, body_end, clean
+
+
+#: Where a page start only holds text, and the byte that would end that text
+#: early: (start, end, byte).
+Inert = tuple[int, int, bytes]
+_QUOTES = ((2, b'"'), (3, b"'"))
+
+
+def inert_spans(data: bytes, end: int) -> list[Inert]:
+    """The spans of ``data[:end]``, a page start ``_FAST`` read whole, that only
+    hold text: the quoted attribute values of its tags, but the <html> tag's (its
+    language counts), and the text of its scripts, styles and titles that holds
+    no "<". Any of their bytes may change but their end byte (a quote, "<") and
+    every token of the page stays where it was, as it was: in a value nothing
+    but its quote ends it; in raw text nothing but an end tag, and ``<!--`` in a
+    script, both of which need a "<"."""
+    spans: list[Inert] = []
+    at = 0
+    while at < end:
+        piece = _HEAD_PIECE.match(data, at, end)
+        if piece is None:  # the <body> tag
+            break
+        at = piece.end()
+        name = _START_NAME.match(data, piece.start())
+        if name is None or name.group(1).lower() == b"html":
+            continue
+        tag = _TAG_REST.match(data, name.end())
+        tag_end = tag.end() if tag is not None else at
+        for attribute in _ATTR.finditer(data, name.end(), tag_end - 1):
+            spans.extend(
+                (attribute.start(group), attribute.end(group), quote)
+                for group, quote in _QUOTES
+                if attribute.start(group) >= 0
+            )
+        if tag_end < at and data.find(b"<", tag_end, at) < 0:  # a raw element's text
+            spans.append((tag_end, at, b"<"))
+    return spans
