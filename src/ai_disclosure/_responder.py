@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _NOT_MISSED = frozenset({"marker", "empty", ""})
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Pages of declared length up to this are gathered whole before they change.
-_COLLECT_LIMIT = 262144
+COLLECT_LIMIT = 262144
 
 
 def _left_alone(start: bytes, needs_document: bool) -> str | None:
@@ -132,7 +132,7 @@ class _Responder:
             if collected is None:
                 collected = self._collected = []
             collected.append(body)
-            if more and sum(map(len, collected)) <= _COLLECT_LIMIT:
+            if more and sum(map(len, collected)) <= COLLECT_LIMIT:
                 return  # still gathering a page of known length
             self._collected = None
             body = message["body"] = b"".join(collected)
@@ -217,7 +217,7 @@ class _Responder:
         """A body of declared length small enough to gather before deciding."""
         length = self.page.length
         return (
-            length is not None and length.isdigit() and len(body) <= int(length) <= _COLLECT_LIMIT
+            length is not None and length.isdigit() and len(body) <= int(length) <= COLLECT_LIMIT
         )
 
     async def _on_body(self, message: Message) -> None:

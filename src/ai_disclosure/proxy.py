@@ -54,7 +54,7 @@ from ._catalog import DEFAULT_LANGUAGE, catalogs, choose_catalog_language
 from ._encoding import decodable
 from ._headers import HEADER_NAME
 from ._rawheaders import accepted_codings, date_header, first, tokens, with_date
-from ._responder import _COLLECT_LIMIT
+from ._responder import COLLECT_LIMIT
 from ._types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ReverseProxy", "dated"]
@@ -136,7 +136,7 @@ _TARGET_BYTES = bytes(range(0x21, 0x7F))
 _READ_AHEAD = 65536
 #: Answers of declared length up to this are read whole and sent in one message:
 #: the length up to which the middleware gathers a page anyway.
-_READ_WHOLE = _COLLECT_LIMIT
+_READ_WHOLE = COLLECT_LIMIT
 
 
 class ReverseProxy:
