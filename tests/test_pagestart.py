@@ -3,6 +3,8 @@ with one seen before, and stays bounded."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,3 +173,45 @@ def test_the_heads_text_changed_but_its_end_byte_is_recalled_as_read(
     whole, injector = inject(changed, position)
     reference = token_by_token(changed, position)
     assert (whole, injector.reason, injector.page_language) == reference, changed
+
+
+TEMPLATES = Path(__file__).resolve().parent / "fixtures" / "templates"
+#: WordPress's settings script with its REST nonce, as a head holds it.
+_SETTINGS = b'<script id="wp-api-request-js-extra">var s = {"nonce":"abcdef0123"};</script>'
+
+
+#: (Flaskr's page has no <body> tag: no decision is kept for such a page.)
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in TEMPLATES.glob("*.html") if p.name != "flaskr.html")
+)
+def test_real_heads_changed_in_and_around_their_text_give_the_token_by_token_bytes(
+    name: str,
+) -> None:
+    """A real template (with WordPress's settings script) decided before, then
+    with one byte of its head changed to each byte that ends something, inside
+    its text (every seventh byte) and around each span's ends: recalled or read,
+    the token-by-token bytes, reason and language; and most changes inside the
+    text recalled."""
+    page = (TEMPLATES / name).read_bytes()
+    page = page.replace(b"</head>", _SETTINGS + b"</head>", 1)
+    position = Position.AFTER_SKIP_LINKS
+    _inject._decided.clear()
+    inject(page, position)
+    decided = dict(_inject._decided)
+    assert decided
+    spans = _pagestart.inert_spans(page, page.find(b"<body"))
+    nonce = page.index(b"abcdef0123")
+    assert any(start <= nonce < end for start, end, _ in spans)
+    at_ends = {at for start, end, _ in spans for at in (start - 1, start, end - 1, end)}
+    inside = {at for start, end, _ in spans for at in range(start, end, 7)}
+    recalled = 0
+    for at in sorted(at_ends | inside):
+        for byte in (b"a", b"0", b'"', b"'", b"<", b">", b"=", b"/", b"-", b" ", b"&"):
+            other = page[:at] + byte + page[at + 1 :]
+            _inject._decided.clear()
+            _inject._decided.update(decided)
+            recalled += decided_before(other, position) is not None
+            whole, injector = inject(other, position)
+            reference = token_by_token(other, position)
+            assert (whole, injector.reason, injector.page_language) == reference, (at, byte)
+    assert recalled >= len(inside) * 5
