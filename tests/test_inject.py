@@ -476,7 +476,9 @@ _VALUED = [
 #: What a changed byte may be: inert ones, and each that could end what holds it.
 _CHANGES = [bytes([c]) for c in b"aet0 \"'<>-!=/\n"]
 valued_pages = st.tuples(
-    st.sampled_from([b"", b"<!doctype html>", b'<!DOCTYPE html PUBLIC "-//W3C//DTD" "x">']),
+    st.sampled_from(
+        [b"", b"<!doctype html>", b'<!DOCTYPE html PUBLIC "-//W3C//DTD" "x">', b"\xef\xbb\xbf"]
+    ),
     st.sampled_from([b"", b"<html>", b'<html lang="fr">', b'<html lang=fr data-x="ab">']),
     st.sampled_from([b"", b"<head>"]),
     st.lists(st.sampled_from(_VALUED), max_size=5).map(b"".join),

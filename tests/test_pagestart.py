@@ -135,6 +135,9 @@ def test_the_heads_text_is_its_quoted_values_and_the_raw_text_without_a_bracket(
         (b"p{}", b"<"), (b"Accueil", b"<"), (b"/a.css", b'"'),
     ]  # fmt: skip
     assert all(end <= body for _, end, _ in spans)
+    # After a byte order mark, the same spans, three bytes on.
+    bom = _pagestart.inert_spans(b"\xef\xbb\xbf" + page, body + 3)
+    assert bom == [(start + 3, end + 3, stop) for start, end, stop in spans]
 
 
 #: What a byte of the head's text may become: its end byte excluded, each other

@@ -29,7 +29,17 @@ from __future__ import annotations
 
 import re
 
-from ._htmlsyntax import _ATTR, _ATTRS, _FAST, _HEAD_PIECE, _HTML_TAG, _SEP, _TAG_REST, MARKER
+from ._htmlsyntax import (
+    _ATTR,
+    _ATTRS,
+    _BOM,
+    _FAST,
+    _HEAD_PIECE,
+    _HTML_TAG,
+    _SEP,
+    _TAG_REST,
+    MARKER,
+)
 
 __all__ = ["Inert", "inert_spans", "page_start"]
 
@@ -105,7 +115,7 @@ def inert_spans(data: bytes, end: int) -> list[Inert]:
     but its quote ends it; in raw text nothing but an end tag, and ``<!--`` in a
     script, both of which need a "<"."""
     spans: list[Inert] = []
-    at = 0
+    at = len(_BOM) if data.startswith(_BOM) else 0
     while at < end:
         piece = _HEAD_PIECE.match(data, at, end)
         if piece is None:  # the <body> tag

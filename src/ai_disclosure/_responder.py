@@ -216,9 +216,7 @@ class _Responder:
     def _worth_collecting(self, body: bytes) -> bool:
         """A body of declared length small enough to gather before deciding."""
         length = self.page.length
-        return (
-            length is not None and length.isdigit() and len(body) <= int(length) <= COLLECT_LIMIT
-        )
+        return length is not None and length.isdigit() and len(body) <= int(length) <= COLLECT_LIMIT
 
     async def _on_body(self, message: Message) -> None:
         injector = self.injector
