@@ -2,8 +2,8 @@
 
 Each page in ``tests/fixtures/templates/`` reproduces the start of a real
 template family's body (GOV.UK Frontend, DSFR, WordPress classic and block
-themes, Wagtail bakerydemo, Drupal's Olivero) with the CSS that places its skip
-link, plus the Flask tutorial's page with no optional tags. The skip link must stay the first
+themes, Wagtail bakerydemo, Drupal's Olivero, Decidim) with the CSS that places
+its skip link, plus the Flask tutorial's page with no optional tags. The skip link must stay the first
 Tab stop with the notice the second, a focused skip link must not cover the
 notice's first line, and axe-core must find nothing.
 """
@@ -53,6 +53,7 @@ FAMILIES = {
     "wordpress-block-theme-script": Family("#wp-skip-link", "#wp-skip-link", scripted=True),
     "wagtail-bakerydemo": Family("a.skip-link", "a.skip-link"),
     "drupal-olivero": Family("a.skip-link", "a.skip-link"),
+    "decidim": Family(".layout-container__skip", ".layout-container__skip"),
 }
 
 
