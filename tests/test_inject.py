@@ -471,7 +471,7 @@ _VALUED = [
     b'<meta a="="xyz" b="c >d">', b'<meta a="x"="yz">', b"<meta content='a\"b'>",
     # WordPress's nonces in a script's JSON, and scripts and titles holding a "<".
     b'<script>var s = {"nonce":"a1b2c3"};</script>', b'<script>if (a<b) c = "de";</script>',
-    b"<title>a<b c</title>",
+    b"<title>a<b c</title>", b'<noscript><link rel="stylesheet" href="/a.css"></noscript>',
 ]  # fmt: skip
 #: What a changed byte may be: inert ones, and each that could end what holds it.
 _CHANGES = [bytes([c]) for c in b"aet0 \"'<>-!=/\n"]

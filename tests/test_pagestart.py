@@ -27,7 +27,9 @@ def matched(data: bytes) -> _pagestart.Spans | None:
     clean = data.find(MARKER, 0, body_end) < 0 and len(_HTML_TAG.findall(data, 0, body_end)) == (
         html_start >= 0
     )
-    return (*found.span("html"), *found.span("head"), *found.span("body"), clean)
+    head_start, head_end = found.span("head")
+    hold_from = _pagestart._hold_from(data, head_start if head_start >= 0 else found.start("body"))
+    return (*found.span("html"), head_start, head_end, hold_from, *found.span("body"), clean)
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +103,7 @@ def test_the_match_is_the_one_stopping_at_the_marker_where_it_is_clean(
     found = matched(page)
     if stopping is not None:
         assert found is not None
-        assert found[:6] == (
+        assert found[:4] + found[5:7] == (
             *stopping.span("html"), *stopping.span("head"), *stopping.span("body")
         )  # fmt: skip
     elif found is not None:
@@ -183,9 +185,8 @@ TEMPLATES = Path(__file__).resolve().parent / "fixtures" / "templates"
 _SETTINGS = b'<script id="wp-api-request-js-extra">var s = {"nonce":"abcdef0123"};</script>'
 
 
-#: No decision is kept for Flaskr's page (no <body> tag) nor for Joomla's (a
-#: <noscript> in its head: read token by token).
-UNKEPT = {"flaskr.html", "joomla-cassiopeia.html"}
+#: No decision is kept for Flaskr's page (no <body> tag).
+UNKEPT = {"flaskr.html"}
 
 
 @pytest.mark.parametrize(
@@ -222,3 +223,36 @@ def test_real_heads_changed_in_and_around_their_text_give_the_token_by_token_byt
             reference = token_by_token(other, position)
             assert (whole, injector.reason, injector.page_language) == reference, (at, byte)
     assert recalled >= len(inside) * 5
+
+
+@pytest.mark.parametrize(
+    ("page", "hold"),
+    [
+        # Joomla's Font Awesome fallback: the head fragment goes before it.
+        (b'<html><head><link rel="lazy-stylesheet"><noscript><link rel="stylesheet">'
+         b"</noscript><title>t</title></head><body>x", b"<noscript>"),
+        (b"<NOSCRIPT><style>a{}</style></NOSCRIPT><title>t</title><body>x", b"<NOSCRIPT>"),
+        # The first of two; one before <html>.
+        (b"<noscript>a</noscript><html><noscript>b</noscript></head><body>x", b"<noscript>a"),
+        # "<noscript" in a script, a comment, a value: no element.
+        (b"<head><script>'<noscript>'</script><!-- <noscript> --><meta content='<noscript>'>"
+         b"</head><body>x", b"</head>"),
+    ],
+)  # fmt: skip
+def test_a_noscript_in_the_head_is_read_by_the_match_and_holds_the_head_fragment(
+    page: bytes, hold: bytes
+) -> None:
+    found = page_start(page)
+    assert found is not None
+    assert found[4] == page.index(hold)
+    assert found == matched(page)
+    assert page_start(page) == found  # and from the memo
+    for position in (Position.AFTER_SKIP_LINKS, Position.BODY_START):
+        assert inject(page, position)[0] == token_by_token(page, position)[0]
+
+
+def test_a_noscript_after_the_head_starts_the_body_the_token_by_token_way() -> None:
+    page = b"<html><head></head><noscript><p>x</p></noscript><body>y"
+    assert page_start(page) is None
+    for position in (Position.AFTER_SKIP_LINKS, Position.BODY_START):
+        assert inject(page, position)[0] == token_by_token(page, position)[0]

@@ -95,28 +95,31 @@ def _alternatives(names: tuple[bytes, ...], marker: bool = True) -> bytes:
     return b"".join(b"|" + _raw_element(name, marker) for name in names)
 
 
-def _head_pieces(marker: bool) -> bytes:
+def _head_pieces(marker: bool, noscript: bool = False) -> bytes:
     """Before the body, one of what never ends the head nor starts the body, in
     any of the modes before it: whitespace, comments, doctype, the head's void
     elements and raw-text elements, <head>, and the end tags the parser ignores
     there. Without ``marker``, text may hold the marker: for a match whose every
     byte is searched for it afterwards (stopping at each "d" made the match ten
-    times slower on scripts and styles)."""
+    times slower on scripts and styles). With ``noscript``, <noscript> elements
+    too (raw text, as browsers that run scripts read them): they stay in the
+    head only before </head>, and the head fragment goes before the first."""
     cdata = rb"(?:[^>d]++|" + _NO_MARKER + rb")*+" if marker else rb"[^>]*+"
+    raw = (b"script", b"style", b"title", b"noframes") + ((b"noscript",) if noscript else ())
     return (
         rb"[\t\n\f\r ]++"
         rb"|<(?:meta|link|base|basefont|bgsound|head)" + _SEP + _ATTRS
-        + rb"|</(?:meta|link|base|basefont|bgsound|script|style|title|noframes)" + _SEP + _ATTRS
-        + _alternatives((b"script", b"style", b"title", b"noframes"), marker)
+        + rb"|</(?:meta|link|base|basefont|bgsound|" + b"|".join(raw) + rb")" + _SEP + _ATTRS
+        + _alternatives(raw, marker)
         + rb"|" + _comment(marker)
         + rb"|" + _bogus(marker) + rb"|<!\[CDATA\[" + cdata + rb">"
         + rb"|</>"
     )  # fmt: skip
 
 
-def _head_skipped(marker: bool) -> bytes:
-    """Before the body: any run of ``_head_pieces(marker)``."""
-    return rb"(?:" + _head_pieces(marker) + rb")*+"
+def _head_skipped(marker: bool, noscript: bool = False) -> bytes:
+    """Before the body: any run of ``_head_pieces(marker, noscript)``."""
+    return rb"(?:" + _head_pieces(marker, noscript) + rb")*+"
 
 
 _HEAD_SKIPPED = _head_skipped(marker=True)
@@ -153,12 +156,13 @@ _BODY_SKIP = {
 
 
 def _page_start(marker: bool) -> re.Pattern[bytes]:
-    """The page start up to ``<body>``, skipping as ``_head_skipped(marker)`` does."""
-    skipped = _head_skipped(marker)
+    """The page start up to ``<body>``, skipping as ``_head_skipped(marker)`` does,
+    and <noscript> elements before </head>."""
+    head, after = _head_skipped(marker, noscript=True), _head_skipped(marker)
     return re.compile(
-        rb"(?:\xef\xbb\xbf)?" + skipped
-        + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + skipped
-        + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + skipped
+        rb"(?:\xef\xbb\xbf)?" + head
+        + rb"(?P<html><html" + _SEP + _ATTRS + rb")?" + head
+        + rb"(?P<head></head" + _SEP + _ATTRS + rb")?" + after
         + rb"(?P<body><body" + _SEP + _ATTRS + rb")",
         re.IGNORECASE,
     )  # fmt: skip
@@ -174,9 +178,12 @@ _FAST = _page_start(marker=False)
 #: One piece of a page start ``_FAST`` read, the <html> tag and </head> included:
 #: to walk it token by token (``_pagestart.inert_spans``).
 _HEAD_PIECE = re.compile(
-    rb"<html" + _SEP + _ATTRS + rb"|</head" + _SEP + _ATTRS + rb"|" + _head_pieces(marker=False),
+    rb"<html" + _SEP + _ATTRS
+    + rb"|</head" + _SEP + _ATTRS
+    + rb"|" + _head_pieces(marker=False, noscript=True),
     re.IGNORECASE,
-)
+)  # fmt: skip
+_NOSCRIPT = re.compile(rb"<noscript" + _SEP, re.IGNORECASE)
 
 _NAME = re.compile(rb"</?([a-zA-Z][^\t\n\f\r />]*+)")
 _TAG_REST = re.compile(_ATTRS)

@@ -386,8 +386,7 @@ class Injector(SkipLinkReader):
         found = page_start(data)
         if found is None:
             return None
-        html_start, html_end, head_start, head_end, body_start, body_end, clean = found
-        hold_from = head_start if head_start >= 0 else body_start
+        html_start, html_end, head_start, head_end, hold_from, body_start, body_end, clean = found
         if (
             not clean
             or body_end - hold_from > self.max_holdback

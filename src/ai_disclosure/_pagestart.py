@@ -36,6 +36,7 @@ from ._htmlsyntax import (
     _FAST,
     _HEAD_PIECE,
     _HTML_TAG,
+    _NOSCRIPT,
     _SEP,
     _TAG_REST,
     MARKER,
@@ -44,17 +45,19 @@ from ._htmlsyntax import (
 __all__ = ["Inert", "inert_spans", "page_start"]
 
 #: The page start's spans as ``_FAST`` gives them: <html> tag (-1, -1 when
-#: none), </head> tag (idem), <body> tag; and whether the start is clean (no
-#: notice marker, and an <html> tag only where the match saw it).
-Spans = tuple[int, int, int, int, int, int, bool]
+#: none), </head> tag (idem), where the head fragment goes (``_hold_from``),
+#: <body> tag; and whether the start is clean (no notice marker, and an <html>
+#: tag only where the match saw it).
+Spans = tuple[int, int, int, int, int, int, int, bool]
 
 _BODY_TAG = re.compile(rb"<body" + _SEP + _ATTRS, re.IGNORECASE)
 _START_NAME = re.compile(rb"<([a-zA-Z][^\t\n\f\r />]*+)")
 #: Starts kept, and the longest one kept (memory stays under _LIMIT x _LONGEST).
 _LIMIT = 64
 _LONGEST = 16384
-#: Bytes before "<body" -> (html and head spans, whether those bytes are clean).
-_known: dict[bytes, tuple[int, int, int, int, bool]] = {}
+#: Bytes before "<body" -> (html and head spans, where the head fragment goes,
+#: whether those bytes are clean).
+_known: dict[bytes, tuple[int, int, int, int, int, bool]] = {}
 
 
 def _clean(data: bytes, start: int, end: int, html_tags: int) -> bool:
@@ -74,10 +77,10 @@ def page_start(data: bytes) -> Spans | None:
         if known is not None:
             body = _BODY_TAG.match(data, at)
             if body is not None:
-                html_start, html_end, head_start, head_end, clean = known
+                html_start, html_end, head_start, head_end, hold_from, clean = known
                 end = body.end()
                 return (
-                    html_start, html_end, head_start, head_end, at, end,
+                    html_start, html_end, head_start, head_end, hold_from, at, end,
                     clean and _clean(data, at, end, 0),
                 )  # fmt: skip
     found = _FAST.match(data)
@@ -86,6 +89,7 @@ def page_start(data: bytes) -> Spans | None:
     html_start, html_end = found.span("html")
     head_start, head_end = found.span("head")
     body_start, body_end = found.span("body")
+    hold_from = _hold_from(data, head_start if head_start >= 0 else body_start)
     html_tags = int(html_start >= 0)
     if key is None or body_start != at:
         clean = _clean(data, 0, body_end, html_tags)
@@ -96,8 +100,27 @@ def page_start(data: bytes) -> Spans | None:
         clean = prefix_clean and _clean(data, at, body_end, 0)
         if len(_known) >= _LIMIT:
             _known.clear()
-        _known[key] = (html_start, html_end, head_start, head_end, prefix_clean)
-    return html_start, html_end, head_start, head_end, body_start, body_end, clean
+        _known[key] = (html_start, html_end, head_start, head_end, hold_from, prefix_clean)
+    return html_start, html_end, head_start, head_end, hold_from, body_start, body_end, clean
+
+
+def _hold_from(data: bytes, end: int) -> int:
+    """Where the head fragment goes in a start ``_FAST`` read, ``end`` being its
+    </head> or else its <body> tag: before its first <noscript> (read as text by
+    browsers that run scripts, its content may end the head in those that do
+    not: before it is in the head either way), else at ``end``. A "<noscript"
+    inside a script, a comment or a value is no element: the start is walked."""
+    if _NOSCRIPT.search(data, 0, end) is None:
+        return end
+    at = len(_BOM) if data.startswith(_BOM) else 0
+    while at < end:
+        if _NOSCRIPT.match(data, at):
+            return at
+        piece = _HEAD_PIECE.match(data, at, end)
+        if piece is None:
+            break
+        at = piece.end()
+    return end
 
 
 #: Where a page start only holds text, and the byte that would end that text
