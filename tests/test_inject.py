@@ -472,6 +472,8 @@ _VALUED = [
     # WordPress's nonces in a script's JSON, and scripts and titles holding a "<".
     b'<script>var s = {"nonce":"a1b2c3"};</script>', b'<script>if (a<b) c = "de";</script>',
     b"<title>a<b c</title>", b'<noscript><link rel="stylesheet" href="/a.css"></noscript>',
+    b'<script>if (a<b) {} var s = {"nonce":"a1b2"};</script>', b"<title>a</titlX b</title>",
+    b"<style>a{}</stylX><!--b--></style>",
 ]  # fmt: skip
 #: What a changed byte may be: inert ones, and each that could end what holds it.
 _CHANGES = [bytes([c]) for c in b"aet0 \"'<>-!=/\n"]
@@ -571,3 +573,35 @@ def test_a_token_in_the_head_is_recalled_not_read() -> None:
         # A token of another length moves the body: read anew, not recalled.
         with pytest.raises(pytest.fail.Exception, match="read anew"):
             inject(page % (b"d" * 41, b"n" * 22, b"1", b"0" * 10), Position.AFTER_SKIP_LINKS)
+
+
+def test_a_nonce_in_a_script_holding_a_bracket_is_recalled_not_read() -> None:
+    """WordPress's settings script beside code with a "<": the nonce lies in
+    the text before it, or past the bytes after it that could make an end tag."""
+    _inject._decided.clear()
+    page = (
+        b'<!doctype html><html><head><script>if (a<b) {} var s = {"nonce":"%s"};'
+        b"for (i = 0; i<n; i++) t = '%s';</script></head><body><p>x</p>"
+    )
+    inject(page % (b"0" * 10, b"0" * 8), Position.BODY_START)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_inject, "page_start", lambda data: pytest.fail("read anew"))
+        other = page % (b"3f9a0c41d2", b"a81c55e0")
+        recalled, _ = inject(other, Position.BODY_START)
+    assert recalled == token_by_token(other, Position.BODY_START)[0]
+
+
+def test_a_head_changing_outside_its_text_is_not_walked_on_every_page() -> None:
+    """A head whose pages change outside its text (an unquoted token): read
+    anew each time, the token-by-token bytes; its head walked once, then once
+    in ``_SKIP_WALKS`` + 1 pages, not on every page."""
+    _inject._decided.clear()
+    page = b"<html><head><meta name=csrf content=%s><title>t</title></head><body><p>x</p>"
+    walks: list[int] = []
+    real = _inject.inert_spans
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_inject, "inert_spans", lambda *a: walks.append(1) or real(*a))
+        for n in range(2 * _inject._SKIP_WALKS + 3):
+            other = page % b"%08x" % (n * 2654435761 % 2**32)
+            assert inject(other, Position.BODY_START)[0] == token_by_token(other)[0]
+    assert len(walks) == 2  # the second page, then after _SKIP_WALKS pages skipped

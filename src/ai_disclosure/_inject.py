@@ -84,25 +84,46 @@ class Position(StrEnum):
     PLACEHOLDER = "placeholder"  # right after <!--ai-disclosure-notice-->, else at the end
 
 
+#: A change found outside the head's text (where the pages of a key change
+#: outside it, as in an unquoted token, a comment or right after a "<" in a
+#: script): so many next pages changed there are read anew without walking the
+#: head again (the walk costs more than reading the page; one in this many + 1
+#: still walks, should that place have become text).
+_SKIP_WALKS = 64
+#: (start, end, pages left): none.
+_NO_SKIP = (0, 0, 0)
+
+
 class _Decided:
     """A decision kept for the pages sharing ``read``, their bytes up to the end
-    of what decided it: where the head fragment and the notice go, the page's
-    language, and where its head only holds text (``inert``, found when first
-    needed)."""
+    of what decided it (up to ``body``, their head): where the head fragment and
+    the notice go, the page's language, where its head only holds text
+    (``inert``, walked when first needed), and where a change was found outside
+    that text (``skip``, handed on to the next decision of its key)."""
 
-    __slots__ = ("_inert", "hold_from", "language", "place", "read")
+    __slots__ = ("_inert", "body", "hold_from", "language", "place", "read", "skip")
 
-    def __init__(self, read: bytes, hold_from: int, place: int, language: str | None) -> None:
+    def __init__(
+        self,
+        read: bytes,
+        body: int,
+        hold_from: int,
+        place: int,
+        language: str | None,
+        skip: tuple[int, int, int] = _NO_SKIP,
+    ) -> None:
         self.read = read
+        self.body = body
         self.hold_from = hold_from
         self.place = place
         self.language = language
+        self.skip = skip
         self._inert: tuple[list[int], list[Inert]] | None = None
 
-    def inert(self, body: int) -> tuple[list[int], list[Inert]]:
+    def inert(self) -> tuple[list[int], list[Inert]]:
         """The spans of text of the head (``inert_spans``) and their starts."""
         if self._inert is None:
-            spans = inert_spans(self.read, body)
+            spans = inert_spans(self.read, self.body)
             self._inert = [span[0] for span in spans], spans
         return self._inert
 
@@ -137,34 +158,42 @@ def decided_before(
     otherwise (the ``Injector`` reads it)."""
     body = data.find(b"<body")
     known = _decided.get((body, position, max_holdback))
-    if known is not None and (data.startswith(known.read) or _differs_in_text(data, known, body)):
+    if known is not None and (data.startswith(known.read) or _differs_in_text(data, known)):
         return known.hold_from, known.place, known.language
     return None
 
 
-def _differs_in_text(data: bytes, known: _Decided, body: int) -> bool:
-    """Whether ``data`` differs from the kept bytes only inside spans of its head
-    that only hold text (``inert_spans``: quoted values, as a CSRF token in a
-    ``<meta content="...">`` or nonces in ``<script nonce="...">``; the text of
-    a script, as WordPress's nonces in ``{"nonce":"..."}``), none of the
-    span's bytes being the one that would end it, and no notice marker near.
-    The tokens are then those of the page kept, at the same offsets."""
+def _differs_in_text(data: bytes, known: _Decided) -> bool:
+    """Whether ``data``, which does not start with the kept bytes, differs from
+    them only inside spans of its head that only hold text (``inert_spans``:
+    quoted values, as a CSRF token in a ``<meta content="...">`` or nonces in
+    ``<script nonce="...">``; the text of a script, as WordPress's nonces in
+    ``{"nonce":"..."}``), none of the span's bytes being the one that would end
+    it, and no notice marker near. The tokens are then those of the page kept,
+    at the same offsets."""
     kept = known.read
     read = len(kept)
     if len(data) < read:
         return False
     first = _first_difference(data, kept, 0)
-    if first >= read:
-        return True
-    starts, spans = known.inert(body)
+    low, high, left = known.skip
+    if left and low <= first < high:
+        known.skip = low, high, left - 1
+        return False
+    starts, spans = known.inert()
     while first < read:
         at = bisect_right(starts, first) - 1
-        if at < 0:
+        if at < 0 or first >= spans[at][1]:  # between two spans of text
+            after = at + 1
+            known.skip = (
+                spans[at][1] if at >= 0 else 0,
+                spans[after][0] if after < len(spans) else read,
+                _SKIP_WALKS,
+            )
             return False
         start, end, stop = spans[at]
         if (
-            first >= end
-            or data.find(stop, start, end) >= 0
+            data.find(stop, start, end) >= 0
             or data.find(MARKER, max(start - len(MARKER), 0), end + len(MARKER)) >= 0
         ):
             return False
@@ -431,7 +460,15 @@ class Injector(SkipLinkReader):
             if len(_decided) >= _DECIDED_LIMIT:
                 _decided.clear()
             key = body_start, self.position, self.max_holdback
-            _decided[key] = _Decided(data[:read], hold_from, place, self.page_language)
+            before = _decided.get(key)
+            _decided[key] = _Decided(
+                data[:read],
+                body_start,
+                hold_from,
+                place,
+                self.page_language,
+                before.skip if before is not None else _NO_SKIP,
+            )
 
     def _inject_at(self, data: bytes, hold_from: int, place: int) -> bytes:
         """The whole page with the head fragment at ``hold_from`` and the notice at

@@ -126,17 +126,24 @@ def _hold_from(data: bytes, end: int) -> int:
 #: Where a page start only holds text, and the byte that would end that text
 #: early: (start, end, byte).
 Inert = tuple[int, int, bytes]
-_QUOTES = ((2, b'"'), (3, b"'"))
+#: ``_ATTR``'s last group matched -> the quote of the value it holds.
+_QUOTES = {2: b'"', 3: b"'"}
+#: In raw text, a "<" and the bytes after it that may make it an end tag
+#: ("</noframes" and the byte after the name) or, in a script, "<!--": not text.
+_AFTER_BRACKET = 11
 
 
 def inert_spans(data: bytes, end: int) -> list[Inert]:
     """The spans of ``data[:end]``, a page start ``_FAST`` read whole, that only
     hold text: the quoted attribute values of its tags, but the <html> tag's (its
-    language counts), and the text of its scripts, styles and titles that holds
-    no "<". Any of their bytes may change but their end byte (a quote, "<") and
-    every token of the page stays where it was, as it was: in a value nothing
-    but its quote ends it; in raw text nothing but an end tag, and ``<!--`` in a
-    script, both of which need a "<"."""
+    language counts), and the text of its raw-text elements (scripts, styles,
+    titles, noframes, noscript) but each "<" in it and the bytes after it
+    (``_AFTER_BRACKET`` in all). Any of their bytes may change but their end
+    byte (a quote, "<") and every token of the page stays where it was, as it
+    was: in a value nothing but its quote ends it; in raw text nothing but an
+    end tag, and ``<!--`` in a script, which need a "<" and the bytes right
+    after it. (``_HEAD_PIECE`` takes a <noscript> anywhere: it only walks what
+    ``_FAST`` read.)"""
     spans: list[Inert] = []
     at = len(_BOM) if data.startswith(_BOM) else 0
     while at < end:
@@ -147,14 +154,17 @@ def inert_spans(data: bytes, end: int) -> list[Inert]:
         name = _START_NAME.match(data, piece.start())
         if name is None or name.group(1).lower() == b"html":
             continue
-        tag = _TAG_REST.match(data, name.end())
-        tag_end = tag.end() if tag is not None else at
+        # The piece holds the whole tag: the rest of it matches.
+        tag_end = _TAG_REST.match(data, name.end()).end()  # type: ignore[union-attr]
         for attribute in _ATTR.finditer(data, name.end(), tag_end - 1):
-            spans.extend(
-                (attribute.start(group), attribute.end(group), quote)
-                for group, quote in _QUOTES
-                if attribute.start(group) >= 0
-            )
-        if tag_end < at and data.find(b"<", tag_end, at) < 0:  # a raw element's text
-            spans.append((tag_end, at, b"<"))
+            group = attribute.lastindex
+            if group in _QUOTES:
+                spans.append((*attribute.span(group), _QUOTES[group]))
+        text = tag_end  # a raw-text element's text runs on to ``at``
+        while text < at:
+            bracket = data.find(b"<", text, at)
+            stop = at if bracket < 0 else bracket
+            if text < stop:
+                spans.append((text, stop, b"<"))
+            text = stop + _AFTER_BRACKET
     return spans
