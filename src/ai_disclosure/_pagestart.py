@@ -28,6 +28,7 @@ decision first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ._htmlsyntax import (
     _ATTR,
@@ -112,15 +113,22 @@ def _hold_from(data: bytes, end: int) -> int:
     inside a script, a comment or a value is no element: the start is walked."""
     if _NOSCRIPT.search(data, 0, end) is None:
         return end
+    for piece in _pieces(data, end):
+        if _NOSCRIPT.match(data, piece.start()):
+            return piece.start()
+    return end
+
+
+def _pieces(data: bytes, end: int) -> Iterator[re.Match[bytes]]:
+    """The pieces of ``data[:end]``, a page start ``_FAST`` read, one by one
+    (``_HEAD_PIECE``), up to its <body> tag."""
     at = len(_BOM) if data.startswith(_BOM) else 0
     while at < end:
-        if _NOSCRIPT.match(data, at):
-            return at
         piece = _HEAD_PIECE.match(data, at, end)
-        if piece is None:
-            break
+        if piece is None:  # the <body> tag
+            return
+        yield piece
         at = piece.end()
-    return end
 
 
 #: Where a page start only holds text, and the byte that would end that text
@@ -145,11 +153,7 @@ def inert_spans(data: bytes, end: int) -> list[Inert]:
     after it. (``_HEAD_PIECE`` takes a <noscript> anywhere: it only walks what
     ``_FAST`` read.)"""
     spans: list[Inert] = []
-    at = len(_BOM) if data.startswith(_BOM) else 0
-    while at < end:
-        piece = _HEAD_PIECE.match(data, at, end)
-        if piece is None:  # the <body> tag
-            break
+    for piece in _pieces(data, end):
         at = piece.end()
         name = _START_NAME.match(data, piece.start())
         if name is None or name.group(1).lower() == b"html":
