@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Row,
     Select,
     and_,
     cast,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .db import finishes
 from .search import fts5_query, terms, tsquery
 from .store import Totals, read_totals, totals_query
 from .tables import SEARCH_COLUMN, SEARCH_TABLE, batches, daily_totals, listed_systems, services
@@ -143,6 +145,7 @@ class Reads:
             rank = func.bm25(literal_column(SEARCH_TABLE), TITLE_WEIGHT, 1.0).asc()
         return source, conditions, rank
 
+    @finishes
     async def page(self, filters: Filters, *, offset: int, limit: int) -> Page:
         """The systems passing ``filters`` from ``offset`` (at most ``limit``), best
         matches first when searching (up to ``RANKED_AT_MOST`` matches), else in
@@ -187,14 +190,19 @@ class Reads:
             if after is not None:
                 where.append(tuple_(c.service, c.position) > tuple_(*after))
             query = query.where(*where).order_by(c.service, c.position).limit(size)
-            async with self.engine.connect() as connection:
-                rows = (await connection.execute(query)).all()
+            rows = await self._rows(query)
             if not rows:
                 return
             yield [_listed(r) for r in rows]
             if len(rows) < size:
                 return
             after = (rows[-1].service, int(rows[-1].position))
+
+    @finishes
+    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        async with self.engine.connect() as connection:
+            rows: Sequence[Row[Any]] = (await connection.execute(query)).all()
+        return rows
 
     async def counted_chunks(
         self, filters: Filters
@@ -203,6 +211,7 @@ class Reads:
         async for chunk in self.chunks(filters):
             yield chunk, await self.totals([listed.key for listed in chunk])
 
+    @finishes
     async def totals(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Totals]:
         """Disclosure totals of the given (service, system) pairs only."""
         if not keys:
@@ -225,6 +234,7 @@ class Reads:
         async with self.engine.connect() as connection:
             return read_totals((await connection.execute(query)).all())
 
+    @finishes
     async def service_choices(self, limit: int) -> list[tuple[str, str]] | None:
         """Every listed service as (id, name), in id order, if there are at most
         ``limit`` of them; ``None`` for a register with more."""
@@ -238,6 +248,7 @@ class Reads:
             return None
         return [(r.service, json.loads(r.card)["service_name"]) for r in rows]
 
+    @finishes
     async def marker(self, version: str = "") -> Marker:
         """The register-wide validators: the newest manifest and the newest batch
         (two index lookups), and ``version``, the software's, whose answers may

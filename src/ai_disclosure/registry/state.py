@@ -19,11 +19,14 @@ from starlette.types import ASGIApp
 
 from .._version import __version__
 from .config import Settings
-from .db import create_engine, migrate
+from .db import create_engine, migrate, settled
 from .ratelimit import RateLimiter
 from .reads import Marker, Reads
 from .snapshots import Snapshots
 from .store import Store
+
+#: Seconds a closing registry waits for work left by cancelled callers (``settled``).
+SETTLE_AT_CLOSE = 10.0
 
 __all__ = ["RegistryState"]
 
@@ -98,6 +101,8 @@ class RegistryState:
 
     async def close(self) -> None:
         await self.snapshots.close()
+        # Work whose callers were cancelled still holds connections: let it end first.
+        await settled(SETTLE_AT_CLOSE)
         public, self._public = self._public, None
         if public is not None and self._store is not None and public[0] is not self._store:
             await public[0].engine.dispose()

@@ -37,6 +37,7 @@ from .._model import Manifest
 from .._receipts import ReceiptStatus
 from . import histories
 from .changes import Change, from_json
+from .db import finishes
 from .tables import (
     batches,
     daily_totals,
@@ -435,6 +436,7 @@ class Store:
 
     # --- ingest ---------------------------------------------------------------
 
+    @finishes
     async def token_owner(self, token: str) -> TokenOwner | None:
         """Who ``token`` speaks for, if it is live."""
         query = (
@@ -449,6 +451,7 @@ class Store:
         systems = None if row.systems is None else frozenset(json.loads(row.systems))
         return TokenOwner(service=row.service, systems=systems)
 
+    @finishes
     async def ingest(
         self, batch: Mapping[str, Any], prepared: Prepared | None = None
     ) -> IngestResult:
@@ -512,6 +515,7 @@ class Store:
                 await connection.exec_driver_sql(self._months_sql, (service, batch_id))
         return IngestResult(ReceiptStatus.STORED, records)
 
+    @finishes
     async def stored_batch(self, service: str, batch_id: str) -> StoredBatch | None:
         """The service's stored batch ``batch_id``; None if it never stored one."""
         async with self.engine.connect() as connection:
@@ -529,6 +533,7 @@ class Store:
 
     # --- manifests ------------------------------------------------------------
 
+    @finishes
     async def publish(
         self, service: str, data: Mapping[str, Any], manifest: Manifest | None = None
     ) -> PublishResult:
@@ -594,6 +599,7 @@ class Store:
         self._parsed.put((service, version), Published(manifest, version, now))
         return PublishResult(version=version, changed=True)
 
+    @finishes
     async def published(self, service: str | None = None) -> list[Published]:
         """Current manifests, by service id; each version parsed once (off the event
         loop) and kept in a bounded cache."""
@@ -629,6 +635,7 @@ class Store:
             found[(h.id, h.current_version)] for h in heads if (h.id, h.current_version) in found
         ]
 
+    @finishes
     async def versions(self, service: str) -> list[ManifestVersion]:
         """Every version of the service's manifest, oldest first: numbers, dates and
         digests, never their content."""
@@ -645,6 +652,7 @@ class Store:
             rows = (await connection.execute(query)).all()
         return [ManifestVersion(r.version, _utc(r.created_at), r.sha256) for r in rows]
 
+    @finishes
     async def manifest_content(self, service: str, version: int) -> dict[str, Any] | None:
         """The content of one version of the service's manifest, as stored."""
         query = select(manifest_versions.c.content).where(
@@ -658,6 +666,7 @@ class Store:
         data: dict[str, Any] = await self.workers.run(json.loads, content)
         return data
 
+    @finishes
     async def changes(self, service: str, system: str) -> list[Change]:
         """The versions of the service's manifest that added, changed or removed the
         system, oldest first: its stored history (``histories``), one indexed read."""
@@ -669,6 +678,7 @@ class Store:
 
     # --- counts ---------------------------------------------------------------
 
+    @finishes
     async def totals(self, service: str | None = None) -> dict[tuple[str, str], Totals]:
         """Disclosure totals per (service, system)."""
         query = totals_query(self.postgresql)
@@ -677,6 +687,7 @@ class Store:
         async with self.engine.connect() as connection:
             return read_totals((await connection.execute(query)).all())
 
+    @finishes
     async def daily(
         self, service: str, system: str, *, until: str | None = None, last: int | None = None
     ) -> list[DayCount]:
@@ -698,6 +709,7 @@ class Store:
         days = [DayCount(r.day, int(r.total), int(r.notice_shown)) for r in rows]
         return days[::-1] if last is not None else days
 
+    @finishes
     async def stats(
         self,
         *,
@@ -750,6 +762,7 @@ class Store:
 
     # --- decisions (never published one by one) --------------------------------
 
+    @finishes
     async def decision_months(self, service: str, system: str) -> list[MonthCount]:
         """How many decisions the system took per UTC month, oldest first."""
         query = (
@@ -761,6 +774,7 @@ class Store:
             rows = (await connection.execute(query)).all()
         return [MonthCount(r.month, int(r.total)) for r in rows]
 
+    @finishes
     async def decisions_for(self, service: str, reference: str) -> list[DecisionRecord]:
         """The service's decisions logged under ``reference`` (one per system), oldest first."""
         query = (

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .db import finishes
 from .tables import tokens
 
 __all__ = [
@@ -56,6 +57,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+@finishes
 async def issue_token(
     engine: AsyncEngine, service: str, *, label: str | None = None
 ) -> tuple[TokenRecord, str]:
@@ -81,6 +83,7 @@ async def issue_token(
     return record, secret
 
 
+@finishes
 async def revoke_token(engine: AsyncEngine, token_id: str) -> bool:
     """Revoke the token ``token_id``; False when no such live token exists."""
     async with engine.begin() as connection:
@@ -92,6 +95,7 @@ async def revoke_token(engine: AsyncEngine, token_id: str) -> bool:
     return bool(result.rowcount)
 
 
+@finishes
 async def list_tokens(engine: AsyncEngine, service: str) -> list[TokenRecord]:
     query = (
         select(tokens.c.id, tokens.c.service, tokens.c.label, tokens.c.created_at)
