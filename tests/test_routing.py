@@ -64,6 +64,13 @@ def test_first_matching_rule_wins() -> None:
         ("/../../ai", "/ai"),
         ("/ai/x/..", "/ai/"),
         ("/", "/"),
+        # ;parameters, as servlet containers drop them from each segment
+        ("/ai;jsessionid=0123/x", "/ai/x"),
+        ("/x;v=1/ai;a=b", "/x/ai"),
+        ("/x/..;/ai/x", "/ai/x"),
+        ("/ai/x/;jsessionid=1", "/ai/x/"),
+        ("/;x/ai", "/ai"),
+        ("/x;/ai", "/x/ai"),
     ],
 )
 def test_paths_are_matched_as_the_application_sees_them(path: str, normal: str) -> None:

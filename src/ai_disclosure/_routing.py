@@ -57,13 +57,16 @@ class _Rule:
 
 
 def normalize(path: str) -> str:
-    """The path as the application will see it: dot segments resolved and repeated
-    slashes merged (httpx, proxies and many servers do so), so ``/x/../ai`` or
-    ``//ai`` cannot dodge the rule for ``/ai*``."""
-    if "//" not in path and "/." not in path:
+    """The path as the application will see it: dot segments resolved, repeated
+    slashes merged (httpx, proxies and many servers do so) and each segment's
+    ``;parameters`` dropped (servlet containers map ``/a;jsessionid=X/b`` as ``/a/b``:
+    Tomcat writes such links on a first visit), so ``/x/../ai``, ``//ai`` or
+    ``/ai;x/page`` cannot dodge the rule for ``/ai*``."""
+    if "//" not in path and "/." not in path and ";" not in path:
         return path
     segments: list[str] = []
-    for segment in path.split("/"):
+    for raw in path.split("/"):
+        segment = raw.partition(";")[0]
         if segment in ("", "."):
             continue
         if segment == "..":
@@ -72,7 +75,7 @@ def normalize(path: str) -> str:
             continue
         segments.append(segment)
     normal = "/" + "/".join(segments)
-    if segments and (path.endswith("/") or path.endswith("/.") or path.endswith("/..")):
+    if segments and path.rpartition("/")[2].partition(";")[0] in ("", ".", ".."):
         normal += "/"
     return normal
 
