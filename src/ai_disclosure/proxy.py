@@ -87,6 +87,10 @@ _FORWARDING = frozenset(
 )
 
 
+#: Response headers never relayed: hop-by-hop ones, and ``Host``, a request header
+#: that PHP's built-in server also answers with, naming its own (internal) address.
+_NOT_RELAYED = HOP_BY_HOP | {b"host"}
+
 #: Request headers never passed on as they came: the proxy sets its own.
 _NOT_FORWARDED = HOP_BY_HOP | _FORWARDING | {b"host", b"accept-encoding"}
 
@@ -340,9 +344,9 @@ class ReverseProxy:
 
     async def _relay(self, scope: Scope, response: aiohttp.ClientResponse, send: Send) -> None:
         raw_headers = list(response.raw_headers)
-        drop = HOP_BY_HOP
+        drop = _NOT_RELAYED
         if b"onnection" in b"".join(key for key, _ in raw_headers):
-            drop = HOP_BY_HOP | tokens(raw_headers, b"connection")  # hop-by-hop too
+            drop = _NOT_RELAYED | tokens(raw_headers, b"connection")  # hop-by-hop too
         headers = []
         length = dated = None
         for key, value in raw_headers:
