@@ -56,6 +56,8 @@ SLOW = frozenset(
         "logging_e2e/test_decisions.py::test_lost_answers_never_store_a_decision_twice",
         "logging_e2e/test_load.py::test_100k_requests_are_all_counted",
         "logging_e2e/test_outages.py",
+        "test_proxy_php.py",
+        "test_proxy_tomcat.py",
         "registry/test_cli.py::test_a_broken_token_is_never_printed",
         "registry/test_cli.py::test_a_missing_driver_is_one_line_with_the_pip_command",
         "registry/test_cli.py::test_a_parked_batch_is_listed_then_resent_once_the_registry_is_fixed",
