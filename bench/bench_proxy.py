@@ -27,7 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_middleware import free_port, measured, report, stack_in_use, started  # noqa: E402
+from bench_middleware import (  # noqa: E402
+    free_port,
+    load_tool,
+    measured,
+    report,
+    stack_in_use,
+    started,
+)
 
 UPSTREAM = """
 import uvicorn
@@ -118,6 +125,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="the proxy's --workers")
     parser.add_argument("--memory", action="store_true", help="also the memory per download")
+    parser.add_argument("--rate", type=int, help="offer this many req/s with hey (else wrk's most)")
     args = parser.parse_args()
     up_port, proxy_port, nginx_port = free_port(), free_port(), free_port()
     upstream = started(
@@ -144,7 +152,7 @@ def main() -> None:
     }
     if front is not None:
         servers["nginx proxy_pass + sub_filter"] = (nginx_port, [front.pid, upstream.pid])
-    tool = "wrk -t2 -c32" if shutil.which("wrk") else "httpx pool of 32 (install wrk)"
+    tool = load_tool(args.rate)
     print(
         f"Load: {tool}, {args.seconds}s per row after a 1 s warm-up, median of "
         f"{args.rounds} rotated rounds; uvicorn on {stack_in_use('auto')}; CPU per request "
@@ -160,7 +168,7 @@ def main() -> None:
                 for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
                     port, pids = servers[name]
                     url = f"http://127.0.0.1:{port}{path}"
-                    results[name].append(measured(url, args.seconds, *pids))
+                    results[name].append(measured(url, args.seconds, *pids, rate=args.rate))
             report(label, results, "direct")
         if args.memory:
             held = memory_per_stream(f"http://127.0.0.1:{proxy_port}/big", proxy.pid)
