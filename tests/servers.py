@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import httpx
 
+from .conftest import EXAMPLE_MANIFEST
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,6 +66,17 @@ def cli_server(args: Sequence[str], port: int, path: str = "/") -> Iterator[subp
         if process.stdout:
             process.stdout.close()
         process.output = output  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def proxy_to(upstream: str, *options: str) -> Iterator[str]:
+    """``ai-disclosure proxy`` in front of ``upstream``, with the example manifest,
+    until the block ends; yields its base URL."""
+    port = free_port()
+    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
+            "--listen", f"127.0.0.1:{port}", *options]  # fmt: skip
+    with cli_server(args, port, "/.well-known/ai-disclosure"):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextlib.contextmanager

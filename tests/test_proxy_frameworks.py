@@ -24,8 +24,7 @@ import pytest
 
 from ai_disclosure.testing import assert_disclosed
 
-from .conftest import EXAMPLE_MANIFEST
-from .servers import cli_server, free_port, wait_until_up
+from .servers import free_port, proxy_to, wait_until_up
 
 PUBLIC = "portail.example"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,15 +132,6 @@ def django_site(**settings: Any) -> Iterator[str]:
         process.wait(10)
         if process.stdout:
             process.stdout.close()
-
-
-@contextmanager
-def proxy_to(upstream: str, *options: str) -> Iterator[str]:
-    port = free_port()
-    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
-            "--listen", f"127.0.0.1:{port}", *options]  # fmt: skip
-    with cli_server(args, port, "/.well-known/ai-disclosure"):
-        yield f"http://127.0.0.1:{port}"
 
 
 def post_form(proxy: str, origin: str, extra: dict[str, str] | None = None) -> httpx.Response:

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,7 +28,7 @@ import pytest
 from ai_disclosure.testing import assert_disclosed, assert_not_disclosed
 
 from .conftest import EXAMPLE_MANIFEST
-from .servers import cli_server, free_port, thread_server, wait_until_up
+from .servers import free_port, proxy_to, thread_server, wait_until_up
 
 PHP = shutil.which("php")
 SITE = Path(__file__).resolve().parent / "fixtures" / "php"
@@ -73,15 +72,6 @@ def php(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
-
-
-@contextmanager
-def proxy_to(upstream: str, *options: str) -> Iterator[str]:
-    port = free_port()
-    args = ["proxy", "--upstream", upstream, "--manifest", str(EXAMPLE_MANIFEST),
-            "--listen", f"127.0.0.1:{port}", *options]  # fmt: skip
-    with cli_server(args, port, "/.well-known/ai-disclosure"):
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,7 @@ import pytest
 
 from ai_disclosure.testing import assert_disclosed, assert_not_disclosed
 
-from .conftest import EXAMPLE_MANIFEST
-from .servers import cli_server, free_port, wait_until_up
+from .servers import free_port, proxy_to, wait_until_up
 
 JAVA = shutil.which("java")
 JARS = Path("/usr/share/java")
@@ -87,11 +86,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def proxy(portal: str) -> Iterator[str]:
     """``ai-disclosure proxy`` in front of Tomcat, with the example manifest."""
-    port = free_port()
-    args = ["proxy", "--upstream", portal, "--manifest", str(EXAMPLE_MANIFEST),
-            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
-    with cli_server(args, port, "/.well-known/ai-disclosure"):
-        yield f"http://127.0.0.1:{port}"
+    with proxy_to(portal) as url:
+        yield url
 
 
 def without_disclosure(page: bytes) -> bytes:
