@@ -514,7 +514,8 @@ def load(url: str, seconds: float, rate: int | None = None) -> tuple[float, int]
              url],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-        done = sum(int(line.split()[1]) for line in out.splitlines() if line.strip().startswith("["))
+        statuses = [line.split() for line in out.splitlines() if line.strip().startswith("[")]
+        done = sum(int(words[1]) for words in statuses)  # "[200]  40000 responses"
         return done / max(1, round(seconds)), done
     wrk = shutil.which("wrk")
     if wrk:
@@ -557,9 +558,7 @@ def load_tool(rate: int | None) -> str:
     return "wrk -t2 -c32" if shutil.which("wrk") else "httpx pool of 32 (install wrk)"
 
 
-def measured(
-    url: str, seconds: float, *pids: int, rate: int | None = None
-) -> tuple[float, float]:
+def measured(url: str, seconds: float, *pids: int, rate: int | None = None) -> tuple[float, float]:
     """(req/s, server CPU ms per request) of ``pids`` under load on ``url``."""
     load(url, 1, rate)  # warm up
     before = sum(cpu_seconds(pid) for pid in pids)
