@@ -35,7 +35,8 @@ containers = choices(
     [b"<div class=a>", b"<header>", b"<nav aria-label=x>", b"<ul>", b"<DIV>", b"<section>",
      b"<main>", b"<my-el>", b"<form>", b"<p>", b"<span>", b"<h1>", b"<img>", b"<li>",
      b"<table>", b"<svg>", b"<template>", b"<div tabindex=0>", b"<dl>", b"<figure>",
-     b"<div title='" + b"t" * 4100 + b"'>", b"<html lang=en>"],
+     b"<div title='" + b"t" * 4100 + b"'>", b"<html lang=en>",
+     b"<h1 class=sr-only>Navigation</h1>", b"<h2>"],
     4,
 )  # fmt: skip
 links = st.sampled_from(
@@ -61,7 +62,8 @@ more = choices(
     [b"<div>", b"<header class=h>", b"<p>", b"<h1>", b"<span>", b"<input type=hidden>",
      b"<input>", b"<button>", b"<li>", b"<table>", b"<math>", b"<svg>", b"<template>",
      b"<title>", b"<html lang=en>", b"<textarea>", b"<div tabindex=0>", b"<br>", b" ",
-     b"<div data-ai-disclosure-notice>", b"<div title='" + b"t" * 4100 + b"'>"],
+     b"<div data-ai-disclosure-notice>", b"<div title='" + b"t" * 4100 + b"'>",
+     b"<h2 class=sr-only>Menu</h2>"],
     4,
 )  # fmt: skip
 last = st.sampled_from(
@@ -365,6 +367,17 @@ SKIP_LINKS = [
      b'<a href="#m">Skip</a><!-- b --><main>', b"Skip</a>"),
     ("implied body", b"<title>t</title><a href=#main>Skip</a><nav><a href=/>Home</a>",
      b"Skip</a>"),
+    # Liferay 7.0 - 7.3's quick-access taglib: a visually hidden heading names the nav.
+    ("a navigation's heading before its skip link",
+     b'<body class="controls-visible"><nav aria-label="Liens rapides" class="quick-access-nav"'
+     b' id="tvjq_quickAccessNav"><h1 class="sr-only">Navigation</h1><ul><li><a href="#main-'
+     b'content" class="sr-only sr-only-focusable">Aller au contenu principal</a></li></ul>'
+     b'</nav><div class="container-fluid" id="wrapper"><header id="banner"><a href="/">Accueil',
+     b"</li></ul></nav>"),
+    ("a heading outside a nav ends the reading",
+     b'<body><header><h1>Ville de Montpellier</h1><a href="#main">Aller au contenu</a>', None),
+    ("text in a nav, outside its heading, ends the reading",
+     b'<body><nav><h2>Menu</h2><p>Bienvenue</p><a href="#main">Aller</a></nav>', None),
 ]  # fmt: skip
 
 
@@ -386,6 +399,26 @@ def test_the_notice_follows_the_leading_skip_links(
     assert injector.injected
     for size in (1, 7, 64):
         assert inject(page, Position.AFTER_SKIP_LINKS, [size] * len(page))[0] == output
+
+
+@pytest.mark.parametrize(
+    ("body", "after"),
+    [
+        (b"<body><nav><ul><li><a href=#x>x</a></li></ul><h2>Menu</h2><a href=#y>y</a></nav>"
+         b"<main>Text", b"y</a></nav>"),
+        (b"<body><nav aria-label=x><ul><li><a href=#x>x</a></li></ul><h2 class=sr-only>Menu"
+         b"</h2><a href=#m>S</a><main>rest</main>", b"S</a>"),
+        (b"<body><div><nav><a href=#x>x</a><h2>Menu</h2><a href=#y>y</a></nav>Text",
+         b"y</a></nav>"),
+    ],
+)  # fmt: skip
+def test_a_navigations_heading_between_skip_links_is_read_past(body: bytes, after: bytes) -> None:
+    # The fast matches end at the heading's text; the nav opened before the links
+    # must send them to the token-by-token reading, which goes on past the label.
+    page = PAGE_START + body
+    output, _ = inject(page, Position.AFTER_SKIP_LINKS)
+    assert output == token_by_token(page, Position.AFTER_SKIP_LINKS)[0]
+    assert output == expect(page, b"</head>", after)
 
 
 def test_the_skip_link_reading_is_bounded() -> None:

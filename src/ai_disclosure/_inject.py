@@ -70,7 +70,7 @@ from ._htmlsyntax import (
     _State,
 )
 from ._pagestart import Inert, inert_spans, page_start
-from ._skiplinks import SkipLinkReader
+from ._skiplinks import SkipLinkReader, _labels
 
 __all__ = ["MARKER", "MAX_HOLDBACK", "PLACEHOLDER", "Injector", "Position", "decided_before"]
 
@@ -244,7 +244,8 @@ class Injector(SkipLinkReader):
     end tag that then closes an element opened since the body start moves it past
     that end tag (so a ``<ul>`` or ``<nav>`` of skip links stays whole); the first
     other focusable element (a link elsewhere, a button, a form field, an iframe,
-    ``tabindex``...) or text outside a skip link ends the reading. The notice goes
+    ``tabindex``...) or text outside a skip link ends the reading (not a heading's
+    text inside a ``<nav>``: that navigation's label, which nobody focuses). The notice goes
     at the last such place that is safe (never inside a ``<p>``, a list without
     its item, a table or foreign content), the body start when there is none.
 
@@ -568,7 +569,7 @@ class Injector(SkipLinkReader):
         if phase is _Phase.BODY:
             self._emit(out, buf[j : j + 1])
             return j + 1
-        if self._templates or (phase is _Phase.SKIP and self._link >= 0):
+        if self._templates or (phase is _Phase.SKIP and (self._link >= 0 or _labels(self._stack))):
             k = buf.find(b"<", j + 1)
             k = len(buf) if k < 0 else k
             self._emit(out, buf[j:k])

@@ -6,8 +6,9 @@ focus are passed over; a skip link (an ``<a href="#…">`` with a non-empty
 fragment, met before any other focusable element or text) moves the notice's
 place to right after its ``</a>``, and an end tag that then closes an element
 opened since the body start moves it past that end tag; the first other
-focusable element or text outside a skip link ends the reading. The notice goes
-at the last such place that is safe (``_safe``).
+focusable element or text outside a skip link ends the reading, but for a
+heading's text inside a ``<nav>`` (``_labels``). The notice goes at the last
+such place that is safe (``_safe``).
 
 The usual body start is read in a few C-level matches (``_SKIP_LINKS``,
 ``_TO_THE_END``); anything else goes token by token (``_follows``), with the
@@ -277,12 +278,35 @@ def _read_links(found: re.Match[bytes]) -> tuple[list[bytes], int, int] | None:
     return stack, at if _safe(stack) else place, depth
 
 
-def _stop(found: re.Match[bytes]) -> int:
-    """Where a match of ``_TRAIL`` surely ends the reading, or -1."""
+#: A heading's and a ``<nav>``'s start tags: text after both may be a navigation's
+#: label (``_labels``), which the token-by-token reading decides.
+_HEADING_START = re.compile(rb"<[hH][1-6][\t\n\f\r />]")
+_NAV_START = re.compile(rb"<[nN][aA][vV][\t\n\f\r />]")
+
+
+def _stop(found: re.Match[bytes], nav_open: bool = False) -> int:
+    """Where a match of ``_TRAIL`` surely ends the reading, or -1. The match holds
+    start tags only: a ``<nav>`` in it is open at its end, as one in ``nav_open``."""
     start, end = found.span("tag")
     if start < 0:
-        return found.start("text")  # -1 when the trail was not matched
+        text = found.start("text")  # -1 when the trail was not matched
+        if text >= 0:
+            data, begin = found.string, found.start()
+            heading = _HEADING_START.search(data, begin, text)
+            if heading is not None and (
+                nav_open or _NAV_START.search(data, begin, heading.start())
+            ):
+                return -1
+        return text
     return start if end - start <= _TOKEN_LIMIT else -1  # a long tag is streamed, not read
+
+
+def _labels(stack: list[bytes]) -> bool:
+    """Whether text where ``stack`` is open labels a navigation: in a heading in a
+    ``<nav>`` (Liferay 7.0 - 7.3 writes ``<h1 class="sr-only">Navigation</h1>``
+    before its skip links). Nobody can focus it: a skip link after it is still
+    the first Tab stop, so the reading goes on."""
+    return b"nav" in stack and not _HEADINGS.isdisjoint(stack)
 
 
 def _skip_href(attributes: dict[bytes, bytes]) -> bool:
@@ -407,7 +431,7 @@ class SkipLinkReader(Tokenizer):
                 held += tag
             elif found.group(4) is not None and (self._link >= 0 or found.end() < len(buf)):
                 end = found.end()
-                if self._link < 0:
+                if self._link < 0 and not _labels(self._stack):
                     self._decide(self._cand, out)  # text outside a skip link
                     return start
                 held += buf[start:end]
@@ -452,7 +476,7 @@ class SkipLinkReader(Tokenizer):
         found = _TO_THE_END.match(buf, i)
         if found is None or buf.find(MARKER, i, found.end()) >= 0:
             return i
-        stop = _stop(found)
+        stop = _stop(found, b"nav" in self._stack)
         if stop < 0:
             return i
         held += buf[i:stop]
