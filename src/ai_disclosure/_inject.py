@@ -245,9 +245,10 @@ class Injector(SkipLinkReader):
     that end tag (so a ``<ul>`` or ``<nav>`` of skip links stays whole); the first
     other focusable element (a link elsewhere, a button, a form field, an iframe,
     ``tabindex``...) or text outside a skip link ends the reading (not a heading's
-    text inside a ``<nav>``: that navigation's label, which nobody focuses). The notice goes
-    at the last such place that is safe (never inside a ``<p>``, a list without
-    its item, a table or foreign content), the body start when there is none.
+    text inside a ``<nav>``: that navigation's label, which nobody focuses). The
+    notice goes at the last such place that is safe (never inside a ``<p>``, a list
+    without its item, a table or foreign content), the body start when there is
+    none.
 
     When nothing is inserted, ``gave_up`` is True and ``reason`` says why:
 
